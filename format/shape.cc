@@ -1,0 +1,76 @@
+#include "format/shape.h"
+
+namespace pjit {
+
+Shape Shape::Array(DType dtype, std::vector<int64_t> dims) {
+  Shape s;
+  s.dtype = dtype;
+  s.dims = std::move(dims);
+  return s;
+}
+
+Shape Shape::Tuple(std::vector<Shape> elements) {
+  Shape s;
+  s.dtype = DType::kTuple;
+  s.tuple_shapes = std::move(elements);
+  return s;
+}
+
+Shape Shape::Token() {
+  Shape s;
+  s.dtype = DType::kToken;
+  return s;
+}
+
+int64_t Shape::ElementCount() const {
+  int64_t n = 1;
+  for (int64_t d : dims) n *= d;
+  return n;
+}
+
+int64_t Shape::ByteSize() const { return ElementCount() * DTypeByteSize(dtype); }
+
+bool Shape::Compatible(const Shape& other) const {
+  if (dtype != other.dtype || dims != other.dims) return false;
+  if (tuple_shapes.size() != other.tuple_shapes.size()) return false;
+  for (size_t i = 0; i < tuple_shapes.size(); ++i)
+    if (!tuple_shapes[i].Compatible(other.tuple_shapes[i])) return false;
+  return true;
+}
+
+std::string Shape::ToString(bool with_layout) const {
+  if (IsTuple()) {
+    std::string out = "(";
+    for (size_t i = 0; i < tuple_shapes.size(); ++i) {
+      if (i) out += ", ";
+      out += tuple_shapes[i].ToString(with_layout);
+    }
+    return out + ")";
+  }
+  std::string out(DTypeName(dtype));
+  out += "[";
+  for (size_t i = 0; i < dims.size(); ++i) {
+    if (i) out += ",";
+    out += std::to_string(dims[i]);
+  }
+  out += "]";
+  if (with_layout && layout && IsArray()) {
+    out += "{";
+    for (size_t i = 0; i < layout->minor_to_major.size(); ++i) {
+      if (i) out += ",";
+      out += std::to_string(layout->minor_to_major[i]);
+    }
+    if (!layout->details.empty()) out += ":" + layout->details;
+    out += "}";
+  }
+  return out;
+}
+
+std::vector<int64_t> RowMajorStrides(const std::vector<int64_t>& dims) {
+  std::vector<int64_t> strides(dims.size(), 1);
+  for (int64_t i = static_cast<int64_t>(dims.size()) - 2; i >= 0; --i)
+    strides[i] = strides[i + 1] * dims[i + 1];
+  return strides;
+}
+
+}  // namespace pjit

@@ -1,0 +1,28 @@
+#include "format/verifier.h"
+
+#include "format/shape_inference.h"
+
+namespace pjit {
+namespace {
+
+Status InstructionError(const Instruction& in, const Status& s) {
+  return InvalidArgument(in.location, ": ", in.name, ": ", s.message());
+}
+
+}  // namespace
+
+Status VerifyModule(const Module& module) {
+  if (!module.entry) return InvalidArgument("module '", module.name, "' has no entry computation");
+  for (const auto& comp : module.computations) {
+    for (const auto& in : comp->instructions) {
+      StatusOr<Shape> inferred = InferShape(*in);
+      if (!inferred.ok()) return InstructionError(*in, inferred.status());
+      if (!inferred->Compatible(in->shape))
+        return InvalidArgument(in->location, ": ", in->name, ": declared shape ", in->shape.ToString(false),
+                               " but ", OpcodeName(in->opcode), " gives ", inferred->ToString(false));
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace pjit

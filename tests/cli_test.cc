@@ -1,0 +1,97 @@
+// End-to-end: the tools as a user runs them, checked against JAX's outputs.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "format/npy.h"
+#include "tests/test_util.h"
+
+namespace pjit {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+struct Result {
+  int exit_code;
+  std::string output;  // stdout and stderr
+};
+
+Result Tool(const std::string& args) {
+  std::string cmd = std::string(PJIT_TOOLS_DIR) + "/" + args + " 2>&1";
+  Result r{-1, ""};
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
+  int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("pjit_cli_test_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+};
+
+TEST_F(CliTest, CompileRunInspectShardedMlp) {
+  std::string hlo = testing::TestdataPath("mlp_sharded.hlo");
+  std::string compiled = (dir_ / "mlp.hlo").string();
+  Result c = Tool("pjit-compile " + hlo + " -o " + compiled);
+  ASSERT_EQ(c.exit_code, 0) << c.output;
+  std::string inputs;
+  for (int i = 0; i < 3; ++i) inputs += " --input " + std::to_string(i) + "=" + testing::TestdataPath("mlp_sharded.in" + std::to_string(i) + ".npy");
+  Result r = Tool("pjit-run " + compiled + inputs + " --output-dir " + (dir_ / "out").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto got = ReadNpy((dir_ / "out" / "out0.npy").string());
+  auto want = ReadNpy(testing::TestdataPath("mlp_sharded.out0.npy"));
+  ASSERT_TRUE(got.ok() && want.ok());
+  EXPECT_TRUE(testing::AllClose(*got, *want, 2e-5, 2e-5));
+  Result i = Tool("pjit-inspect " + compiled);
+  ASSERT_EQ(i.exit_code, 0) << i.output;
+  EXPECT_THAT(i.output, HasSubstr("Arg_0.1: f32[16,32]  sharding={devices=[2,1,4]<=[8] last_tile_dim_replicate}"));
+}
+
+TEST_F(CliTest, InputsByName) {
+  std::string inputs = " --input Arg_0.1=" + testing::TestdataPath("softmax.in0.npy");
+  Result r = Tool("pjit-run " + testing::TestdataPath("softmax.hlo") + inputs + " -o " + dir_.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(dir_ / "out0.npy"));
+}
+
+TEST_F(CliTest, BadInputGivesOneLocatedLineAndNoOutput) {
+  fs::path bad = dir_ / "bad.hlo";
+  FILE* f = fopen(bad.c_str(), "w");
+  fputs("HloModule m\nENTRY e {\n  ROOT p = f32[2] frob(x)\n}\n", f);
+  fclose(f);
+  Result c = Tool("pjit-compile " + bad.string() + " -o " + (dir_ / "out.hlo").string());
+  EXPECT_EQ(c.exit_code, 1);
+  EXPECT_EQ(c.output, "pjit-compile: error: " + bad.string() + ":3:19: unsupported: opcode 'frob'\n");
+  EXPECT_FALSE(fs::exists(dir_ / "out.hlo"));
+}
+
+TEST_F(CliTest, MissingInputAndWrongShape) {
+  Result r = Tool("pjit-run " + testing::TestdataPath("softmax.hlo") + " -o " + dir_.string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("no --input for parameter 0 (Arg_0.1: f32[6,40])"));
+  r = Tool("pjit-run " + testing::TestdataPath("softmax.hlo") + " --input 0=" + testing::TestdataPath("mlp.in0.npy") + " -o " + dir_.string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("holds f32[8,32] but parameter 0 (Arg_0.1) is f32[6,40]"));
+}
+
+TEST_F(CliTest, UsageErrors) {
+  EXPECT_EQ(Tool("pjit-compile").exit_code, 2);
+  EXPECT_EQ(Tool("pjit-run x.hlo -o d --platform tpu").exit_code, 1);
+  EXPECT_EQ(Tool("pjit-inspect --help").exit_code, 0);
+}
+
+}  // namespace
+}  // namespace pjit

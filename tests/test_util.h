@@ -1,0 +1,48 @@
+// Helpers shared by the test suites: testdata paths, module loading, array comparison.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "format/hlo_parser.h"
+#include "format/literal.h"
+
+namespace pjit::testing {
+
+inline std::string TestdataPath(const std::string& name) { return std::string(PJIT_TESTDATA_DIR) + "/" + name; }
+
+// The names (without .hlo) of every testdata module, sorted.
+inline std::vector<std::string> TestdataModules() {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(PJIT_TESTDATA_DIR))
+    if (e.path().extension() == ".hlo") names.push_back(e.path().stem().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+inline std::unique_ptr<Module> ParseOrDie(std::string_view text) {
+  auto m = ParseHloModule(text, "test.hlo");
+  EXPECT_TRUE(m.ok()) << m.status().message();
+  return m.ok() ? std::move(m).value() : nullptr;
+}
+
+// Elementwise |got - want| <= atol + rtol * |want|, NaNs equal, exact for integers and pred.
+inline ::testing::AssertionResult AllClose(const Literal& got, const Literal& want, double rtol, double atol) {
+  if (!got.shape().Compatible(want.shape()))
+    return ::testing::AssertionFailure() << "shape " << got.shape().ToString(false) << " vs expected " << want.shape().ToString(false);
+  bool exact = !IsFloating(want.shape().dtype);
+  int64_t bad = 0;
+  std::string first;
+  for (int64_t i = 0; i < want.element_count(); ++i) {
+    double g = got.GetAsDouble(i), w = want.GetAsDouble(i);
+    bool ok = exact ? g == w : (std::isnan(g) && std::isnan(w)) || g == w || std::abs(g - w) <= atol + rtol * std::abs(w);
+    if (!ok && bad++ == 0) first = "element " + std::to_string(i) + ": got " + std::to_string(g) + ", expected " + std::to_string(w);
+  }
+  if (bad) return ::testing::AssertionFailure() << bad << " of " << want.element_count() << " elements differ; first " << first;
+  return ::testing::AssertionSuccess();
+}
+
+}  // namespace pjit::testing
