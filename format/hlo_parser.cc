@@ -1,5 +1,7 @@
 #include "format/hlo_parser.h"
 
+#include "format/shape_inference.h"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -47,6 +49,19 @@ const std::set<std::string_view>& OpaqueAttributeNames() {
       "custom_call_schedule", "result_accuracy", "statistics", "origin",
       "control-predecessors", "schedule"};
   return kNames;
+}
+
+// Opcodes whose result shape follows from operands and attributes alone.
+bool CanInferShape(Opcode op) {
+  switch (op) {
+    case Opcode::kParameter: case Opcode::kConstant: case Opcode::kIota: case Opcode::kBroadcast:
+    case Opcode::kReshape: case Opcode::kBitcast: case Opcode::kConvert: case Opcode::kBitcastConvert:
+    case Opcode::kCustomCall: case Opcode::kRngBitGenerator: case Opcode::kAllGather:
+    case Opcode::kReduceScatter:
+      return false;
+    default:
+      return true;
+  }
 }
 
 struct PendingOperand {
@@ -327,12 +342,14 @@ class Parser {
   Status FinishComputation(Computation& comp, std::vector<PendingOperand>& operands, size_t pos);
   Status ParseStackFrameTables(Module& module);
   Status ResolveCalls(Module& module);
+  Status InferOmittedShapes(Module& module);
 
   std::string_view text_;
   std::string filename_;
   std::vector<size_t> line_starts_;
   size_t pos_ = 0;
   std::vector<PendingCall> calls_;
+  std::vector<Instruction*> inferred_;  // instructions written without a shape
 };
 
 StatusOr<Shape> Parser::ParseShape() {
@@ -937,7 +954,14 @@ Status Parser::ParseInstruction(Computation& comp, std::vector<PendingOperand>& 
   PJIT_ASSIGN_OR_RETURN(instr->name, ParseName("an instruction name"));
   instr->location = Location(start);
   PJIT_RETURN_IF_ERROR(Expect('='));
-  PJIT_ASSIGN_OR_RETURN(instr->shape, ParseShape());
+  // XLA lets the shape be left out when the opcode determines it: "x = add(a, b)".
+  std::string_view first = PeekWord();
+  bool shape_omitted = OpcodeFromName(first) && pos_ + first.size() < text_.size() && text_[pos_ + first.size()] == '(';
+  if (shape_omitted) {
+    inferred_.push_back(instr.get());
+  } else {
+    PJIT_ASSIGN_OR_RETURN(instr->shape, ParseShape());
+  }
   SkipWs();
   size_t op_pos = pos_;
   std::string_view op_name = PeekWord();
@@ -948,6 +972,8 @@ Status Parser::ParseInstruction(Computation& comp, std::vector<PendingOperand>& 
   }
   pos_ += op_name.size();
   instr->opcode = *op;
+  if (shape_omitted && !CanInferShape(*op))
+    return ErrorAt(op_pos, "the shape of ", op_name, " cannot be inferred; write it before the opcode");
   PJIT_RETURN_IF_ERROR(ParseOperands(*instr, operands));
   std::set<std::string> seen;
   while (Consume(',')) {
@@ -996,7 +1022,8 @@ Status Parser::FinishComputation(Computation& comp, std::vector<PendingOperand>&
   for (PendingOperand& p : operands) {
     auto it = by_name.find(p.name);
     if (it == by_name.end()) return ErrorAt(p.pos, "use of undefined instruction '", p.name, "'");
-    if (p.declared && !p.declared->Compatible(it->second->shape))
+    bool shape_known = it->second->shape.dtype != DType::kInvalid;  // else inferred later
+    if (p.declared && shape_known && !p.declared->Compatible(it->second->shape))
       return ErrorAt(p.pos, "operand '", p.name, "' is declared ", p.declared->ToString(false), " but is ", it->second->shape.ToString(false));
     p.user->operands[next_slot[p.user]++] = it->second;
   }
@@ -1121,6 +1148,23 @@ Status Parser::ResolveCalls(Module& module) {
   return OkStatus();
 }
 
+// Callees come before callers and operands before users, so one pass in order sees every
+// operand's (and callee root's) shape before it is needed.
+Status Parser::InferOmittedShapes(Module& module) {
+  if (inferred_.empty()) return OkStatus();
+  std::set<const Instruction*> pending(inferred_.begin(), inferred_.end());
+  for (const auto& comp : module.computations)
+    for (const auto& instr : comp->instructions) {
+      if (!pending.count(instr.get())) continue;
+      if (instr->opcode == Opcode::kDot || instr->opcode == Opcode::kConvolution)
+        instr->shape.dtype = instr->operands.empty() ? DType::kInvalid : instr->operands[0]->shape.dtype;
+      StatusOr<Shape> shape = InferShape(*instr);
+      if (!shape.ok()) return InvalidArgument(instr->location, ": ", instr->name, ": ", shape.status().message());
+      instr->shape = std::move(*shape);
+    }
+  return OkStatus();
+}
+
 StatusOr<std::unique_ptr<Module>> Parser::Run() {
   auto module = std::make_unique<Module>();
   if (!ConsumeWord("HloModule")) return Expected("'HloModule'");
@@ -1148,6 +1192,7 @@ StatusOr<std::unique_ptr<Module>> Parser::Run() {
   if (module->computations.empty()) return ErrorAt(pos_, "module '", module->name, "' has no computations");
   if (!module->entry) module->entry = module->computations.back().get();
   PJIT_RETURN_IF_ERROR(ResolveCalls(*module));
+  PJIT_RETURN_IF_ERROR(InferOmittedShapes(*module));
   return module;
 }
 

@@ -185,6 +185,29 @@ ENTRY e {
   EXPECT_THAT(PrintModule(*ok), HasSubstr("true_computation=id, false_computation=neg"));
 }
 
+TEST(HloParser, OmittedShapesAreInferred) {
+  auto m = ParseOrDie(R"(HloModule m
+add {
+  x = f32[] parameter(0)
+  y = f32[] parameter(1)
+  ROOT s = add(x, y)
+}
+ENTRY e {
+  a = f32[2,3] parameter(0)
+  b = bf16[3,5] parameter(1)
+  c = bf16[2,3] convert(a)
+  d = dot(c, b), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  z = f32[] constant(0)
+  r = reduce(a, z), dimensions={1}, to_apply=add
+  ROOT t = tuple(d, r)
+})");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->entry->Find("d")->shape.ToString(), "bf16[2,5]");
+  EXPECT_EQ(m->entry->Find("r")->shape.ToString(), "f32[2]");
+  EXPECT_EQ(m->entry->root->shape.ToString(), "(bf16[2,5], f32[2])");
+  EXPECT_EQ(m->computations[0]->root->shape.ToString(), "f32[]");
+}
+
 TEST(HloParser, StackFrameTablesAreKept) {
   auto m = ParseOrDie(R"(HloModule m
 
@@ -274,6 +297,8 @@ const Malformed kMalformed[] = {
     {"TwoEntries", "HloModule m\nENTRY a {\n  ROOT p = f32[] parameter(0)\n}\n<@>ENTRY b {\n  ROOT p = f32[] parameter(0)\n}", "more than one ENTRY computation"},
     {"BadPadding", ENTRY_WITH("  ROOT r = f32[2] pad(p, z), padding=<@>1"), "padding needs low_high"},
     {"BadSlice", ENTRY_WITH("  ROOT r = f32[1] slice(p), slice={<@>0:1}"), "expected '[' but found '0'"},
+    {"ShapeNotInferable", ENTRY_WITH("  ROOT r = <@>broadcast(p), dimensions={0}"), "the shape of broadcast cannot be inferred"},
+    {"InferredShapeInvalid", ENTRY_WITH("  <@>ROOT r = add(p, z)"), "r: operands f32[2] and f32[] differ"},
     {"SelfDependency", "HloModule m\nENTRY e {\n  <@>ROOT r = f32[2] negate(r)\n}", "instruction 'r' depends on itself"},
     {"RecursiveCall", "HloModule m\nc {\n  x = f32[] parameter(0)\n  <@>ROOT r = f32[] call(x), to_apply=c\n}\nENTRY e {\n  p = f32[] parameter(0)\n  ROOT r = f32[] call(p), to_apply=c\n}", "calls 'c' recursively"},
     {"DuplicateComputation", "HloModule m\n" ADD_COMP "<@>add {\n  x = f32[] parameter(0)\n  ROOT y = f32[] copy(x)\n}\nENTRY e {\n  ROOT p = f32[] parameter(0)\n}", "computation 'add' is defined twice"},
