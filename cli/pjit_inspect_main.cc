@@ -3,7 +3,6 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/exit_codes.h"
-#include "format/hlo_parser.h"
 #include "inspect/module_summary.h"
 
 int main(int argc, char** argv) {
@@ -15,8 +14,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? pjit::kExitOk : pjit::kExitUsage;
   }
-  pjit::StatusOr<std::unique_ptr<pjit::Module>> module = pjit::ParseHloFile(input);
-  if (!module.ok()) return pjit::ReportStatus("pjit-inspect", module.status());
-  std::fputs(pjit::SummarizeModule(**module).c_str(), stdout);
+  pjit::StatusOr<std::string> summary = pjit::InspectFile(input);
+  if (!summary.ok()) return pjit::ReportStatus("pjit-inspect", summary.status());
+  std::fputs(summary->c_str(), stdout);
   return pjit::kExitOk;
 }

@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "format/hlo_parser.h"
+
 namespace pjit {
 
 std::string SummarizeModule(const Module& m) {
@@ -36,6 +38,11 @@ std::string SummarizeModule(const Module& m) {
   out += "collectives:" + std::string(collectives.empty() ? " none\n" : "\n");
   for (const auto& [name, n] : collectives) out += "  " + std::string(name) + ": " + std::to_string(n) + "\n";
   return out;
+}
+
+StatusOr<std::string> InspectFile(const std::string& path) {
+  PJIT_ASSIGN_OR_RETURN(std::unique_ptr<Module> module, ParseHloFile(path));
+  return SummarizeModule(*module);
 }
 
 }  // namespace pjit

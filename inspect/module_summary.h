@@ -5,9 +5,13 @@
 #include <string>
 
 #include "format/hlo_module.h"
+#include "format/status.h"
 
 namespace pjit {
 
 std::string SummarizeModule(const Module& module);
+
+// Parses the file and returns its summary.
+StatusOr<std::string> InspectFile(const std::string& path);
 
 }  // namespace pjit
