@@ -4,10 +4,10 @@
 #include "compile/pipeline.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"pjit-compile: parse and verify an HLO module, write it as canonical HLO text"};
+  CLI::App app{"pjit-compile: compile an HLO module into a .pjit artifact"};
   pjit::CompileOptions options;
   app.add_option("input", options.input, "HLO text module (as XLA/JAX dump it)")->required();
-  app.add_option("-o,--output", options.output, "output file, written atomically")->required();
+  app.add_option("-o,--output", options.output, ".pjit artifact to write (atomically); - for standard output")->required();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

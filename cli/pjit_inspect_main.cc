@@ -6,15 +6,17 @@
 #include "inspect/module_summary.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"pjit-inspect: show what a program holds (inputs, outputs, shardings, ops)"};
+  CLI::App app{"pjit-inspect: show what an artifact or program holds; never runs it"};
   std::string input;
-  app.add_option("file", input, "HLO text module")->required();
+  bool json = false;
+  app.add_option("file", input, ".pjit artifact or HLO text module")->required();
+  app.add_flag("--json", json, "print the summary as JSON (artifacts only)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? pjit::kExitOk : pjit::kExitUsage;
   }
-  pjit::StatusOr<std::string> summary = pjit::InspectFile(input);
+  pjit::StatusOr<std::string> summary = pjit::InspectFile(input, json);
   if (!summary.ok()) return pjit::ReportStatus("pjit-inspect", summary.status());
   std::fputs(summary->c_str(), stdout);
   return pjit::kExitOk;

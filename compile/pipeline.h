@@ -1,6 +1,6 @@
-// The compile pipeline behind pjit-compile. Today it runs the stages that exist — parse and
-// verify — and writes the verified module as canonical HLO text; later stages (shardings,
-// partitioning, code generation, the .pjit artifact) plug in here.
+// The compile pipeline behind pjit-compile: parse, verify, and write the .pjit artifact.
+// Today every program compiles for a 1-device mesh; sharding propagation, partitioning and
+// code generation plug in between verification and writing.
 #pragma once
 
 #include <string>
@@ -11,7 +11,7 @@ namespace pjit {
 
 struct CompileOptions {
   std::string input;   // HLO text file
-  std::string output;  // written atomically
+  std::string output;  // .pjit artifact, written atomically; "-" for standard output
 };
 
 Status Compile(const CompileOptions& options);

@@ -7,16 +7,17 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <functional>
 #include <initializer_list>
 #include <limits>
 #include <set>
-#include <sstream>
 #include <unordered_map>
 
 namespace pjit {
 namespace {
+
+// Limits that keep hostile text from overflowing sizes or the stack.
+constexpr int kMaxTupleDepth = 32;
 
 bool IsIdentStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == '$'; }
 bool IsIdentChar(char c) {
@@ -323,7 +324,7 @@ class Parser {
   }
 
   // ---- shapes and literals ---------------------------------------------------------------
-  StatusOr<Shape> ParseShape();
+  StatusOr<Shape> ParseShape(int depth = 0);
   Status ParseLiteral(const Shape& shape, Literal& out);
   Status ParseNestedArray(Literal& l, size_t dim, int64_t& index);
   Status ParseScalar(Literal& l, int64_t index);
@@ -352,14 +353,15 @@ class Parser {
   std::vector<Instruction*> inferred_;  // instructions written without a shape
 };
 
-StatusOr<Shape> Parser::ParseShape() {
+StatusOr<Shape> Parser::ParseShape(int depth) {
   SkipWs();
   size_t start = pos_;
   if (Consume('(')) {
+    if (depth >= kMaxTupleDepth) return ErrorAt(start, "tuple shapes nested deeper than ", kMaxTupleDepth);
     std::vector<Shape> elements;
     if (!Consume(')')) {
       do {
-        PJIT_ASSIGN_OR_RETURN(Shape s, ParseShape());
+        PJIT_ASSIGN_OR_RETURN(Shape s, ParseShape(depth + 1));
         elements.push_back(std::move(s));
       } while (Consume(','));
       PJIT_RETURN_IF_ERROR(Expect(')'));
@@ -376,6 +378,7 @@ StatusOr<Shape> Parser::ParseShape() {
   if (pos_ >= text_.size() || text_[pos_] != '[') return Expected("'[' after element type");
   ++pos_;
   Shape shape = *dtype == DType::kToken ? Shape::Token() : Shape::Array(*dtype, {});
+  int64_t elements = 1;
   if (!Consume(']')) {
     do {
       SkipWs();
@@ -383,6 +386,8 @@ StatusOr<Shape> Parser::ParseShape() {
       if (ConsumeText("<=") || Peek() == '?')
         return ErrorAt(dim_at, "unsupported: dynamic dimension in shape");
       PJIT_ASSIGN_OR_RETURN(int64_t d, ParseNonNegative("a dimension size"));
+      if (d > 0 && elements > kMaxElementCount / d) return ErrorAt(dim_at, "shape has more than 2^50 elements");
+      elements *= d;
       shape.dims.push_back(d);
     } while (Consume(','));
     PJIT_RETURN_IF_ERROR(Expect(']'));
@@ -647,9 +652,16 @@ Status Parser::ParseReplicaGroups(Instruction& instr) {
     } while (Consume(','));
     PJIT_RETURN_IF_ERROR(Expect(')'));
   }
+  // Device counts stay far below 2^20, which also keeps the products from overflowing.
+  constexpr int64_t kMaxDevices = int64_t{1} << 20;
   int64_t a = 1, b = 1;
-  for (int64_t d : iota.dims) a *= d;
-  for (int64_t d : iota.reshape_dims) b *= d;
+  for (const std::vector<int64_t>* dims : {&iota.dims, &iota.reshape_dims}) {
+    int64_t& n = dims == &iota.dims ? a : b;
+    for (int64_t d : *dims) {
+      if (d > kMaxDevices || n * d > kMaxDevices) return ErrorAt(start, "iota replica groups cover more than 2^20 devices");
+      n *= d;
+    }
+  }
   if (iota.dims.size() != 2) return ErrorAt(start, "iota replica groups need 2 dimensions [groups,group_size]");
   if (a != b) return ErrorAt(start, "iota replica groups ", iota.ToString(), ": ", a, " devices do not match ", b);
   if (!iota.transpose_perm.empty()) {
@@ -1200,15 +1212,6 @@ StatusOr<std::unique_ptr<Module>> Parser::Run() {
 
 StatusOr<std::unique_ptr<Module>> ParseHloModule(std::string_view text, std::string_view filename) {
   return Parser(text, filename).Run();
-}
-
-StatusOr<std::string> ReadFileToString(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return IoError("cannot open '", path, "'");
-  std::ostringstream out;
-  out << in.rdbuf();
-  if (in.bad()) return IoError("cannot read '", path, "'");
-  return out.str();
 }
 
 StatusOr<std::unique_ptr<Module>> ParseHloFile(const std::string& path) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "format/file_util.h"
 #include "format/hlo_module.h"
 #include "format/status.h"
 
@@ -14,8 +15,5 @@ namespace pjit {
 StatusOr<std::unique_ptr<Module>> ParseHloModule(std::string_view text,
                                                  std::string_view filename = "<text>");
 StatusOr<std::unique_ptr<Module>> ParseHloFile(const std::string& path);
-
-// Reads a whole file; errors name the path.
-StatusOr<std::string> ReadFileToString(const std::string& path);
 
 }  // namespace pjit

@@ -66,6 +66,17 @@ std::string Shape::ToString(bool with_layout) const {
   return out;
 }
 
+bool WithinElementLimit(const Shape& shape) {
+  for (const Shape& e : shape.tuple_shapes)
+    if (!WithinElementLimit(e)) return false;
+  int64_t n = 1;
+  for (int64_t d : shape.dims) {
+    if (d < 0 || (d > 0 && n > kMaxElementCount / d)) return false;
+    n *= d;
+  }
+  return true;
+}
+
 std::vector<int64_t> RowMajorStrides(const std::vector<int64_t>& dims) {
   std::vector<int64_t> strides(dims.size(), 1);
   for (int64_t i = static_cast<int64_t>(dims.size()) - 2; i >= 0; --i)

@@ -43,6 +43,13 @@ struct Shape {
   std::string ToString(bool with_layout = true) const;
 };
 
+// No array may have more elements than this, so that sizes and byte counts never overflow
+// int64 (hostile text or artifacts are refused with an error instead).
+inline constexpr int64_t kMaxElementCount = int64_t{1} << 50;
+
+// True when every array in `shape` has at most kMaxElementCount elements.
+bool WithinElementLimit(const Shape& shape);
+
 // Row-major strides in elements for dims.
 std::vector<int64_t> RowMajorStrides(const std::vector<int64_t>& dims);
 

@@ -59,12 +59,26 @@ Status CheckReducer(const Computation& c, const std::vector<DType>& types) {
   return OkStatus();
 }
 
-int64_t WindowOutput(int64_t in, const WindowDimension& w) {
-  int64_t dilated = in == 0 ? 0 : (in - 1) * w.base_dilation + 1;
-  int64_t padded = dilated + w.padding_low + w.padding_high;
-  int64_t window = (w.size - 1) * w.window_dilation + 1;
+// Operand batching dims pair up with indices batching dims, none of them the index vector dim.
+Status CheckBatchingDims(const std::vector<int64_t>& operand_dims, const std::vector<int64_t>& indices_dims,
+                         int64_t indices_rank, int64_t index_vector_dim) {
+  if (operand_dims.size() != indices_dims.size()) return InvalidArgument("operand and indices batching dims differ in number");
+  PJIT_RETURN_IF_ERROR(CheckDimIndices(indices_dims, indices_rank, "indices batching dims"));
+  for (int64_t d : indices_dims)
+    if (d == index_vector_dim) return InvalidArgument("index_vector_dim is also a batching dim");
+  return OkStatus();
+}
+
+// Window arithmetic in 128 bits: hostile sizes, dilations and paddings cannot overflow.
+StatusOr<int64_t> WindowOutput(int64_t in, const WindowDimension& w) {
+  using Wide = __int128;
+  Wide dilated = in == 0 ? 0 : Wide(in - 1) * w.base_dilation + 1;
+  Wide padded = dilated + w.padding_low + w.padding_high;
+  Wide window = Wide(w.size - 1) * w.window_dilation + 1;
   if (padded < window) return 0;
-  return (padded - window) / w.stride + 1;
+  Wide out = (padded - window) / w.stride + 1;
+  if (out > kMaxElementCount) return InvalidArgument("window output dimension is too large");
+  return static_cast<int64_t>(out);
 }
 
 Status CheckWindow(const std::vector<WindowDimension>& window, int64_t rank) {
@@ -149,8 +163,18 @@ StatusOr<Shape> InferConvolution(const Instruction& in) {
   const Shape& k = in.operand(1)->shape;
   const ConvolutionDimensionNumbers& d = in.conv_dims;
   size_t n = d.input_spatial.size();
-  if (x.rank() != static_cast<int64_t>(n + 2) || k.rank() != static_cast<int64_t>(n + 2))
+  if (x.rank() != static_cast<int64_t>(n + 2) || k.rank() != static_cast<int64_t>(n + 2) ||
+      d.kernel_spatial.size() != n || d.output_spatial.size() != n)
     return InvalidArgument("dim_labels have ", n, " spatial dims but input is ", x.ToString(false), " and kernel ", k.ToString(false));
+  auto labels = [](int64_t a, int64_t b, const std::vector<int64_t>& spatial) {
+    std::vector<int64_t> all = {a, b};
+    all.insert(all.end(), spatial.begin(), spatial.end());
+    return all;
+  };
+  int64_t rank = static_cast<int64_t>(n + 2);
+  PJIT_RETURN_IF_ERROR(CheckDimIndices(labels(d.input_batch, d.input_feature, d.input_spatial), rank, "input dim_labels"));
+  PJIT_RETURN_IF_ERROR(CheckDimIndices(labels(d.kernel_input_feature, d.kernel_output_feature, d.kernel_spatial), rank, "kernel dim_labels"));
+  PJIT_RETURN_IF_ERROR(CheckDimIndices(labels(d.output_batch, d.output_feature, d.output_spatial), rank, "output dim_labels"));
   std::vector<WindowDimension> window = in.window;
   if (window.empty()) window.resize(n);
   PJIT_RETURN_IF_ERROR(CheckWindow(window, static_cast<int64_t>(n)));
@@ -158,7 +182,8 @@ StatusOr<Shape> InferConvolution(const Instruction& in) {
   if (fg < 1 || bg < 1) return InvalidArgument("group counts must be positive");
   if (x.dims[d.input_feature] != k.dims[d.kernel_input_feature] * fg)
     return InvalidArgument("input feature size ", x.dims[d.input_feature], " != kernel input feature size ", k.dims[d.kernel_input_feature], " * feature_group_count ", fg);
-  if (k.dims[d.kernel_output_feature] % fg != 0 || x.dims[d.input_batch] % bg != 0)
+  if (fg > 1 && bg > 1) return InvalidArgument("feature_group_count and batch_group_count cannot both exceed 1");
+  if (k.dims[d.kernel_output_feature] % fg != 0 || k.dims[d.kernel_output_feature] % bg != 0 || x.dims[d.input_batch] % bg != 0)
     return InvalidArgument("group counts do not divide the feature/batch sizes");
   std::vector<int64_t> out(n + 2);
   out[d.output_batch] = x.dims[d.input_batch] / bg;
@@ -166,7 +191,7 @@ StatusOr<Shape> InferConvolution(const Instruction& in) {
   for (size_t i = 0; i < n; ++i) {
     if (window[i].size != k.dims[d.kernel_spatial[i]])
       return InvalidArgument("window size ", window[i].size, " != kernel spatial size ", k.dims[d.kernel_spatial[i]]);
-    out[d.output_spatial[i]] = WindowOutput(x.dims[d.input_spatial[i]], window[i]);
+    PJIT_ASSIGN_OR_RETURN(out[d.output_spatial[i]], WindowOutput(x.dims[d.input_spatial[i]], window[i]));
   }
   return Shape::Array(in.shape.dtype, out);
 }
@@ -192,6 +217,7 @@ StatusOr<Shape> InferGather(const Instruction& in) {
   PJIT_RETURN_IF_ERROR(CheckDimIndices(removed, operand.rank(), "collapsed_slice_dims+operand_batching_dims"));
   for (int64_t c : g.collapsed_slice_dims)
     if (in.slice_sizes[c] > 1) return InvalidArgument("collapsed dim ", c, " has slice size ", in.slice_sizes[c]);
+  PJIT_RETURN_IF_ERROR(CheckBatchingDims(g.operand_batching_dims, g.start_indices_batching_dims, indices.rank(), g.index_vector_dim));
   std::vector<int64_t> offsets, batch;
   for (int64_t i = 0; i < operand.rank(); ++i)
     if (std::find(removed.begin(), removed.end(), i) == removed.end()) offsets.push_back(in.slice_sizes[i]);
@@ -229,8 +255,21 @@ StatusOr<Shape> InferScatter(const Instruction& in) {
   std::vector<int64_t> removed = s.inserted_window_dims;
   removed.insert(removed.end(), s.input_batching_dims.begin(), s.input_batching_dims.end());
   PJIT_RETURN_IF_ERROR(CheckDimIndices(removed, operand.rank(), "inserted_window_dims+input_batching_dims"));
+  const Shape& indices = in.operand(n)->shape;
+  if (s.index_vector_dim < 0 || s.index_vector_dim > indices.rank()) return InvalidArgument("index_vector_dim out of range");
+  int64_t index_len = s.index_vector_dim < indices.rank() ? indices.dims[s.index_vector_dim] : 1;
+  if (static_cast<int64_t>(s.scatter_dims_to_operand_dims.size()) != index_len)
+    return InvalidArgument("scatter_dims_to_operand_dims has ", s.scatter_dims_to_operand_dims.size(), " entries, index vector has ", index_len);
+  PJIT_RETURN_IF_ERROR(CheckBatchingDims(s.input_batching_dims, s.scatter_indices_batching_dims, indices.rank(), s.index_vector_dim));
   const Shape& updates = in.operand(n + 1)->shape;
+  for (size_t i = 0; i < n; ++i) {
+    if (in.operand(i)->shape.dims != operand.dims) return InvalidArgument("scatter operands have different dims");
+    if (in.operand(n + 1 + i)->shape.dims != updates.dims || in.operand(n + 1 + i)->shape.dtype != types[i])
+      return InvalidArgument("scatter updates ", i, " do not match");
+  }
   PJIT_RETURN_IF_ERROR(CheckDimIndices(s.update_window_dims, updates.rank(), "update_window_dims"));
+  if (updates.rank() != static_cast<int64_t>(s.update_window_dims.size()) + indices.rank() - (s.index_vector_dim < indices.rank() ? 1 : 0))
+    return InvalidArgument("updates rank ", updates.rank(), " does not match the window and scatter dims");
   if (static_cast<int64_t>(s.update_window_dims.size() + removed.size()) != operand.rank())
     return InvalidArgument("update_window_dims + inserted_window_dims must cover the operand rank ", operand.rank());
   return n == 1 ? shapes[0] : Shape::Tuple(shapes);
@@ -270,7 +309,10 @@ StatusOr<Shape> InferReduceWindow(const Instruction& in) {
   for (size_t i = 0; i < n; ++i) types.push_back(in.operand(i)->shape.dtype);
   PJIT_RETURN_IF_ERROR(CheckReducer(*in.called[0], types));
   std::vector<int64_t> dims;
-  for (int64_t i = 0; i < first.rank(); ++i) dims.push_back(WindowOutput(first.dims[i], in.window[i]));
+  for (int64_t i = 0; i < first.rank(); ++i) {
+    PJIT_ASSIGN_OR_RETURN(int64_t d, WindowOutput(first.dims[i], in.window[i]));
+    dims.push_back(d);
+  }
   std::vector<Shape> outs;
   for (DType t : types) outs.push_back(Shape::Array(t, dims));
   return n == 1 ? outs[0] : Shape::Tuple(outs);
@@ -408,7 +450,13 @@ StatusOr<Shape> InferShape(const Instruction& in) {
       }
       return Shape::Array(declared.dtype, dims);
     }
-    case O::kReducePrecision: case O::kCopy:
+    case O::kReducePrecision:
+      PJIT_RETURN_IF_ERROR(ExpectOperands(in, 1));
+      if (!IsFloating(operand(0).dtype)) return InvalidArgument("reduce-precision needs a floating-point operand");
+      if (in.exponent_bits < 1 || in.exponent_bits > 11 || in.mantissa_bits < 0 || in.mantissa_bits > 52)
+        return InvalidArgument("exponent_bits must be in [1, 11] and mantissa_bits in [0, 52]");
+      return operand(0);
+    case O::kCopy:
       PJIT_RETURN_IF_ERROR(ExpectOperands(in, 1));
       return operand(0);
     case O::kSlice: {
@@ -420,7 +468,7 @@ StatusOr<Shape> InferShape(const Instruction& in) {
         const SliceDim& s = in.slice[i];
         if (s.start < 0 || s.limit > o.dims[i] || s.start > s.limit || s.stride < 1)
           return InvalidArgument("slice [", s.start, ":", s.limit, ":", s.stride, "] out of range for dimension ", i, " of size ", o.dims[i]);
-        dims.push_back((s.limit - s.start + s.stride - 1) / s.stride);
+        dims.push_back((s.limit - s.start) / s.stride + ((s.limit - s.start) % s.stride != 0));
       }
       return Shape::Array(o.dtype, dims);
     }
@@ -459,6 +507,7 @@ StatusOr<Shape> InferShape(const Instruction& in) {
         bool ok = s.dtype == out.dtype && s.rank() == out.rank();
         for (int64_t k = 0; ok && k < s.rank(); ++k) ok = k == d || s.dims[k] == out.dims[k];
         if (!ok) return InvalidArgument("operand ", i, " ", s.ToString(false), " does not match ", operand(0).ToString(false), " outside dimension ", d);
+        if (out.dims[d] > kMaxElementCount - s.dims[d]) return InvalidArgument("concatenated dimension is too large");
         out.dims[d] += s.dims[d];
       }
       return out;
@@ -472,9 +521,10 @@ StatusOr<Shape> InferShape(const Instruction& in) {
       for (int64_t i = 0; i < o.rank(); ++i) {
         const PaddingDim& p = in.padding[i];
         if (p.interior < 0) return InvalidArgument("interior padding must not be negative");
-        int64_t n = o.dims[i] + p.low + p.high + (o.dims[i] > 0 ? (o.dims[i] - 1) * p.interior : 0);
+        __int128 n = __int128(o.dims[i]) + p.low + p.high + (o.dims[i] > 0 ? __int128(o.dims[i] - 1) * p.interior : 0);
         if (n < 0) return InvalidArgument("padding makes dimension ", i, " negative");
-        dims.push_back(n);
+        if (n > kMaxElementCount) return InvalidArgument("padding makes dimension ", i, " too large");
+        dims.push_back(static_cast<int64_t>(n));
       }
       return Shape::Array(o.dtype, dims);
     }
@@ -491,13 +541,36 @@ StatusOr<Shape> InferShape(const Instruction& in) {
     case O::kSelectAndScatter: {
       PJIT_RETURN_IF_ERROR(ExpectOperands(in, 3));
       PJIT_RETURN_IF_ERROR(ExpectCalled(in, 2));
-      PJIT_RETURN_IF_ERROR(CheckWindow(in.window, operand(0).rank()));
-      return operand(0);
+      const Shape& o = operand(0);
+      PJIT_RETURN_IF_ERROR(ExpectArray(o, "operand"));
+      PJIT_RETURN_IF_ERROR(CheckWindow(in.window, o.rank()));
+      std::vector<int64_t> windows;
+      for (int64_t i = 0; i < o.rank(); ++i) {
+        PJIT_ASSIGN_OR_RETURN(int64_t d, WindowOutput(o.dims[i], in.window[i]));
+        windows.push_back(d);
+      }
+      if (operand(1).dtype != o.dtype || operand(1).dims != windows)
+        return InvalidArgument("source ", operand(1).ToString(false), " does not match the ", Dims(windows), " windows");
+      if (operand(2).rank() != 0 || operand(2).dtype != o.dtype) return InvalidArgument("init value must be a ", DTypeName(o.dtype), " scalar");
+      const Computation& select = *in.called[0];
+      if (select.parameters.size() != 2 || !select.root->shape.Compatible(Shape::Array(DType::kPred, {})))
+        return InvalidArgument("select '", select.name, "' must take 2 scalars and return pred[]");
+      for (const Instruction* p : select.parameters)
+        if (!p->shape.Compatible(Shape::Array(o.dtype, {}))) return InvalidArgument("select '", select.name, "' must take ", DTypeName(o.dtype), " scalars");
+      PJIT_RETURN_IF_ERROR(CheckReducer(*in.called[1], {o.dtype}));
+      return o;
     }
     case O::kMap: {
       PJIT_RETURN_IF_ERROR(ExpectCalled(in, 1));
       if (in.operands.empty()) return InvalidArgument("map needs operands");
-      return Shape::Array(in.called[0]->root->shape.dtype, operand(0).dims);
+      const Computation& f = *in.called[0];
+      if (f.parameters.size() != in.operands.size()) return InvalidArgument("'", f.name, "' takes ", f.parameters.size(), " parameters, map has ", in.operands.size(), " operands");
+      for (size_t i = 0; i < in.operands.size(); ++i) {
+        if (operand(i).dims != operand(0).dims) return InvalidArgument("map operands have different dims");
+        if (!f.parameters[i]->shape.Compatible(Shape::Array(operand(i).dtype, {}))) return InvalidArgument("'", f.name, "' parameter ", i, " must be a ", DTypeName(operand(i).dtype), " scalar");
+      }
+      if (!f.root->shape.IsArray() || f.root->shape.rank() != 0) return InvalidArgument("'", f.name, "' must return a scalar");
+      return Shape::Array(f.root->shape.dtype, operand(0).dims);
     }
     case O::kSort: {
       if (in.operands.empty()) return InvalidArgument("sort needs operands");
@@ -552,7 +625,9 @@ StatusOr<Shape> InferShape(const Instruction& in) {
       int64_t d = in.dimensions[0];
       int64_t g = GroupSize(in);
       if (g < 0) return Shape::Array(s.dtype, declared.dims);  // group size comes from the device count
+      if (g == 0) return InvalidArgument("empty replica group");
       if (in.opcode == O::kAllGather) {
+        if (s.dims[d] > kMaxElementCount / g) return InvalidArgument("gathered dimension is too large");
         s.dims[d] *= g;
       } else {
         if (s.dims[d] % g) return InvalidArgument("dimension ", d, " (", s.dims[d], ") is not divisible by the group size ", g);

@@ -17,6 +17,8 @@ Status VerifyModule(const Module& module) {
     for (const auto& in : comp->instructions) {
       StatusOr<Shape> inferred = InferShape(*in);
       if (!inferred.ok()) return InstructionError(*in, inferred.status());
+      if (!WithinElementLimit(*inferred) || !WithinElementLimit(in->shape))
+        return InvalidArgument(in->location, ": ", in->name, ": result has more than 2^50 elements");
       if (!inferred->Compatible(in->shape))
         return InvalidArgument(in->location, ": ", in->name, ": declared shape ", in->shape.ToString(false),
                                " but ", OpcodeName(in->opcode), " gives ", inferred->ToString(false));

@@ -2,7 +2,10 @@
 
 #include <map>
 
+#include "format/artifact_reader.h"
+#include "format/file_util.h"
 #include "format/hlo_parser.h"
+#include "inspect/artifact_summary.h"
 
 namespace pjit {
 
@@ -40,7 +43,13 @@ std::string SummarizeModule(const Module& m) {
   return out;
 }
 
-StatusOr<std::string> InspectFile(const std::string& path) {
+StatusOr<std::string> InspectFile(const std::string& path, bool json) {
+  PJIT_ASSIGN_OR_RETURN(std::string head, ReadFilePrefix(path, 16));
+  if (LooksLikeArtifact(head)) {
+    PJIT_ASSIGN_OR_RETURN(std::unique_ptr<ArtifactReader> reader, ArtifactReader::Open(path));
+    return json ? SummarizeArtifactJson(*reader) : SummarizeArtifact(*reader);
+  }
+  if (json) return InvalidArgument(path, ": --json needs a .pjit artifact");
   PJIT_ASSIGN_OR_RETURN(std::unique_ptr<Module> module, ParseHloFile(path));
   return SummarizeModule(*module);
 }

@@ -11,7 +11,7 @@ namespace pjit {
 
 std::string SummarizeModule(const Module& module);
 
-// Parses the file and returns its summary.
-StatusOr<std::string> InspectFile(const std::string& path);
+// The summary of a .pjit artifact or an HLO text file (told apart by content).
+StatusOr<std::string> InspectFile(const std::string& path, bool json);
 
 }  // namespace pjit

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "format/artifact_reader.h"
 #include "format/hlo_parser.h"
 #include "format/npy.h"
 #include "format/verifier.h"
@@ -50,11 +51,21 @@ std::vector<Literal> FlattenResult(Literal result) {
   return out;
 }
 
+StatusOr<std::unique_ptr<Module>> LoadProgram(const std::string& path) {
+  PJIT_ASSIGN_OR_RETURN(std::string head, ReadFilePrefix(path, 16));
+  if (LooksLikeArtifact(head)) {
+    PJIT_ASSIGN_OR_RETURN(std::unique_ptr<ArtifactReader> reader, ArtifactReader::Open(path));
+    return reader->LoadProgram();
+  }
+  PJIT_ASSIGN_OR_RETURN(std::unique_ptr<Module> module, ParseHloFile(path));
+  PJIT_RETURN_IF_ERROR(VerifyModule(*module));
+  return module;
+}
+
 Status Run(const RunOptions& options) {
   if (options.platform != "interp")
     return InvalidArgument("--platform ", options.platform, ": not available yet; this pjit-run has: interp");
-  PJIT_ASSIGN_OR_RETURN(std::unique_ptr<Module> module, ParseHloFile(options.program));
-  PJIT_RETURN_IF_ERROR(VerifyModule(*module));
+  PJIT_ASSIGN_OR_RETURN(std::unique_ptr<Module> module, LoadProgram(options.program));
   PJIT_ASSIGN_OR_RETURN(std::vector<Literal> inputs, LoadInputs(*module, options.inputs));
   PJIT_ASSIGN_OR_RETURN(Literal result, EvaluateModule(*module, inputs));
   std::error_code ec;

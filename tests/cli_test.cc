@@ -44,7 +44,7 @@ class CliTest : public ::testing::Test {
 
 TEST_F(CliTest, CompileRunInspectShardedMlp) {
   std::string hlo = testing::TestdataPath("mlp_sharded.hlo");
-  std::string compiled = (dir_ / "mlp.hlo").string();
+  std::string compiled = (dir_ / "mlp.pjit").string();
   Result c = Tool("pjit-compile " + hlo + " -o " + compiled);
   ASSERT_EQ(c.exit_code, 0) << c.output;
   std::string inputs;
@@ -72,10 +72,10 @@ TEST_F(CliTest, BadInputGivesOneLocatedLineAndNoOutput) {
   FILE* f = fopen(bad.c_str(), "w");
   fputs("HloModule m\nENTRY e {\n  ROOT p = f32[2] frob(x)\n}\n", f);
   fclose(f);
-  Result c = Tool("pjit-compile " + bad.string() + " -o " + (dir_ / "out.hlo").string());
+  Result c = Tool("pjit-compile " + bad.string() + " -o " + (dir_ / "out.pjit").string());
   EXPECT_EQ(c.exit_code, 1);
   EXPECT_EQ(c.output, "pjit-compile: error: " + bad.string() + ":3:19: unsupported: opcode 'frob'\n");
-  EXPECT_FALSE(fs::exists(dir_ / "out.hlo"));
+  EXPECT_FALSE(fs::exists(dir_ / "out.pjit"));
 }
 
 TEST_F(CliTest, MissingInputAndWrongShape) {

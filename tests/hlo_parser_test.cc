@@ -299,6 +299,8 @@ const Malformed kMalformed[] = {
     {"BadSlice", ENTRY_WITH("  ROOT r = f32[1] slice(p), slice={<@>0:1}"), "expected '[' but found '0'"},
     {"ShapeNotInferable", ENTRY_WITH("  ROOT r = <@>broadcast(p), dimensions={0}"), "the shape of broadcast cannot be inferred"},
     {"InferredShapeInvalid", ENTRY_WITH("  <@>ROOT r = add(p, z)"), "r: operands f32[2] and f32[] differ"},
+    {"HugeShape", ENTRY_WITH("  ROOT r = f32[1048576,1048576,<@>1048576] negate(p)"), "shape has more than 2^50 elements"},
+    {"DeepTuple", "HloModule m\nENTRY e {\n  ROOT p = ((((((((((((((((((((((((((((((((<@>(f32[])))))))))))))))))))))))))))))))) parameter(0)\n}", "tuple shapes nested deeper than 32"},
     {"SelfDependency", "HloModule m\nENTRY e {\n  <@>ROOT r = f32[2] negate(r)\n}", "instruction 'r' depends on itself"},
     {"RecursiveCall", "HloModule m\nc {\n  x = f32[] parameter(0)\n  <@>ROOT r = f32[] call(x), to_apply=c\n}\nENTRY e {\n  p = f32[] parameter(0)\n  ROOT r = f32[] call(p), to_apply=c\n}", "calls 'c' recursively"},
     {"DuplicateComputation", "HloModule m\n" ADD_COMP "<@>add {\n  x = f32[] parameter(0)\n  ROOT y = f32[] copy(x)\n}\nENTRY e {\n  ROOT p = f32[] parameter(0)\n}", "computation 'add' is defined twice"},

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 #include <numeric>
 #include <optional>
 #include <unordered_map>
@@ -114,6 +115,9 @@ class Evaluator {
 StatusOr<Literal> Evaluator::Call(const Computation& c, const std::vector<const Literal*>& args) {
   if (args.size() != c.parameters.size())
     return InvalidArgument("computation '", c.name, "' takes ", c.parameters.size(), " arguments, got ", args.size());
+  for (size_t i = 0; i < args.size(); ++i)
+    if (!args[i]->shape().Compatible(c.parameters[i]->shape))
+      return InvalidArgument("computation '", c.name, "' parameter ", i, " is ", c.parameters[i]->shape.ToString(false), ", got ", args[i]->shape().ToString(false));
   std::unordered_map<const Instruction*, Literal> values;
   std::unordered_map<const Instruction*, int> uses;
   for (const auto& in : c.instructions)
@@ -798,8 +802,8 @@ StatusOr<Literal> Evaluator::Eval(const Instruction& in, const std::vector<const
     }
     case O::kCustomCall: {
       const std::string& t = in.custom_call_target;
-      if ((t == "Sharding" || t == "SPMDFullToShardShape" || t == "SPMDShardToFullShape" || t == "xla.sdy.FuncResultSharding") && ops.size() == 1)
-        return *ops[0];
+      bool identity = t == "Sharding" || t == "SPMDFullToShardShape" || t == "SPMDShardToFullShape" || t == "xla.sdy.FuncResultSharding";
+      if (identity && ops.size() == 1 && ops[0]->shape().Compatible(in.shape)) return *ops[0];
       return Fail(in, "unsupported: custom-call target \"", t, "\"");
     }
     case O::kOptimizationBarrier: case O::kAddDependency: case O::kCopy: return *ops[0];
@@ -869,7 +873,11 @@ StatusOr<Literal> EvaluateModule(const Module& module, const std::vector<Literal
       return InvalidArgument("argument ", i, " (", entry.parameters[i]->name, ") is ", arguments[i].shape().ToString(false), ", expected ", want.ToString(false));
     args.push_back(&arguments[i]);
   }
-  return Evaluator(options).Call(entry, args);
+  try {
+    return Evaluator(options).Call(entry, args);
+  } catch (const std::bad_alloc&) {
+    return Internal("out of memory evaluating module '", module.name, "'");
+  }
 }
 
 }  // namespace pjit
