@@ -18,5 +18,5 @@ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPJIT_FUZZ=
   -DCMAKE_CXX_COMPILER=clang++-19 >/dev/null
 cmake --build build/fuzz --target artifact_reader_fuzzer
 mkdir -p build/fuzz/corpus
-build/fuzz/tests/fuzz/artifact_reader_fuzzer -max_total_time="$seconds" -max_len=262144 -timeout=10 \
+build/fuzz/tests/fuzz/artifact_reader_fuzzer -artifact_prefix=build/fuzz/ -max_total_time="$seconds" -max_len=262144 -timeout=10 \
   -rss_limit_mb=4096 build/fuzz/corpus tests/fuzz/corpus

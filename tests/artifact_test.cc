@@ -1,0 +1,115 @@
+// The artifact holds the program losslessly, is byte-for-byte deterministic, and is read in
+// place from the mapping.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "compile/pipeline.h"
+#include "format/artifact_reader.h"
+#include "format/artifact_writer.h"
+#include "format/content_hash.h"
+#include "format/verifier.h"
+#include "tests/module_equality.h"
+#include "tests/test_util.h"
+
+namespace pjit {
+namespace {
+
+namespace fs = std::filesystem;
+
+ArtifactContents ContentsFor(const Module& m) {
+  ArtifactContents c;
+  c.producer = {"pjit-compile", "test", {"--flag"}, "m.hlo", 42};
+  c.mesh = Mesh::Linear(1);
+  c.program = &m;
+  c.signature = UnpartitionedSignature(m, c.mesh);
+  c.device_programs.push_back({{0}, &m});
+  return c;
+}
+
+TEST(Artifact, EveryTestdataModuleRoundTrips) {
+  for (const std::string& name : testing::TestdataModules()) {
+    SCOPED_TRACE(name);
+    auto m = ParseHloFile(testing::TestdataPath(name + ".hlo"));
+    ASSERT_TRUE(m.ok());
+    ArtifactContents contents = ContentsFor(**m);
+    auto bytes = SerializeArtifact(contents);
+    ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+    auto reader = ArtifactReader::FromBytes(*bytes, name + ".pjit");
+    ASSERT_TRUE(reader.ok()) << reader.status().message();
+    EXPECT_EQ((*reader)->producer(), contents.producer);
+    EXPECT_EQ((*reader)->mesh(), contents.mesh);
+    EXPECT_EQ((*reader)->signature(), contents.signature);
+    auto program = (*reader)->LoadProgram();
+    ASSERT_TRUE(program.ok()) << program.status().message();
+    testing::ExpectSameModule(**m, **program);
+    auto devices = (*reader)->LoadDevicePrograms();
+    ASSERT_TRUE(devices.ok()) << devices.status().message();
+    ASSERT_EQ(devices->size(), 1u);
+    EXPECT_EQ((*devices)[0].devices, std::vector<int64_t>{0});
+    testing::ExpectSameModule(**m, *(*devices)[0].module);
+  }
+}
+
+TEST(Artifact, SameInputSameBytes) {
+  fs::path dir = fs::temp_directory_path() / ("pjit_artifact_test_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  for (const char* name : {"transformer_block_sharded", "conv_block", "while_loop"}) {
+    std::string input = testing::TestdataPath(std::string(name) + ".hlo");
+    ASSERT_TRUE(Compile({input, (dir / "a.pjit").string()}).ok());
+    ASSERT_TRUE(Compile({input, (dir / "b.pjit").string()}).ok());
+    EXPECT_EQ(*ReadFileToString((dir / "a.pjit").string()), *ReadFileToString((dir / "b.pjit").string())) << name;
+  }
+  fs::remove_all(dir);
+}
+
+TEST(Artifact, SharedConstantsAreStoredOnce) {
+  auto m = testing::ParseOrDie(R"(HloModule m
+ENTRY e {
+  a = f32[4] constant({1, 2, 3, 4})
+  b = f32[4] constant({1, 2, 3, 4})
+  c = f32[4] constant({5, 6, 7, 8})
+  ab = f32[4] add(a, b)
+  ROOT r = f32[4] add(ab, c)
+})");
+  auto bytes = SerializeArtifact(ContentsFor(*m));
+  ASSERT_TRUE(bytes.ok());
+  auto reader = ArtifactReader::FromBytes(*bytes, "m.pjit");
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  ASSERT_EQ((*reader)->blobs().size(), 2u);  // a and b share one blob; the device program reuses both
+  auto program = (*reader)->LoadProgram();
+  ASSERT_TRUE(program.ok());
+  EXPECT_EQ((*program)->entry->Find("b")->literal.GetAsDouble(3), 4.0);
+  EXPECT_EQ((*program)->entry->Find("c")->literal.GetAsDouble(0), 5.0);
+}
+
+TEST(Artifact, BlobsAreReadInPlaceFromTheMapping) {
+  auto m = testing::ParseOrDie("HloModule m\nENTRY e {\n  ROOT c = s32[3] constant({7, 8, 9})\n}");
+  fs::path path = fs::temp_directory_path() / ("pjit_inplace_" + std::to_string(::getpid()) + ".pjit");
+  ASSERT_TRUE(WriteArtifact(path.string(), ContentsFor(*m)).ok());
+  auto reader = ArtifactReader::Open(path.string());
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  ASSERT_EQ((*reader)->blobs().size(), 1u);
+  std::string_view blob = (*reader)->blob_bytes(0);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(blob.data()) % 64, 0u) << "a page-aligned mapping plus a 64-aligned offset";
+  int32_t values[3];
+  std::memcpy(values, blob.data(), sizeof values);
+  EXPECT_EQ(values[2], 9);
+  EXPECT_EQ((*reader)->blobs()[0].hash, ContentHash(blob));
+  fs::remove(path);
+}
+
+TEST(Artifact, SignatureOfATupleResult) {
+  auto m = ParseHloFile(testing::TestdataPath("reductions.hlo"));
+  ASSERT_TRUE(m.ok());
+  Signature sig = UnpartitionedSignature(**m, Mesh::Linear(1));
+  ASSERT_EQ(sig.inputs.size(), 1u);
+  EXPECT_EQ(sig.inputs[0].shape.ToString(), "f32[3,5,7]");
+  ASSERT_EQ(sig.outputs.size(), 6u);
+  EXPECT_EQ(sig.outputs[3].shape.ToString(false), "s32[3,7]");  // argmax
+  EXPECT_EQ(sig.outputs[3].shards[0].offsets, (std::vector<int64_t>{0, 0}));
+}
+
+}  // namespace
+}  // namespace pjit
