@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "format/file_util.h"
 #include "format/npy.h"
 #include "tests/test_util.h"
 
@@ -58,6 +59,38 @@ TEST_F(CliTest, CompileRunInspectShardedMlp) {
   Result i = Tool("pjit-inspect " + compiled);
   ASSERT_EQ(i.exit_code, 0) << i.output;
   EXPECT_THAT(i.output, HasSubstr("Arg_0.1: f32[16,32]  sharding={devices=[2,1,4]<=[8] last_tile_dim_replicate}"));
+}
+
+TEST_F(CliTest, StdoutArtifactEqualsFileArtifact) {
+  std::string hlo = testing::TestdataPath("attention.hlo");
+  ASSERT_EQ(Tool("pjit-compile " + hlo + " -o " + (dir_ / "a.pjit").string()).exit_code, 0);
+  ASSERT_EQ(std::system((std::string(PJIT_TOOLS_DIR) + "/pjit-compile " + hlo + " -o - > " + (dir_ / "b.pjit").string()).c_str()), 0);
+  EXPECT_EQ(*ReadFileToString((dir_ / "a.pjit").string()), *ReadFileToString((dir_ / "b.pjit").string()));
+}
+
+TEST_F(CliTest, InspectJsonOfAnArtifact) {
+  std::string pjit = (dir_ / "m.pjit").string();
+  ASSERT_EQ(Tool("pjit-compile " + testing::TestdataPath("mlp.hlo") + " -o " + pjit).exit_code, 0);
+  Result j = Tool("pjit-inspect --json " + pjit);
+  ASSERT_EQ(j.exit_code, 0) << j.output;
+  EXPECT_THAT(j.output, HasSubstr(R"("format":"1.0")"));
+  EXPECT_THAT(j.output, HasSubstr(R"("mesh":{"axes":[{"name":"x","size":1}],"device_ids":[0]})"));
+  EXPECT_THAT(j.output, HasSubstr(R"({"index":1,"name":"Arg_1.2","shape":"f32[32,64]","sharding":null,"shard_shape":"f32[32,64]"})"));
+  EXPECT_THAT(j.output, HasSubstr(R"({"name":"program","bytes":)"));
+  Result t = Tool("pjit-inspect " + pjit);
+  EXPECT_THAT(t.output, HasSubstr("mesh: x=1 (devices 0)"));
+  EXPECT_THAT(t.output, HasSubstr("  1 Arg_1.2: f32[32,64]  per device f32[32,64]"));
+}
+
+TEST_F(CliTest, DamagedArtifactIsOneLineNamingTheSection) {
+  std::string pjit = (dir_ / "m.pjit").string();
+  ASSERT_EQ(Tool("pjit-compile " + testing::TestdataPath("mlp.hlo") + " -o " + pjit).exit_code, 0);
+  std::string bytes = *ReadFileToString(pjit);
+  bytes[bytes.size() / 3] ^= 0x55;
+  ASSERT_TRUE(WriteFileAtomically(pjit, bytes).ok());
+  Result r = Tool("pjit-inspect " + pjit);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, ::testing::MatchesRegex("pjit-inspect: error: .*m\\.pjit: (section '[a-z_]+'|header).*\n"));
 }
 
 TEST_F(CliTest, InputsByName) {
