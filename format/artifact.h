@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "format/hlo_module.h"
+#include "format/hlo_sharding.h"
 #include "format/mesh.h"
 #include "format/shape.h"
 
@@ -36,7 +37,7 @@ struct ArrayInfo {
   std::string name;
   uint32_t index = 0;
   Shape shape;
-  std::optional<std::string> sharding;  // HLO sharding text; none: replicated
+  std::optional<HloSharding> sharding;  // none: replicated
   Shape shard_shape;
   std::vector<DeviceShard> shards;
   bool operator==(const ArrayInfo&) const = default;

@@ -159,7 +159,7 @@ Offset<fb::Instruction> InstructionToFlatBuffer(FlatBufferBuilder& b, const Inst
   auto rng = b.CreateString(in.rng_algorithm);
   auto precision = b.CreateVectorOfStrings(in.operand_precision);
   Offset<flatbuffers::String> sharding;
-  if (in.sharding) sharding = b.CreateString(*in.sharding);
+  if (in.sharding) sharding = b.CreateString(in.sharding->ToString());
   const OpMetadata& m = in.metadata;
   auto metadata = fb::CreateMetadata(b, b.CreateString(m.op_type), b.CreateString(m.op_name), b.CreateString(m.source_file),
                                      m.source_line, KeyValues(b, m.other));
@@ -281,7 +281,11 @@ Status InstructionFromFlatBuffer(const fb::Instruction& f, Instruction& in, cons
   in.rng_algorithm = Str(f.rng_algorithm());
   if (f.operand_precision())
     for (const flatbuffers::String* p : *f.operand_precision()) in.operand_precision.push_back(p->str());
-  if (f.sharding()) in.sharding = f.sharding()->str();
+  if (f.sharding()) {
+    StatusOr<HloSharding> sharding = ParseHloSharding(f.sharding()->string_view());
+    if (!sharding.ok()) return InvalidArgument(in.name, ": ", sharding.status().message());
+    in.sharding = std::move(*sharding);
+  }
   if (const fb::Metadata* m = f.metadata())
     in.metadata = {Str(m->op_type()), Str(m->op_name()), Str(m->source_file()), m->source_line(), FromKeyValues(m->other())};
   in.frontend_attributes = Str(f.frontend_attributes());

@@ -59,7 +59,9 @@ StatusOr<ArrayInfo> ArrayInfoFromFlatBuffer(const fb::ArrayInfo* a, const Mesh& 
   info.name = a->name() ? a->name()->str() : "";
   info.index = a->index();
   PJIT_ASSIGN_OR_RETURN(info.shape, ShapeFromFlatBuffer(a->shape()));
-  if (a->sharding()) info.sharding = a->sharding()->str();
+  if (a->sharding()) {
+    PJIT_ASSIGN_OR_RETURN(info.sharding, ParseHloSharding(a->sharding()->string_view()));
+  }
   PJIT_ASSIGN_OR_RETURN(info.shard_shape, ShapeFromFlatBuffer(a->shard_shape()));
   if (a->shards()) {
     for (const fb::DeviceShard* s : *a->shards()) {

@@ -63,7 +63,7 @@ Offset<fb::ArrayInfo> ArrayInfoToFlatBuffer(FlatBufferBuilder& b, const ArrayInf
   auto name = b.CreateString(a.name);
   auto shape = ShapeToFlatBuffer(b, a.shape);
   Offset<flatbuffers::String> sharding;
-  if (a.sharding) sharding = b.CreateString(*a.sharding);
+  if (a.sharding) sharding = b.CreateString(a.sharding->ToString());
   auto shard_shape = ShapeToFlatBuffer(b, a.shard_shape);
   return fb::CreateArrayInfo(b, name, a.index, shape, sharding, shard_shape, b.CreateVector(shards));
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "format/hlo_attributes.h"
+#include "format/hlo_sharding.h"
 #include "format/literal.h"
 #include "format/opcode.h"
 #include "format/shape.h"
@@ -58,7 +59,7 @@ struct Instruction {
   std::vector<std::string> operand_precision;  // dot, convolution
 
   // Kept for every opcode.
-  std::optional<std::string> sharding;  // text inside sharding={...}, until shardings get a model
+  std::optional<HloSharding> sharding;
   OpMetadata metadata;
   std::string frontend_attributes;      // verbatim "{...}"
   std::string backend_config;           // verbatim, quoted string or "{...}"

@@ -908,8 +908,13 @@ Status Parser::ParseAttribute(Instruction& instr, const std::string& key, size_t
     return OkStatus();
   }
   if (key == "sharding") {
-    PJIT_ASSIGN_OR_RETURN(std::string s, ParseBraced());
-    instr.sharding = std::move(s);
+    SkipWs();
+    size_t at = pos_;
+    PJIT_ASSIGN_OR_RETURN(std::string text, ParseBraced());
+    size_t offset = 0;
+    StatusOr<HloSharding> sharding = ParseHloSharding(text, &offset);
+    if (!sharding.ok()) return ErrorAt(at + offset, sharding.status().message());
+    instr.sharding = std::move(*sharding);
     return OkStatus();
   }
   if (key == "metadata") return ParseMetadata(instr);

@@ -237,7 +237,7 @@ std::vector<std::string> Attributes(const Instruction& in) {
     default:
       if (!in.called.empty()) add("to_apply", called(0));
   }
-  if (in.sharding) add("sharding", *in.sharding);
+  if (in.sharding) add("sharding", in.sharding->ToString());
   if (!in.metadata.empty()) add("metadata", MetadataToString(in.metadata));
   if (!in.frontend_attributes.empty()) add("frontend_attributes", in.frontend_attributes);
   if (!in.backend_config.empty()) add("backend_config", in.backend_config);

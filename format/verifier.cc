@@ -19,6 +19,10 @@ Status VerifyModule(const Module& module) {
       if (!inferred.ok()) return InstructionError(*in, inferred.status());
       if (!WithinElementLimit(*inferred) || !WithinElementLimit(in->shape))
         return InvalidArgument(in->location, ": ", in->name, ": result has more than 2^50 elements");
+      if (in->sharding) {
+        Status valid = ValidateSharding(*in->sharding, in->shape, /*num_devices=*/0);
+        if (!valid.ok()) return InstructionError(*in, valid);
+      }
       if (!inferred->Compatible(in->shape))
         return InvalidArgument(in->location, ": ", in->name, ": declared shape ", in->shape.ToString(false),
                                " but ", OpcodeName(in->opcode), " gives ", inferred->ToString(false));

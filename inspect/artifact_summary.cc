@@ -25,7 +25,7 @@ void ArraysText(const char* title, const std::vector<ArrayInfo>& arrays, std::st
   out += std::string(title) + ":\n";
   for (const ArrayInfo& a : arrays)
     out += "  " + std::to_string(a.index) + " " + a.name + ": " + a.shape.ToString(false) +
-           (a.sharding ? "  sharding=" + *a.sharding : "") + "  per device " + a.shard_shape.ToString(false) + "\n";
+           (a.sharding ? "  sharding=" + a.sharding->ToString() : "") + "  per device " + a.shard_shape.ToString(false) + "\n";
 }
 
 void ArraysJson(const std::vector<ArrayInfo>& arrays, JsonWriter& j) {
@@ -33,7 +33,7 @@ void ArraysJson(const std::vector<ArrayInfo>& arrays, JsonWriter& j) {
   for (const ArrayInfo& a : arrays) {
     j.BeginObject().Key("index").Uint(a.index).Key("name").String(a.name).Key("shape").String(a.shape.ToString(false));
     j.Key("sharding");
-    if (a.sharding) j.String(*a.sharding);
+    if (a.sharding) j.String(a.sharding->ToString());
     else j.Null();
     j.Key("shard_shape").String(a.shard_shape.ToString(false)).EndObject();
   }

@@ -17,17 +17,17 @@ std::string SummarizeModule(const Module& m) {
   out += "inputs:\n";
   for (const Instruction* p : entry.parameters)
     out += "  " + std::to_string(p->parameter_number) + " " + p->name + ": " + p->shape.ToString(false) +
-           (p->sharding ? "  sharding=" + *p->sharding : "") + "\n";
+           (p->sharding ? "  sharding=" + p->sharding->ToString() : "") + "\n";
   out += "outputs:\n";
   const Instruction* root = entry.root;
   if (root->shape.IsTuple() && root->opcode == Opcode::kTuple) {
     for (size_t i = 0; i < root->operands.size(); ++i) {
       const Instruction* o = root->operands[i];
       out += "  " + std::to_string(i) + " " + o->name + ": " + o->shape.ToString(false) +
-             (o->sharding ? "  sharding=" + *o->sharding : "") + "\n";
+             (o->sharding ? "  sharding=" + o->sharding->ToString() : "") + "\n";
     }
   } else {
-    out += "  0 " + root->name + ": " + root->shape.ToString(false) + (root->sharding ? "  sharding=" + *root->sharding : "") + "\n";
+    out += "  0 " + root->name + ": " + root->shape.ToString(false) + (root->sharding ? "  sharding=" + root->sharding->ToString() : "") + "\n";
   }
   std::map<std::string_view, int> counts, collectives;
   size_t total = 0;

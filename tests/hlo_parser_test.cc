@@ -36,7 +36,9 @@ ENTRY main.25 {
   EXPECT_EQ(m->entry->name, "main.25");
   const Instruction* p = m->entry->parameters[0];
   EXPECT_EQ(p->shape.ToString(), "f32[8,16]{1,0}");
-  EXPECT_EQ(p->sharding, "{devices=[2,1,4]<=[8] last_tile_dim_replicate}");
+  ASSERT_TRUE(p->sharding);
+  EXPECT_EQ(p->sharding->ToString(), "{devices=[2,1,4]<=[8] last_tile_dim_replicate}");
+  EXPECT_EQ(p->sharding->tiles.Devices(), (std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7}));
   const Instruction* r = m->entry->root;
   EXPECT_EQ(r->opcode, Opcode::kReduce);
   EXPECT_EQ(r->dimensions, std::vector<int64_t>{1});

@@ -58,7 +58,11 @@ inline void ExpectSameInstruction(const Instruction& a, const Instruction& b) {
   EXPECT_EQ(a.mantissa_bits, b.mantissa_bits);
   EXPECT_EQ(a.rng_algorithm, b.rng_algorithm);
   EXPECT_EQ(a.operand_precision, b.operand_precision);
-  EXPECT_EQ(a.sharding, b.sharding);
+  EXPECT_EQ(a.sharding.has_value(), b.sharding.has_value());
+  if (a.sharding && b.sharding) {
+    EXPECT_TRUE(*a.sharding == *b.sharding);
+    EXPECT_EQ(a.sharding->ToString(), b.sharding->ToString());
+  }
   EXPECT_EQ(a.metadata, b.metadata);
   EXPECT_EQ(a.frontend_attributes, b.frontend_attributes);
   EXPECT_EQ(a.backend_config, b.backend_config);
