@@ -1,24 +1,118 @@
 #include "compile/pipeline.h"
 
+#include <algorithm>
+
+#include "compile/call_inliner.h"
+#include "compile/sharding_propagation.h"
 #include "format/artifact_writer.h"
 #include "format/content_hash.h"
 #include "format/hlo_parser.h"
+#include "format/partition_spec.h"
 #include "format/verifier.h"
 
 namespace pjit {
+namespace {
 
-Status Compile(const CompileOptions& options) {
+int64_t DevicesImplied(const HloSharding& s) {
+  int64_t n = 0;
+  if (s.IsTiled()) n = s.tiles.num_tiles();
+  if (s.kind == HloSharding::Kind::kMaximal) n = s.device + 1;
+  for (const HloSharding& e : s.elements) n = std::max(n, DevicesImplied(e));
+  return n;
+}
+
+StatusOr<Mesh> ChooseMesh(const CompileOptions& options, const Module& module) {
+  if (!options.mesh.empty()) return ParseMesh(options.mesh);
+  if (module.num_partitions && *module.num_partitions > 1) return Mesh::Linear(*module.num_partitions);
+  int64_t n = 1;
+  for (const auto& c : module.computations)
+    for (const auto& in : c->instructions)
+      if (in->sharding) n = std::max(n, DevicesImplied(*in->sharding));
+  return Mesh::Linear(n);
+}
+
+// Splits "KEY=SPEC" at the first '='.
+StatusOr<std::pair<std::string, std::string>> KeyAndSpec(const std::string& flag, const char* name) {
+  size_t eq = flag.find('=');
+  if (eq == std::string::npos || eq == 0)
+    return InvalidArgument("--", name, " '", flag, "': expected INDEX=SPEC or NAME=SPEC, e.g. 0=data,_");
+  return std::pair{flag.substr(0, eq), flag.substr(eq + 1)};
+}
+
+void SetFromCommandLine(Instruction& in, HloSharding s, const std::string& flag, std::vector<std::string>& warnings) {
+  if (in.sharding && !(*in.sharding == s))
+    warnings.push_back(StrCat(in.location, ": ", in.name, ": ", flag, " gives ", s.ToString(), ", overriding the annotation ",
+                              in.sharding->ToString()));
+  in.sharding = std::move(s);
+  in.sharding_provenance = {ShardingProvenance::Origin::kCommandLine, "", -1, flag, 0, 0};
+}
+
+Status ApplyCommandLineShardings(const CompileOptions& options, Module& module, const Mesh& mesh,
+                                 std::vector<std::string>& warnings) {
+  Computation& entry = *module.entry;
+  for (const std::string& flag : options.in_shardings) {
+    PJIT_ASSIGN_OR_RETURN(auto kv, KeyAndSpec(flag, "in-sharding"));
+    Instruction* param = nullptr;
+    if (kv.first.find_first_not_of("0123456789") == std::string::npos) {
+      size_t i = std::stoul(kv.first);
+      if (i < entry.parameters.size()) param = entry.parameters[i];
+    } else {
+      for (Instruction* p : entry.parameters)
+        if (p->name == kv.first) param = p;
+    }
+    if (!param) return InvalidArgument("--in-sharding ", flag, ": '", module.name, "' has no parameter '", kv.first, "' (it takes ", entry.parameters.size(), ")");
+    PJIT_ASSIGN_OR_RETURN(PartitionSpec spec, ParsePartitionSpec(kv.second));
+    StatusOr<HloSharding> s = PartitionSpecToSharding(spec, mesh, param->shape.rank());
+    if (!s.ok()) return InvalidArgument("--in-sharding ", flag, ": ", s.status().message());
+    SetFromCommandLine(*param, *s, "--in-sharding " + flag, warnings);
+  }
+  Instruction* root = entry.root;
+  for (const std::string& flag : options.out_shardings) {
+    PJIT_ASSIGN_OR_RETURN(auto kv, KeyAndSpec(flag, "out-sharding"));
+    size_t outputs = root->opcode == Opcode::kTuple ? root->operands.size() : 1;
+    if (kv.first.find_first_not_of("0123456789") != std::string::npos || std::stoul(kv.first) >= outputs)
+      return InvalidArgument("--out-sharding ", flag, ": results are numbered 0 to ", outputs - 1);
+    size_t i = std::stoul(kv.first);
+    Instruction* result = root->opcode == Opcode::kTuple ? root->operands[i] : root;
+    PJIT_ASSIGN_OR_RETURN(PartitionSpec spec, ParsePartitionSpec(kv.second));
+    StatusOr<HloSharding> s = PartitionSpecToSharding(spec, mesh, result->shape.rank());
+    if (!s.ok()) return InvalidArgument("--out-sharding ", flag, ": ", s.status().message());
+    if (root->opcode == Opcode::kTuple && root->sharding && root->sharding->kind == HloSharding::Kind::kTuple &&
+        root->sharding->elements.size() == outputs) {
+      root->sharding->elements[i] = *s;  // the annotation on the result tuple yields to the flag
+    }
+    SetFromCommandLine(*result, *s, "--out-sharding " + flag, warnings);
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+StatusOr<CompileReport> Compile(const CompileOptions& options) {
   PJIT_ASSIGN_OR_RETURN(std::string text, ReadFileToString(options.input));
   PJIT_ASSIGN_OR_RETURN(std::unique_ptr<Module> module, ParseHloModule(text, options.input));
   PJIT_RETURN_IF_ERROR(VerifyModule(*module));
+  PJIT_ASSIGN_OR_RETURN(Mesh mesh, ChooseMesh(options, *module));
+  CompileReport report;
+  PJIT_RETURN_IF_ERROR(ApplyCommandLineShardings(options, *module, mesh, report.warnings));
+  PJIT_RETURN_IF_ERROR(InlineCalls(*module));
+  PJIT_ASSIGN_OR_RETURN(PropagationReport propagation, PropagateShardings(*module, mesh));
+  report.warnings.insert(report.warnings.end(), propagation.warnings.begin(), propagation.warnings.end());
+
   ArtifactContents contents;
-  // Flags that change the artifact are recorded; where it is written is not one of them.
-  contents.producer = {"pjit-compile", PJIT_VERSION, {}, options.input, ContentHash(text)};
-  contents.mesh = Mesh::Linear(1);
+  std::vector<std::string> flags;
+  if (!options.mesh.empty()) flags.push_back("--mesh=" + options.mesh);
+  for (const std::string& f : options.in_shardings) flags.push_back("--in-sharding=" + f);
+  for (const std::string& f : options.out_shardings) flags.push_back("--out-sharding=" + f);
+  // Where the artifact is written does not change it, so -o is not recorded.
+  contents.producer = {"pjit-compile", PJIT_VERSION, flags, options.input, ContentHash(text)};
+  contents.mesh = mesh;
   contents.program = module.get();
-  contents.signature = UnpartitionedSignature(*module, contents.mesh);
-  contents.device_programs.push_back({{0}, module.get()});
-  return WriteArtifact(options.output, contents);
+  contents.signature = ShardedSignature(*module, mesh);
+  // Until the SPMD partitioner writes per-device programs, only a 1-device mesh has one.
+  if (mesh.device_count() == 1) contents.device_programs.push_back({mesh.device_ids, module.get()});
+  PJIT_RETURN_IF_ERROR(WriteArtifact(options.output, contents));
+  return report;
 }
 
 }  // namespace pjit

@@ -1,9 +1,10 @@
-// The compile pipeline behind pjit-compile: parse, verify, and write the .pjit artifact.
-// Today every program compiles for a 1-device mesh; sharding propagation, partitioning and
-// code generation plug in between verification and writing.
+// The compile pipeline behind pjit-compile: parse and verify, apply the command-line mesh and
+// shardings, inline calls, propagate shardings, and write the .pjit artifact. SPMD
+// partitioning and code generation plug in after propagation.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "format/status.h"
 
@@ -12,8 +13,17 @@ namespace pjit {
 struct CompileOptions {
   std::string input;   // HLO text file
   std::string output;  // .pjit artifact, written atomically; "-" for standard output
+  // "data=2,model=4". Empty: the module's num_partitions, else the device count its
+  // shardings imply, as a 1-D mesh "x"; a module without shardings compiles for one device.
+  std::string mesh;
+  std::vector<std::string> in_shardings;   // "0=data,_" or "NAME=_,model": entry parameters
+  std::vector<std::string> out_shardings;  // "0=data,_": results
 };
 
-Status Compile(const CompileOptions& options);
+struct CompileReport {
+  std::vector<std::string> warnings;  // one line each
+};
+
+StatusOr<CompileReport> Compile(const CompileOptions& options);
 
 }  // namespace pjit

@@ -1,35 +1,71 @@
 #include "format/artifact.h"
 
+#include <algorithm>
+
 namespace pjit {
 
 namespace {
 
-ArrayInfo Unpartitioned(const Instruction& instr, uint32_t index, const Mesh& mesh) {
+// Where each device's shard starts in every dim, for a sharding of an array of `shape`.
+std::vector<DeviceShard> Shards(const std::optional<HloSharding>& sharding, const Shape& shape, const Shape& shard,
+                                const Mesh& mesh) {
+  std::vector<DeviceShard> out;
+  std::vector<int64_t> zeros(shape.dims.size(), 0);
+  if (!sharding || !sharding->IsTiled()) {
+    for (int64_t device : mesh.device_ids)
+      if (!sharding || sharding->kind != HloSharding::Kind::kMaximal || sharding->device == device) out.push_back({device, zeros});
+    return out;
+  }
+  const std::vector<int64_t>& tile_dims = sharding->tiles.dims;
+  int64_t subgroup = 1;  // devices per tile: replication and manual subgroup dims
+  for (size_t i = static_cast<size_t>(sharding->TiledRank()); i < tile_dims.size(); ++i) subgroup *= tile_dims[i];
+  std::vector<int64_t> devices = sharding->tiles.Devices();
+  for (size_t p = 0; p < devices.size(); ++p) {
+    std::vector<int64_t> offsets(shape.dims.size());
+    int64_t rest = static_cast<int64_t>(p) / subgroup;
+    for (int64_t d = sharding->TiledRank() - 1; d >= 0; --d) {
+      offsets[d] = (rest % tile_dims[d]) * shard.dims[d];
+      rest /= tile_dims[d];
+    }
+    out.push_back({devices[p], offsets});
+  }
+  std::sort(out.begin(), out.end(), [](const DeviceShard& a, const DeviceShard& b) { return a.device < b.device; });
+  return out;
+}
+
+ArrayInfo Info(const Instruction& instr, const std::optional<HloSharding>& sharding, uint32_t index, const Mesh& mesh) {
   ArrayInfo info;
   info.name = instr.name;
   info.index = index;
   info.shape = instr.shape;
   info.shape.layout.reset();
-  info.sharding = instr.sharding;
+  info.sharding = sharding;
   info.shard_shape = info.shape;
-  for (int64_t device : mesh.device_ids)
-    info.shards.push_back({device, std::vector<int64_t>(instr.shape.dims.size(), 0)});
+  if (sharding && sharding->IsTiled() && sharding->TiledRank() == info.shape.rank())
+    for (int64_t d = 0; d < info.shape.rank(); ++d) {
+      int64_t k = sharding->tiles.dims[d];
+      info.shard_shape.dims[d] = (info.shape.dims[d] + k - 1) / k;
+    }
+  info.shards = Shards(sharding, info.shape, info.shard_shape, mesh);
   return info;
 }
 
 }  // namespace
 
-Signature UnpartitionedSignature(const Module& module, const Mesh& mesh) {
+Signature ShardedSignature(const Module& module, const Mesh& mesh) {
   Signature sig;
   const Computation& entry = *module.entry;
   for (const Instruction* p : entry.parameters)
-    sig.inputs.push_back(Unpartitioned(*p, static_cast<uint32_t>(sig.inputs.size()), mesh));
+    sig.inputs.push_back(Info(*p, p->sharding, static_cast<uint32_t>(sig.inputs.size()), mesh));
   const Instruction* root = entry.root;
   if (root->opcode == Opcode::kTuple) {
-    for (const Instruction* o : root->operands)
-      sig.outputs.push_back(Unpartitioned(*o, static_cast<uint32_t>(sig.outputs.size()), mesh));
+    for (size_t i = 0; i < root->operands.size(); ++i) {
+      std::optional<HloSharding> s = root->operands[i]->sharding;
+      if (root->sharding && root->sharding->kind == HloSharding::Kind::kTuple) s = root->sharding->elements[i];
+      sig.outputs.push_back(Info(*root->operands[i], s, static_cast<uint32_t>(i), mesh));
+    }
   } else {
-    sig.outputs.push_back(Unpartitioned(*root, 0, mesh));
+    sig.outputs.push_back(Info(*root, root->sharding, 0, mesh));
   }
   return sig;
 }

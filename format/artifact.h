@@ -61,7 +61,8 @@ struct ArtifactContents {
   std::vector<DeviceProgram> device_programs;
 };
 
-// The entry signature of a module run whole on every device of `mesh`.
-Signature UnpartitionedSignature(const Module& module, const Mesh& mesh);
+// The entry signature of a module on `mesh`: each parameter's and result's sharding (none:
+// replicated), the shape every device holds (ceil(dim / tiles)) and where its shard starts.
+Signature ShardedSignature(const Module& module, const Mesh& mesh);
 
 }  // namespace pjit

@@ -167,6 +167,9 @@ Offset<fb::Instruction> InstructionToFlatBuffer(FlatBufferBuilder& b, const Inst
   auto backend = b.CreateString(in.backend_config);
   auto opaque = KeyValues(b, in.opaque_attributes);
   auto location = b.CreateString(in.location);
+  const ShardingProvenance& p = in.sharding_provenance;
+  auto provenance = fb::CreateShardingProvenanceDirect(b, static_cast<fb::ShardingOrigin>(p.origin), p.from.c_str(), p.operand,
+                                                       p.rule.c_str(), p.level, p.pass);
 
   fb::InstructionBuilder ib(b);
   ib.add_name(name);
@@ -212,6 +215,7 @@ Offset<fb::Instruction> InstructionToFlatBuffer(FlatBufferBuilder& b, const Inst
   ib.add_backend_config(backend);
   ib.add_opaque_attributes(opaque);
   ib.add_location(location);
+  ib.add_sharding_provenance(provenance);
   return ib.Finish();
 }
 
@@ -292,6 +296,11 @@ Status InstructionFromFlatBuffer(const fb::Instruction& f, Instruction& in, cons
   in.backend_config = Str(f.backend_config());
   in.opaque_attributes = FromKeyValues(f.opaque_attributes());
   in.location = Str(f.location());
+  if (const fb::ShardingProvenance* p = f.sharding_provenance()) {
+    if (p->origin() > fb::ShardingOrigin::MAX) return InvalidArgument(in.name, ": invalid sharding origin");
+    in.sharding_provenance = {static_cast<ShardingProvenance::Origin>(p->origin()), Str(p->from()), p->operand(), Str(p->rule()),
+                              p->level(), p->pass()};
+  }
   return OkStatus();
 }
 

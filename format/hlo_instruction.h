@@ -10,6 +10,7 @@
 
 #include "format/hlo_attributes.h"
 #include "format/hlo_sharding.h"
+#include "format/sharding_provenance.h"
 #include "format/literal.h"
 #include "format/opcode.h"
 #include "format/shape.h"
@@ -60,6 +61,7 @@ struct Instruction {
 
   // Kept for every opcode.
   std::optional<HloSharding> sharding;
+  ShardingProvenance sharding_provenance;
   OpMetadata metadata;
   std::string frontend_attributes;      // verbatim "{...}"
   std::string backend_config;           // verbatim, quoted string or "{...}"

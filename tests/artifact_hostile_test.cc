@@ -23,9 +23,9 @@ std::string Artifact(const std::string& name = "conv_block") {
   EXPECT_TRUE(m.ok());
   ArtifactContents c;
   c.producer = {"pjit-compile", "test", {}, name + ".hlo", 1};
-  c.mesh = Mesh::Linear(1);
+  c.mesh = Mesh::Linear(8);
   c.program = m->get();
-  c.signature = UnpartitionedSignature(**m, c.mesh);
+  c.signature = ShardedSignature(**m, c.mesh);
   c.device_programs.push_back({{0}, m->get()});
   auto bytes = SerializeArtifact(c);
   EXPECT_TRUE(bytes.ok());
@@ -159,8 +159,8 @@ TEST(ArtifactHostile, AbsurdMesh) {
   EXPECT_THAT(ErrorOf(with_mesh({{"x", 0}}, {})), HasSubstr("section 'mesh': axis size 0 is out of range"));
   EXPECT_THAT(ErrorOf(with_mesh({{"x", int64_t{1} << 40}}, {0})), HasSubstr("out of range"));
   EXPECT_THAT(ErrorOf(with_mesh({{"x", 2}}, {0})), HasSubstr("section 'mesh': 1 device ids for a mesh of 2 devices"));
-  // The signature's shards name device 0; a mesh without it is inconsistent.
-  EXPECT_THAT(ErrorOf(with_mesh({{"x", 1}}, {5})), HasSubstr("section 'signature':"));
+  // The signature's shards name devices 0..7; a mesh without them is inconsistent.
+  EXPECT_THAT(ErrorOf(with_mesh({{"x", 8}}, {10, 11, 12, 13, 14, 15, 16, 17})), HasSubstr("section 'signature':"));
 }
 
 // A program whose instruction refers to a later instruction (a cycle in disguise).

@@ -21,9 +21,9 @@ namespace fs = std::filesystem;
 ArtifactContents ContentsFor(const Module& m) {
   ArtifactContents c;
   c.producer = {"pjit-compile", "test", {"--flag"}, "m.hlo", 42};
-  c.mesh = Mesh::Linear(1);
+  c.mesh = Mesh::Linear(8);  // the sharded testdata modules use 8 devices
   c.program = &m;
-  c.signature = UnpartitionedSignature(m, c.mesh);
+  c.signature = ShardedSignature(m, c.mesh);
   c.device_programs.push_back({{0}, &m});
   return c;
 }
@@ -57,8 +57,12 @@ TEST(Artifact, SameInputSameBytes) {
   fs::create_directories(dir);
   for (const char* name : {"transformer_block_sharded", "conv_block", "while_loop"}) {
     std::string input = testing::TestdataPath(std::string(name) + ".hlo");
-    ASSERT_TRUE(Compile({input, (dir / "a.pjit").string()}).ok());
-    ASSERT_TRUE(Compile({input, (dir / "b.pjit").string()}).ok());
+    CompileOptions options;
+    options.input = input;
+    options.output = (dir / "a.pjit").string();
+    ASSERT_TRUE(Compile(options).ok());
+    options.output = (dir / "b.pjit").string();
+    ASSERT_TRUE(Compile(options).ok());
     EXPECT_EQ(*ReadFileToString((dir / "a.pjit").string()), *ReadFileToString((dir / "b.pjit").string())) << name;
   }
   fs::remove_all(dir);
@@ -103,7 +107,7 @@ TEST(Artifact, BlobsAreReadInPlaceFromTheMapping) {
 TEST(Artifact, SignatureOfATupleResult) {
   auto m = ParseHloFile(testing::TestdataPath("reductions.hlo"));
   ASSERT_TRUE(m.ok());
-  Signature sig = UnpartitionedSignature(**m, Mesh::Linear(1));
+  Signature sig = ShardedSignature(**m, Mesh::Linear(1));
   ASSERT_EQ(sig.inputs.size(), 1u);
   EXPECT_EQ(sig.inputs[0].shape.ToString(), "f32[3,5,7]");
   ASSERT_EQ(sig.outputs.size(), 6u);

@@ -75,11 +75,11 @@ TEST_F(CliTest, InspectJsonOfAnArtifact) {
   ASSERT_EQ(j.exit_code, 0) << j.output;
   EXPECT_THAT(j.output, HasSubstr(R"("format":"1.0")"));
   EXPECT_THAT(j.output, HasSubstr(R"("mesh":{"axes":[{"name":"x","size":1}],"device_ids":[0]})"));
-  EXPECT_THAT(j.output, HasSubstr(R"({"index":1,"name":"Arg_1.2","shape":"f32[32,64]","sharding":null,"shard_shape":"f32[32,64]"})"));
+  EXPECT_THAT(j.output, HasSubstr(R"({"index":1,"name":"Arg_1.2","shape":"f32[32,64]","sharding":"{replicated}","shard_shape":"f32[32,64]"})"));
   EXPECT_THAT(j.output, HasSubstr(R"({"name":"program","bytes":)"));
   Result t = Tool("pjit-inspect " + pjit);
   EXPECT_THAT(t.output, HasSubstr("mesh: x=1 (devices 0)"));
-  EXPECT_THAT(t.output, HasSubstr("  1 Arg_1.2: f32[32,64]  per device f32[32,64]"));
+  EXPECT_THAT(t.output, HasSubstr("  1 Arg_1.2: f32[32,64]  sharding={replicated}  per device f32[32,64]"));
 }
 
 TEST_F(CliTest, DamagedArtifactIsOneLineNamingTheSection) {
@@ -91,6 +91,39 @@ TEST_F(CliTest, DamagedArtifactIsOneLineNamingTheSection) {
   Result r = Tool("pjit-inspect " + pjit);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.output, ::testing::MatchesRegex("pjit-inspect: error: .*m\\.pjit: (section '[a-z_]+'|header).*\n"));
+}
+
+// Megatron MLP from the command line on an unannotated module: the hidden layer is split
+// both ways, the result only by rows, and each device holds a quarter or half of a weight.
+TEST_F(CliTest, MeshAndShardingFlags) {
+  std::string pjit = (dir_ / "m.pjit").string();
+  Result c = Tool("pjit-compile " + testing::TestdataPath("mlp.hlo") + " -o " + pjit +
+                  " --mesh data=2,model=4 --in-sharding 0=data,_ --in-sharding Arg_1.2=_,model --out-sharding 0=data,model");
+  ASSERT_EQ(c.exit_code, 0) << c.output;
+  Result t = Tool("pjit-inspect " + pjit);
+  EXPECT_THAT(t.output, HasSubstr("mesh: data=2,model=4 (devices 0 1 2 3 4 5 6 7)"));
+  EXPECT_THAT(t.output, HasSubstr("  0 Arg_0.1: f32[8,32]  sharding={devices=[2,1,4]<=[8] last_tile_dim_replicate}  per device f32[4,32]"));
+  EXPECT_THAT(t.output, HasSubstr("  1 Arg_1.2: f32[32,64]  sharding={devices=[1,4,2]<=[2,4]T(1,0) last_tile_dim_replicate}  per device f32[32,16]"));
+  // The bias is only reached backward through its broadcast: split by model like the columns.
+  EXPECT_THAT(t.output, HasSubstr("  2 Arg_2.3: f32[64]  sharding={devices=[4,2]<=[2,4]T(1,0) last_tile_dim_replicate}  per device f32[16]"));
+  EXPECT_THAT(t.output, HasSubstr("f32[8,64]  sharding={devices=[2,4]<=[8]}  per device f32[4,16]"));
+  EXPECT_THAT(t.output, HasSubstr("--in-sharding=Arg_1.2=_,model"));
+}
+
+TEST_F(CliTest, ShardingFlagErrorsAndWarnings) {
+  std::string hlo = testing::TestdataPath("mlp_sharded.hlo");
+  std::string out = " -o " + (dir_ / "m.pjit").string();
+  Result r = Tool("pjit-compile " + hlo + out + " --mesh data=2,model=4 --in-sharding 0=batch,_");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("--in-sharding 0=batch,_: PartitionSpec 'batch,_': the mesh (data=2,model=4) has no axis 'batch'"));
+  r = Tool("pjit-compile " + hlo + out + " --mesh data=2,model=4 --in-sharding 7=data");
+  EXPECT_THAT(r.output, HasSubstr("has no parameter '7' (it takes 3)"));
+  r = Tool("pjit-compile " + hlo + out + " --mesh data=2,model=4 --in-sharding 0=model,_");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("warning: " + hlo + ":11:3: Arg_0.1: --in-sharding 0=model,_ gives {devices=[4,1,2]<=[2,4]T(1,0) last_tile_dim_replicate}, overriding the annotation {devices=[2,1,4]<=[8] last_tile_dim_replicate}"));
+  r = Tool("pjit-compile " + hlo + out + " --mesh data=3");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("names device 3 of 3"));
 }
 
 TEST_F(CliTest, InputsByName) {

@@ -58,6 +58,7 @@ inline void ExpectSameInstruction(const Instruction& a, const Instruction& b) {
   EXPECT_EQ(a.mantissa_bits, b.mantissa_bits);
   EXPECT_EQ(a.rng_algorithm, b.rng_algorithm);
   EXPECT_EQ(a.operand_precision, b.operand_precision);
+  EXPECT_EQ(a.sharding_provenance, b.sharding_provenance);
   EXPECT_EQ(a.sharding.has_value(), b.sharding.has_value());
   if (a.sharding && b.sharding) {
     EXPECT_TRUE(*a.sharding == *b.sharding);

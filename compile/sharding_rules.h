@@ -1,0 +1,31 @@
+// Per-opcode sharding propagation rules, as GSPMD applies them: forward (the sharding an
+// instruction gets from one operand's sharding) and backward (the sharding an operand gets
+// from the instruction's). Each result names the rule, for provenance.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "format/hlo_instruction.h"
+#include "format/hlo_sharding.h"
+#include "format/mesh.h"
+
+namespace pjit {
+
+struct RuleResult {
+  HloSharding sharding;
+  std::string rule;
+};
+
+std::optional<RuleResult> ForwardRule(const Instruction& instr, size_t operand, const HloSharding& operand_sharding,
+                                      const Mesh& mesh);
+std::optional<RuleResult> BackwardRule(const Instruction& instr, size_t operand, const HloSharding& instr_sharding,
+                                       const Mesh& mesh);
+
+// The first priority level at which an opcode's rules apply, as in GSPMD: 0 for ops that
+// pass shardings through unchanged, 1 for dot, reduce and the other reshaping ops, 2 for
+// broadcast (last, so a broadcast does not decide the sharding of what it feeds).
+int RuleLevel(Opcode op);
+inline constexpr int kMaxRuleLevel = 2;
+
+}  // namespace pjit
