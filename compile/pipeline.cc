@@ -13,14 +13,6 @@
 namespace pjit {
 namespace {
 
-int64_t DevicesImplied(const HloSharding& s) {
-  int64_t n = 0;
-  if (s.IsTiled()) n = s.tiles.num_tiles();
-  if (s.kind == HloSharding::Kind::kMaximal) n = s.device + 1;
-  for (const HloSharding& e : s.elements) n = std::max(n, DevicesImplied(e));
-  return n;
-}
-
 StatusOr<Mesh> ChooseMesh(const CompileOptions& options, const Module& module) {
   if (!options.mesh.empty()) return ParseMesh(options.mesh);
   if (module.num_partitions && *module.num_partitions > 1) return Mesh::Linear(*module.num_partitions);

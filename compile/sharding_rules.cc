@@ -87,9 +87,20 @@ std::optional<std::vector<ReshapeGroup>> ReshapeGroups(const Shape& from, const 
   return groups;
 }
 
-std::optional<Tiling> ReshapeTiling(const Tiling& t, const Shape& from, const Shape& to) {
+std::optional<Tiling> ReshapeTiling(const Tiling& in, const Shape& from, const Shape& to) {
   std::optional<std::vector<ReshapeGroup>> groups = ReshapeGroups(from, to);
   if (!groups) return std::nullopt;
+  // Within a group only the most major split survives; minor splits become replication.
+  std::vector<int64_t> minor_splits;
+  for (const ReshapeGroup& g : *groups) {
+    bool seen = false;
+    for (int64_t d : g.from)
+      if (in.dims[d] > 1) {
+        if (seen) minor_splits.push_back(d);
+        seen = true;
+      }
+  }
+  Tiling t = ReplicateDims(in, minor_splits);
   Tiling out;
   out.dims.assign(to.dims.size(), 1);
   out.replication = t.replication;

@@ -378,6 +378,17 @@ StatusOr<HloSharding> ParseHloSharding(std::string_view text, size_t* error_offs
   return s;
 }
 
+int64_t DevicesImplied(const HloSharding& s) {
+  int64_t n = 0;
+  if (s.IsTiled()) {
+    n = s.tiles.num_tiles();
+    for (int64_t d : s.tiles.Devices()) n = std::max(n, d + 1);
+  }
+  if (s.kind == HloSharding::Kind::kMaximal) n = s.device + 1;
+  for (const HloSharding& e : s.elements) n = std::max(n, DevicesImplied(e));
+  return n;
+}
+
 Status ValidateSharding(const HloSharding& s, const Shape& shape, int64_t num_devices) {
   if (s.kind == HloSharding::Kind::kTuple) {
     if (!shape.IsTuple() || shape.tuple_shapes.size() != s.elements.size())

@@ -61,6 +61,9 @@ struct HloSharding {
 // offset in `text` of the offending character.
 StatusOr<HloSharding> ParseHloSharding(std::string_view text, size_t* error_offset = nullptr);
 
+// How many devices a sharding needs: its tiles, and more when it names higher device ids.
+int64_t DevicesImplied(const HloSharding& sharding);
+
 // Checks a sharding against the shape it annotates (tuple arity, tile rank, device ids).
 Status ValidateSharding(const HloSharding& sharding, const Shape& shape, int64_t num_devices);
 
