@@ -131,12 +131,76 @@ std::optional<Tiling> ReshapeTiling(const Tiling& in, const Shape& from, const S
   return out;
 }
 
+// Moves `in` dims (in that order) to `out` positions of a rank-`rank` tiling; every other dim
+// of `t` stops splitting (its tiles join the replication).
+Tiling MapDims(const Tiling& t, const std::vector<int64_t>& in, const std::vector<int64_t>& out, int64_t rank) {
+  std::vector<int64_t> order = in;
+  std::vector<int64_t> rest;
+  for (int64_t i = 0; i < static_cast<int64_t>(t.dims.size()); ++i)
+    if (std::find(in.begin(), in.end(), i) == in.end()) order.push_back(i), rest.push_back(static_cast<int64_t>(order.size()) - 1);
+  Tiling r = RemoveDims(ReplicateDims(TransposeTiling(t, order), rest), rest);
+  return InsertDims(r, out, rank);
+}
+
+// convolution: input batch and spatial dims ↔ output batch and spatial dims; kernel output
+// feature ↔ output feature; input/kernel input feature is contracted. Grouped convolutions
+// are left to the partitioner.
+struct ConvMapping {
+  std::vector<int64_t> operand_dims, output_dims;
+};
+
+ConvMapping ConvDimsOf(const Instruction& conv, size_t operand) {
+  const ConvolutionDimensionNumbers& d = conv.conv_dims;
+  ConvMapping m;
+  if (operand == 0) {
+    m.operand_dims = {d.input_batch};
+    m.output_dims = {d.output_batch};
+    m.operand_dims.insert(m.operand_dims.end(), d.input_spatial.begin(), d.input_spatial.end());
+    m.output_dims.insert(m.output_dims.end(), d.output_spatial.begin(), d.output_spatial.end());
+  } else {
+    m.operand_dims = {d.kernel_output_feature};
+    m.output_dims = {d.output_feature};
+  }
+  return m;
+}
+
+// gather: the indices' batch dims ↔ the output's batch dims; operand dims sliced whole (and
+// not indexed) ↔ the output offset dims they become.
+struct GatherMapping {
+  std::vector<int64_t> operand_dims, operand_out;  // operand passthrough
+  std::vector<int64_t> index_dims, index_out;      // index passthrough
+};
+
+GatherMapping GatherDimsOf(const Instruction& g) {
+  const GatherDimensionNumbers& d = g.gather_dims;
+  const Shape& operand = g.operand(0)->shape;
+  const Shape& indices = g.operand(1)->shape;
+  GatherMapping m;
+  std::vector<int64_t> batch_out;
+  for (int64_t i = 0; i < g.shape.rank(); ++i)
+    if (std::find(d.offset_dims.begin(), d.offset_dims.end(), i) == d.offset_dims.end()) batch_out.push_back(i);
+  size_t b = 0;
+  for (int64_t i = 0; i < indices.rank(); ++i)
+    if (i != d.index_vector_dim) m.index_dims.push_back(i), m.index_out.push_back(batch_out[b++]);
+  size_t offset = 0;
+  for (int64_t i = 0; i < operand.rank(); ++i) {
+    bool removed = std::find(d.collapsed_slice_dims.begin(), d.collapsed_slice_dims.end(), i) != d.collapsed_slice_dims.end() ||
+                   std::find(d.operand_batching_dims.begin(), d.operand_batching_dims.end(), i) != d.operand_batching_dims.end();
+    if (removed) continue;
+    bool indexed = std::find(d.start_index_map.begin(), d.start_index_map.end(), i) != d.start_index_map.end();
+    if (!indexed && g.slice_sizes[i] == operand.dims[i]) m.operand_dims.push_back(i), m.operand_out.push_back(d.offset_dims[offset]);
+    ++offset;
+  }
+  return m;
+}
+
 }  // namespace
 
 int RuleLevel(Opcode op) {
   if (op == O::kBroadcast) return 2;
   if (op == O::kDot || op == O::kReduce || op == O::kConcatenate || op == O::kDynamicSlice ||
-      op == O::kDynamicUpdateSlice || op == O::kSlice || op == O::kSort)
+      op == O::kDynamicUpdateSlice || op == O::kSlice || op == O::kSort || op == O::kConvolution ||
+      op == O::kGather || op == O::kScatter)
     return 1;
   return 0;
 }
@@ -206,6 +270,22 @@ std::optional<RuleResult> ForwardRule(const Instruction& in, size_t operand, con
       return Result(*t, mesh, "dynamic-update-slice: same sharding as the operand");
     case O::kSort:
       return Result(ReplicateDims(*t, in.dimensions), mesh, "sort: the sorted dim is unsplit");
+    case O::kConvolution: {
+      if (in.feature_group_count != 1 || in.batch_group_count != 1) return std::nullopt;
+      ConvMapping m = ConvDimsOf(in, operand);
+      return Result(MapDims(*t, m.operand_dims, m.output_dims, in.shape.rank()), mesh,
+                    operand == 0 ? "convolution: input batch and spatial dims keep their tiles, features are contracted"
+                                 : "convolution: kernel output features split the output features");
+    }
+    case O::kGather: {
+      GatherMapping m = GatherDimsOf(in);
+      if (operand == 0)
+        return Result(MapDims(*t, m.operand_dims, m.operand_out, in.shape.rank()), mesh, "gather: operand dims sliced whole pass through");
+      return Result(MapDims(*t, m.index_dims, m.index_out, in.shape.rank()), mesh, "gather: index batch dims pass through");
+    }
+    case O::kScatter:
+      if (operand != 0 || in.shape.IsTuple()) return std::nullopt;
+      return Result(*t, mesh, "scatter: same sharding as the operand");
     default:
       return std::nullopt;
   }
@@ -293,6 +373,21 @@ std::optional<RuleResult> BackwardRule(const Instruction& in, size_t operand, co
       return std::nullopt;
     case O::kSort:
       return Result(ReplicateDims(*t, in.dimensions), mesh, "sort: the sorted dim is unsplit");
+    case O::kConvolution: {
+      if (in.feature_group_count != 1 || in.batch_group_count != 1 || operand > 1) return std::nullopt;
+      ConvMapping m = ConvDimsOf(in, operand);
+      return Result(MapDims(*t, m.output_dims, m.operand_dims, to.rank()), mesh,
+                    operand == 0 ? "convolution: input from the output's batch and spatial dims"
+                                 : "convolution: kernel from the output's features");
+    }
+    case O::kGather: {
+      GatherMapping m = GatherDimsOf(in);
+      if (operand == 0) return Result(MapDims(*t, m.operand_out, m.operand_dims, to.rank()), mesh, "gather: operand dims sliced whole pass through");
+      return Result(MapDims(*t, m.index_out, m.index_dims, to.rank()), mesh, "gather: index batch dims pass through");
+    }
+    case O::kScatter:
+      if (operand != 0 || in.shape.IsTuple()) return std::nullopt;
+      return Result(*t, mesh, "scatter: the operand shares the result's sharding");
     default:
       return std::nullopt;
   }

@@ -211,6 +211,54 @@ TEST(Propagation, ConcatenateAndSlice) {
   EXPECT_EQ(p.Spec("s"), "data");
 }
 
+TEST(Propagation, ConvolutionBatchSplitFromTheInput) {
+  auto p = Propagate("ENTRY e {\n  x = f32[8,16,16,3] parameter(0), sharding={devices=[2,1,1,1,4]<=[8] last_tile_dim_replicate}\n"
+                     "  k = f32[3,3,3,32] parameter(1)\n"
+                     "  ROOT y = f32[8,16,16,32] convolution(x, k), window={size=3x3 pad=1_1x1_1}, dim_labels=b01f_01io->b01f\n}");
+  EXPECT_EQ(p.Spec("y"), "data");
+}
+
+TEST(Propagation, ConvolutionFeaturesFromTheKernel) {
+  auto p = Propagate("ENTRY e {\n  x = f32[8,16,16,3] parameter(0), sharding={devices=[2,1,1,1,4]<=[8] last_tile_dim_replicate}\n"
+                     "  k = f32[3,3,3,32] parameter(1), sharding={devices=[1,1,1,4,2]<=[2,4]T(1,0) last_tile_dim_replicate}\n"
+                     "  ROOT y = f32[8,16,16,32] convolution(x, k), window={size=3x3 pad=1_1x1_1}, dim_labels=b01f_01io->b01f\n}");
+  EXPECT_EQ(p.Spec("y"), "data,_,_,model") << "batch from the input merged with features from the kernel";
+}
+
+TEST(Propagation, ConvolutionBackwardToInputAndKernel) {
+  auto p = Propagate("ENTRY e {\n  x = f32[8,3,16,16] parameter(0)\n  k = f32[32,3,3,3] parameter(1)\n"
+                     "  ROOT y = f32[8,32,16,16] convolution(x, k), window={size=3x3 pad=1_1x1_1}, dim_labels=bf01_oi01->bf01, " +
+                     Sh("{devices=[2,4,1,1]<=[8]}") + "\n}");
+  EXPECT_EQ(p.Spec("x"), "data");
+  EXPECT_EQ(p.Spec("k"), "model");
+}
+
+TEST(Propagation, GatherEmbeddingLookup) {
+  // jnp.take(table, ids, axis=0): ids split by data give output rows; a table split on its
+  // embedding columns gives output columns.
+  auto p = Propagate("ENTRY e {\n  table = f32[50,16] parameter(0), " + Sh(kModel1) + "\n"
+                     "  ids = s32[8,7,1] parameter(1), sharding={devices=[2,1,1,4]<=[8] last_tile_dim_replicate}\n"
+                     "  ROOT g = f32[8,7,16] gather(table, ids), offset_dims={2}, collapsed_slice_dims={0}, start_index_map={0}, "
+                     "index_vector_dim=2, slice_sizes={1,16}\n}");
+  EXPECT_EQ(p.Spec("g"), "data,_,model");
+}
+
+TEST(Propagation, GatherBackward) {
+  auto p = Propagate("ENTRY e {\n  table = f32[50,16] parameter(0)\n  ids = s32[8,7,1] parameter(1)\n"
+                     "  ROOT g = f32[8,7,16] gather(table, ids), offset_dims={2}, collapsed_slice_dims={0}, start_index_map={0}, "
+                     "index_vector_dim=2, slice_sizes={1,16}, sharding={devices=[2,1,4]<=[8]}\n}");
+  EXPECT_EQ(p.Spec("ids"), "data");
+  EXPECT_EQ(p.Spec("table"), "_,model");
+}
+
+TEST(Propagation, ScatterFollowsItsOperand) {
+  auto p = Propagate("add {\n  x = f32[] parameter(0)\n  y = f32[] parameter(1)\n  ROOT s = f32[] add(x, y)\n}\n"
+                     "ENTRY e {\n  a = f32[10,16] parameter(0), " + Sh(kModel1) + "\n  i = s32[5,1] parameter(1)\n  u = f32[5,16] parameter(2)\n"
+                     "  ROOT s = f32[10,16] scatter(a, i, u), update_window_dims={1}, inserted_window_dims={0}, "
+                     "scatter_dims_to_operand_dims={0}, index_vector_dim=1, to_apply=add\n}");
+  EXPECT_EQ(p.Spec("s"), "_,model");
+}
+
 TEST(Propagation, TupleAndGetTupleElement) {
   auto p = Propagate("ENTRY e {\n  a = f32[8,16] parameter(0)\n  b = f32[8] parameter(1)\n  t = (f32[8,16], f32[8]) tuple(a, b)\n"
                      "  g = f32[8,16] get-tuple-element(t), index=0\n  ROOT r = f32[8,16] negate(g), " + Sh(kData0) + "\n}");
