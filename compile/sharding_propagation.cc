@@ -1,6 +1,6 @@
 #include "compile/sharding_propagation.h"
 
-#include <unordered_set>
+#include <algorithm>
 
 #include "compile/sharding_rules.h"
 #include "compile/sharding_util.h"
@@ -40,31 +40,118 @@ HloSharding WithElement(const std::optional<HloSharding>& tuple, const Shape& sh
   return out;
 }
 
+// Tuple elements that no rule reached are replicated, like unreached arrays.
+void ReplicateUnknownElements(HloSharding& s) {
+  if (s.kind == HloSharding::Kind::kUnknown) s = HloSharding::Replicated();
+  for (HloSharding& e : s.elements) ReplicateUnknownElements(e);
+}
+
+// Element by element, the more specific of two shardings of the same shape.
+std::optional<HloSharding> MoreSpecificPerElement(const std::optional<HloSharding>& a, const std::optional<HloSharding>& b) {
+  if (!a) return b;
+  if (!b) return a;
+  if (a->kind == HloSharding::Kind::kTuple && b->kind == HloSharding::Kind::kTuple && a->elements.size() == b->elements.size()) {
+    HloSharding out = *a;
+    for (size_t i = 0; i < out.elements.size(); ++i)
+      if (NumDataTiles(b->elements[i]) > NumDataTiles(out.elements[i])) out.elements[i] = b->elements[i];
+    return out;
+  }
+  return NumDataTiles(*b) > NumDataTiles(*a) ? b : a;
+}
+
 class Propagation {
  public:
   Propagation(Module& module, const Mesh& mesh) : module_(module), mesh_(mesh) {}
 
   StatusOr<PropagationReport> Run() {
-    Computation& entry = *module_.entry;
-    for (auto& in : entry.instructions)
-      if (in->sharding && in->sharding_provenance.origin == Origin::kNone) in->sharding_provenance.origin = Origin::kAnnotation;
+    CollectComputations(*module_.entry);
+    for (Computation* c : computations_)
+      for (auto& in : c->instructions) {
+        // {unknown} asks propagation to decide; it fixes nothing.
+        if (in->sharding && in->sharding->kind == HloSharding::Kind::kUnknown) in->sharding.reset();
+        if (in->sharding && in->sharding_provenance.origin == Origin::kNone) in->sharding_provenance.origin = Origin::kAnnotation;
+      }
     for (level_ = 0; level_ <= kMaxRuleLevel; ++level_) {
       bool changed = true;
       while (changed) {
         ++report_.passes;
-        changed = Forward(entry) | Backward(entry);
+        changed = false;
+        for (Computation* c : computations_) changed |= Forward(*c) | Backward(*c);
+        changed |= SyncControlFlow();
       }
     }
-    for (auto& in : entry.instructions) {
-      if (in->sharding || !(in->shape.IsArray() || in->shape.IsTuple())) continue;
-      in->sharding = HloSharding::Replicated();
-      in->sharding_provenance = {Origin::kDefault, "", -1, "no rule reached it: replicated", 0, report_.passes};
+    for (Computation* c : computations_) {
+      for (auto& in : c->instructions) {
+        if (in->sharding) {
+          ReplicateUnknownElements(*in->sharding);
+          continue;
+        }
+        if (!(in->shape.IsArray() || in->shape.IsTuple())) continue;
+        in->sharding = HloSharding::Replicated();
+        in->sharding_provenance = {Origin::kDefault, "", -1, "no rule reached it: replicated", 0, report_.passes};
+      }
+      Warn(*c);
     }
-    Warn(entry);
     return report_;
   }
 
  private:
+  // The entry and the bodies, conditions and branches of its control flow: the computations
+  // whose values are arrays the devices hold (reducers and comparators only see scalars).
+  void CollectComputations(Computation& c) {
+    if (std::find(computations_.begin(), computations_.end(), &c) != computations_.end()) return;
+    computations_.push_back(&c);
+    for (auto& in : c.instructions)
+      if (in->opcode == Opcode::kWhile || in->opcode == Opcode::kConditional)
+        for (Computation* callee : in->called) CollectComputations(*callee);
+  }
+
+  // Gives every member of a group of values that must agree the most specific sharding among
+  // them, unless an annotated member decides.
+  bool Sync(const std::vector<Instruction*>& members, const std::string& rule) {
+    std::optional<HloSharding> best;
+    const Instruction* source = nullptr;
+    for (const Instruction* m : members) {
+      if (!m->sharding) continue;
+      if (IsFixed(*m)) {
+        best = m->sharding, source = m;
+        break;
+      }
+      std::optional<HloSharding> next = MoreSpecificPerElement(best, m->sharding);
+      if (!best || NumDataTiles(*next) > NumDataTiles(*best)) source = m;
+      best = next;
+    }
+    if (!best) return false;
+    bool changed = false;
+    for (Instruction* m : members) {
+      if (m == source || IsFixed(*m) || (m->sharding && !IsMoreSpecific(*best, m->sharding))) continue;
+      changed |= Set(*m, *best, {Origin::kForward, source->name, -1, rule, 0, 0});
+    }
+    return changed;
+  }
+
+  bool SyncControlFlow() {
+    bool changed = false;
+    for (Computation* c : computations_)
+      for (auto& owned : c->instructions) {
+        Instruction& in = *owned;
+        if (in.opcode == Opcode::kWhile) {
+          Computation& cond = *in.called[0];
+          Computation& body = *in.called[1];
+          changed |= Sync({in.operands[0], &in, body.parameters[0], body.root, cond.parameters[0]},
+                          "while: loop state keeps one sharding (operand, body, condition, result)");
+        } else if (in.opcode == Opcode::kConditional) {
+          std::vector<Instruction*> results = {&in};
+          for (size_t b = 0; b < in.called.size(); ++b) {
+            changed |= Sync({in.operands[b + 1], in.called[b]->parameters[0]}, "conditional: a branch parameter is its operand");
+            results.push_back(in.called[b]->root);
+          }
+          changed |= Sync(results, "conditional: every branch returns the result's sharding");
+        }
+      }
+    return changed;
+  }
+
   bool Set(Instruction& in, HloSharding s, ShardingProvenance p) {
     p.level = level_;
     p.pass = report_.passes;
@@ -156,6 +243,7 @@ class Propagation {
 
   Module& module_;
   const Mesh& mesh_;
+  std::vector<Computation*> computations_;
   int level_ = 0;
   PropagationReport report_;
 };
@@ -164,11 +252,12 @@ class Propagation {
 
 StatusOr<PropagationReport> PropagateShardings(Module& module, const Mesh& mesh) {
   if (!module.entry) return InvalidArgument("module without an entry computation");
-  for (const auto& in : module.entry->instructions)
-    if (in->sharding) {
-      Status valid = ValidateSharding(*in->sharding, in->shape, mesh.device_count());
-      if (!valid.ok()) return InvalidArgument(in->location, ": ", in->name, ": ", valid.message(), " (mesh ", mesh.device_count(), " devices)");
-    }
+  for (const auto& c : module.computations)
+    for (const auto& in : c->instructions)
+      if (in->sharding) {
+        Status valid = ValidateSharding(*in->sharding, in->shape, mesh.device_count());
+        if (!valid.ok()) return InvalidArgument(in->location, ": ", in->name, ": ", valid.message(), " (mesh ", mesh.device_count(), " devices)");
+      }
   return Propagation(module, mesh).Run();
 }
 

@@ -275,6 +275,88 @@ TEST(Propagation, ThroughInlinedCalls) {
   EXPECT_EQ(p.Spec("c.m"), "data");
 }
 
+constexpr const char* kLoop = R"(cond {
+  s = (s32[], f32[8,16]) parameter(0)
+  i = s32[] get-tuple-element(s), index=0
+  n = s32[] constant(4)
+  ROOT lt = pred[] compare(i, n), direction=LT
+}
+body {
+  s = (s32[], f32[8,16]) parameter(0)
+  i = s32[] get-tuple-element(s), index=0
+  x = f32[8,16] get-tuple-element(s), index=1
+  one = s32[] constant(1)
+  i2 = s32[] add(i, one)
+  y = f32[8,16] tanh(x)
+  ROOT t = (s32[], f32[8,16]) tuple(i2, y)
+}
+)";
+
+const Instruction& In(const Propagated& p, const std::string& computation, const std::string& name) {
+  return *p.module->FindComputation(computation)->Find(name);
+}
+
+TEST(Propagation, WhileLoopStateForward) {
+  auto p = Propagate(std::string(kLoop) + "ENTRY e {\n  a = f32[8,16] parameter(0), " + Sh(kData0) +
+                     "\n  z = s32[] constant(0)\n  init = (s32[], f32[8,16]) tuple(z, a)\n"
+                     "  w = (s32[], f32[8,16]) while(init), condition=cond, body=body\n  ROOT r = f32[8,16] get-tuple-element(w), index=1\n}");
+  EXPECT_EQ(p.Spec("r"), "data");
+  EXPECT_EQ(In(p, "body", "y").sharding->ToString(), kData0);
+  EXPECT_EQ(In(p, "body", "x").sharding->ToString(), kData0);
+  EXPECT_EQ(In(p, "cond", "s").sharding->ToString(), std::string("{{replicated}, ") + kData0 + "}");
+  EXPECT_THAT(In(p, "body", "s").sharding_provenance.rule, HasSubstr("while: loop state keeps one sharding"));
+}
+
+TEST(Propagation, WhileLoopStateBackward) {
+  auto p = Propagate(std::string(kLoop) + "ENTRY e {\n  a = f32[8,16] parameter(0)\n  z = s32[] constant(0)\n"
+                     "  init = (s32[], f32[8,16]) tuple(z, a)\n  w = (s32[], f32[8,16]) while(init), condition=cond, body=body\n"
+                     "  ROOT r = f32[8,16] get-tuple-element(w), index=1, " + Sh(kModel1) + "\n}");
+  EXPECT_EQ(p.Spec("a"), "_,model") << "from the result, through the loop state, to the initial value";
+  EXPECT_EQ(In(p, "body", "y").sharding->ToString(), kModel1);
+}
+
+TEST(Propagation, WhileBodyAnnotationDecidesTheLoopState) {
+  std::string loop = kLoop;
+  loop.replace(loop.find("y = f32[8,16] tanh(x)"), 21, std::string("y = f32[8,16] tanh(x), ") + Sh(kDataModel));
+  auto p = Propagate(loop + "ENTRY e {\n  a = f32[8,16] parameter(0)\n  z = s32[] constant(0)\n"
+                     "  init = (s32[], f32[8,16]) tuple(z, a)\n  w = (s32[], f32[8,16]) while(init), condition=cond, body=body\n"
+                     "  ROOT r = f32[8,16] get-tuple-element(w), index=1\n}");
+  EXPECT_EQ(p.Spec("a"), "data,model");
+  EXPECT_EQ(p.Spec("r"), "data,model");
+}
+
+TEST(Propagation, ConditionalBranches) {
+  auto p = Propagate("double {\n  x = f32[8,16] parameter(0)\n  ROOT y = f32[8,16] add(x, x)\n}\n"
+                     "negate {\n  x = f32[8,16] parameter(0)\n  ROOT y = f32[8,16] negate(x)\n}\n"
+                     "ENTRY e {\n  p = pred[] parameter(0)\n  a = f32[8,16] parameter(1), " + Sh(kData0) +
+                     "\n  ROOT c = f32[8,16] conditional(p, a, a), true_computation=double, false_computation=negate\n}");
+  EXPECT_EQ(In(p, "double", "y").sharding->ToString(), kData0);
+  EXPECT_EQ(In(p, "negate", "x").sharding->ToString(), kData0);
+  EXPECT_EQ(p.Spec("c"), "data");
+}
+
+TEST(Propagation, JaxFoldLoop) {
+  // testdata/while_loop.hlo is lax.fori_loop as JAX lowers it; shard its carried array.
+  auto m = ParseHloFile(testing::TestdataPath("while_loop.hlo"));
+  ASSERT_TRUE(m.ok());
+  ASSERT_TRUE(InlineCalls(**m).ok());
+  Mesh mesh = *ParseMesh("x=4");
+  Instruction* carried = (*m)->entry->parameters[0];
+  carried->sharding = *PartitionSpecToSharding(*ParsePartitionSpec("_,x"), mesh, 2);
+  ASSERT_TRUE(PropagateShardings(**m, mesh).ok());
+  int split = 0;
+  for (const auto& c : (*m)->computations)
+    for (const auto& in : c->instructions)
+      if (in->sharding && in->shape.IsArray() && in->shape.dims == carried->shape.dims && NumDataTiles(*in->sharding) == 4) ++split;
+  EXPECT_GE(split, 6) << "the carried array stays split inside the body";
+}
+
+TEST(Propagation, UnknownAnnotationsLetPropagationDecide) {
+  auto p = Propagate("ENTRY e {\n  a = f32[8,16] parameter(0), " + Sh(kData0) + "\n  ROOT b = f32[8,16] negate(a), sharding={unknown}\n}");
+  EXPECT_EQ(p.Spec("b"), "data");
+  EXPECT_EQ(p["b"].sharding_provenance.origin, Origin::kForward);
+}
+
 TEST(Propagation, UnreachedInstructionsAreReplicatedByDefault) {
   auto p = Propagate("ENTRY e {\n  i = s32[8] iota(), iota_dimension=0\n  ROOT c = s32[8] negate(i)\n}");
   EXPECT_EQ(p.Spec("i"), "");
