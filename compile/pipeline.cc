@@ -69,10 +69,8 @@ Status ApplyCommandLineShardings(const CompileOptions& options, Module& module, 
     PJIT_ASSIGN_OR_RETURN(PartitionSpec spec, ParsePartitionSpec(kv.second));
     StatusOr<HloSharding> s = PartitionSpecToSharding(spec, mesh, result->shape.rank());
     if (!s.ok()) return InvalidArgument("--out-sharding ", flag, ": ", s.status().message());
-    if (root->opcode == Opcode::kTuple && root->sharding && root->sharding->kind == HloSharding::Kind::kTuple &&
-        root->sharding->elements.size() == outputs) {
-      root->sharding->elements[i] = *s;  // the annotation on the result tuple yields to the flag
-    }
+    if (root->opcode == Opcode::kTuple && root->sharding)  // the annotation on the result tuple yields to the flag
+      root->sharding = WithElementSharding(root->sharding, root->shape, static_cast<int64_t>(i), *s);
     SetFromCommandLine(*result, *s, "--out-sharding " + flag, warnings);
   }
   return OkStatus();

@@ -26,20 +26,6 @@ HloSharding Combine(const HloSharding& candidate, const std::optional<HloShardin
   return candidate;
 }
 
-// Tuple shardings with unknown elements stand for partly known tuple shardings.
-HloSharding WithElement(const std::optional<HloSharding>& tuple, const Shape& shape, size_t index, const HloSharding& e) {
-  HloSharding out;
-  if (tuple && tuple->kind == HloSharding::Kind::kTuple) {
-    out = *tuple;
-  } else {
-    HloSharding unknown;
-    unknown.kind = HloSharding::Kind::kUnknown;
-    out = HloSharding::Tuple(std::vector<HloSharding>(shape.tuple_shapes.size(), unknown));
-  }
-  out.elements[index] = e;
-  return out;
-}
-
 // Tuple elements that no rule reached are replicated, like unreached arrays.
 void ReplicateUnknownElements(HloSharding& s) {
   if (s.kind == HloSharding::Kind::kUnknown) s = HloSharding::Replicated();
@@ -168,7 +154,7 @@ class Propagation {
       if (in.opcode == Opcode::kTuple) {
         std::optional<HloSharding> s = in.sharding;
         for (size_t i = 0; i < in.operands.size(); ++i)
-          if (in.operands[i]->sharding) s = WithElement(s, in.shape, i, *in.operands[i]->sharding);
+          if (in.operands[i]->sharding) s = WithElementSharding(s, in.shape, static_cast<int64_t>(i), *in.operands[i]->sharding);
         if (s && IsMoreSpecific(*s, in.sharding))
           changed |= Set(in, *s, {Origin::kForward, in.operands[0]->name, 0, "tuple: operand shardings", 0, 0});
         continue;
@@ -202,8 +188,7 @@ class Propagation {
         std::optional<HloSharding> candidate;
         std::string rule;
         if (user.opcode == Opcode::kGetTupleElement && o.shape.IsTuple()) {
-          if (user.sharding->kind == HloSharding::Kind::kTuple) continue;
-          candidate = WithElement(o.sharding, o.shape, static_cast<size_t>(user.tuple_index), *user.sharding);
+          candidate = WithElementSharding(o.sharding, o.shape, user.tuple_index, *user.sharding);
           rule = "get-tuple-element: element " + std::to_string(user.tuple_index);
         } else if (std::optional<RuleResult> r = BackwardRule(user, i, *user.sharding, mesh_)) {
           candidate = Combine(r->sharding, o.sharding, o.shape, mesh_);

@@ -208,14 +208,12 @@ int RuleLevel(Opcode op) {
 std::optional<RuleResult> ForwardRule(const Instruction& in, size_t operand, const HloSharding& s, const Mesh& mesh) {
   const Shape& from = in.operand(operand)->shape;
   if (in.opcode == O::kGetTupleElement) {
-    if (s.kind == HloSharding::Kind::kTuple) {
-      const HloSharding& e = s.elements.at(static_cast<size_t>(in.tuple_index));
-      if (e.kind == HloSharding::Kind::kUnknown) return std::nullopt;
-      return RuleResult{e, "get-tuple-element: element " + std::to_string(in.tuple_index)};
-    }
-    return RuleResult{s, "get-tuple-element: the tuple's sharding"};
+    HloSharding e = ElementSharding(s, from, in.tuple_index);
+    if (e.kind == HloSharding::Kind::kUnknown) return std::nullopt;
+    return RuleResult{e, "get-tuple-element: element " + std::to_string(in.tuple_index)};
   }
-  if (!from.IsArray() || !in.shape.IsArray()) return std::nullopt;
+  bool variadic_reduce = in.opcode == O::kReduce && in.shape.IsTuple();
+  if (!from.IsArray() || !(in.shape.IsArray() || variadic_reduce)) return std::nullopt;
   std::optional<Tiling> t = ToTiling(s, from.rank(), mesh);
   if (!t) return std::nullopt;
   if (PassesThrough(in.opcode) || (in.opcode == O::kBitcastConvert && from.rank() == in.shape.rank())) {
@@ -294,10 +292,19 @@ std::optional<RuleResult> ForwardRule(const Instruction& in, size_t operand, con
 std::optional<RuleResult> BackwardRule(const Instruction& in, size_t operand, const HloSharding& s, const Mesh& mesh) {
   const Shape& to = in.operand(operand)->shape;
   if (in.opcode == O::kTuple) {
-    if (s.kind != HloSharding::Kind::kTuple) return RuleResult{s, "tuple: the tuple's sharding"};
-    const HloSharding& e = s.elements.at(operand);
+    HloSharding e = ElementSharding(s, in.shape, static_cast<int64_t>(operand));
     if (e.kind == HloSharding::Kind::kUnknown) return std::nullopt;
     return RuleResult{e, "tuple: element " + std::to_string(operand)};
+  }
+  if (in.opcode == O::kReduce && in.shape.IsTuple()) {  // variadic: input i pairs with result i
+    if (operand >= in.operands.size() / 2) return std::nullopt;
+    const Shape& result = in.shape.tuple_shapes[operand];
+    std::optional<Tiling> t = ToTiling(ElementSharding(s, in.shape, static_cast<int64_t>(operand)), result.rank(), mesh);
+    if (!t) return std::nullopt;
+    std::vector<int64_t> kept;
+    for (int64_t i = 0; i < to.rank(); ++i)
+      if (std::find(in.dimensions.begin(), in.dimensions.end(), i) == in.dimensions.end()) kept.push_back(i);
+    return Result(InsertDims(*t, kept, to.rank()), mesh, "reduce: reduced dims unsplit");
   }
   if (!to.IsArray() || !in.shape.IsArray()) return std::nullopt;
   std::optional<Tiling> t = ToTiling(s, in.shape.rank(), mesh);

@@ -61,7 +61,7 @@ Signature ShardedSignature(const Module& module, const Mesh& mesh) {
   if (root->opcode == Opcode::kTuple) {
     for (size_t i = 0; i < root->operands.size(); ++i) {
       std::optional<HloSharding> s = root->operands[i]->sharding;
-      if (root->sharding && root->sharding->kind == HloSharding::Kind::kTuple) s = root->sharding->elements[i];
+      if (root->sharding) s = ElementSharding(*root->sharding, root->shape, static_cast<int64_t>(i));
       sig.outputs.push_back(Info(*root->operands[i], s, static_cast<uint32_t>(i), mesh));
     }
   } else {

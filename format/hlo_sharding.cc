@@ -240,7 +240,11 @@ class ShardingParser {
       std::vector<HloSharding> elements;
       do {
         PJIT_ASSIGN_OR_RETURN(HloSharding e, ParseSharding(depth + 1));
-        elements.push_back(std::move(e));
+        if (e.kind == HloSharding::Kind::kTuple) {  // tuple shardings are flat lists of leaves
+          elements.insert(elements.end(), e.elements.begin(), e.elements.end());
+        } else {
+          elements.push_back(std::move(e));
+        }
       } while (Consume(','));
       PJIT_RETURN_IF_ERROR(Expect('}'));
       return HloSharding::Tuple(std::move(elements));
@@ -378,6 +382,61 @@ StatusOr<HloSharding> ParseHloSharding(std::string_view text, size_t* error_offs
   return s;
 }
 
+int64_t LeafCount(const Shape& shape) {
+  if (!shape.IsTuple()) return 1;
+  int64_t n = 0;
+  for (const Shape& e : shape.tuple_shapes) n += LeafCount(e);
+  return n;
+}
+
+namespace {
+
+size_t FirstLeaf(const Shape& tuple_shape, int64_t index) {
+  size_t first = 0;
+  for (int64_t j = 0; j < index; ++j) first += static_cast<size_t>(LeafCount(tuple_shape.tuple_shapes[j]));
+  return first;
+}
+
+void AppendLeaves(const HloSharding& s, const Shape& shape, std::vector<HloSharding>& out) {
+  if (s.kind == HloSharding::Kind::kTuple) {
+    out.insert(out.end(), s.elements.begin(), s.elements.end());
+  } else {
+    for (int64_t i = 0; i < LeafCount(shape); ++i) out.push_back(s);
+  }
+}
+
+}  // namespace
+
+HloSharding ElementSharding(const HloSharding& s, const Shape& tuple_shape, int64_t index) {
+  if (s.kind != HloSharding::Kind::kTuple) return s;
+  const Shape& element = tuple_shape.tuple_shapes.at(static_cast<size_t>(index));
+  size_t first = FirstLeaf(tuple_shape, index);
+  if (!element.IsTuple()) return s.elements.at(first);
+  return HloSharding::Tuple(std::vector<HloSharding>(s.elements.begin() + static_cast<int64_t>(first),
+                                                     s.elements.begin() + static_cast<int64_t>(first) + LeafCount(element)));
+}
+
+HloSharding WithElementSharding(const std::optional<HloSharding>& tuple, const Shape& tuple_shape, int64_t index,
+                                const HloSharding& e) {
+  HloSharding out;
+  if (tuple && tuple->kind == HloSharding::Kind::kTuple) {
+    out = *tuple;
+  } else {
+    HloSharding unknown;
+    unknown.kind = HloSharding::Kind::kUnknown;
+    std::vector<HloSharding> leaves;
+    if (tuple) AppendLeaves(*tuple, tuple_shape, leaves);
+    else leaves.assign(static_cast<size_t>(LeafCount(tuple_shape)), unknown);
+    out = HloSharding::Tuple(std::move(leaves));
+  }
+  std::vector<HloSharding> leaves;
+  const Shape& element = tuple_shape.tuple_shapes.at(static_cast<size_t>(index));
+  AppendLeaves(e, element, leaves);
+  size_t first = FirstLeaf(tuple_shape, index);
+  for (size_t i = 0; i < leaves.size() && first + i < out.elements.size(); ++i) out.elements[first + i] = leaves[i];
+  return out;
+}
+
 int64_t DevicesImplied(const HloSharding& s) {
   int64_t n = 0;
   if (s.IsTiled()) {
@@ -391,9 +450,20 @@ int64_t DevicesImplied(const HloSharding& s) {
 
 Status ValidateSharding(const HloSharding& s, const Shape& shape, int64_t num_devices) {
   if (s.kind == HloSharding::Kind::kTuple) {
-    if (!shape.IsTuple() || shape.tuple_shapes.size() != s.elements.size())
+    if (!shape.IsTuple() || LeafCount(shape) != static_cast<int64_t>(s.elements.size()))
       return InvalidArgument("tuple sharding with ", s.elements.size(), " elements for ", shape.ToString(false));
-    for (size_t i = 0; i < s.elements.size(); ++i) PJIT_RETURN_IF_ERROR(ValidateSharding(s.elements[i], shape.tuple_shapes[i], num_devices));
+    std::vector<const Shape*> leaves;
+    std::vector<const Shape*> stack = {&shape};
+    while (!stack.empty()) {
+      const Shape* x = stack.back();
+      stack.pop_back();
+      if (!x->IsTuple()) {
+        leaves.push_back(x);
+        continue;
+      }
+      for (auto it = x->tuple_shapes.rbegin(); it != x->tuple_shapes.rend(); ++it) stack.push_back(&*it);
+    }
+    for (size_t i = 0; i < s.elements.size(); ++i) PJIT_RETURN_IF_ERROR(ValidateSharding(s.elements[i], *leaves[i], num_devices));
     return OkStatus();
   }
   if (shape.IsTuple()) {  // one sharding for every element

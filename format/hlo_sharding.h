@@ -40,7 +40,7 @@ struct HloSharding {
   TileAssignment tiles;                     // kTiled
   bool last_tile_dim_replicate = false;     // the last tile dim replicates
   std::vector<SubgroupKind> last_tile_dims; // trailing tile dims that are manual/replicated
-  std::vector<HloSharding> elements;        // kTuple
+  std::vector<HloSharding> elements;        // kTuple: one per array leaf of the shape, flat
   std::vector<std::string> metadata;        // each "{op_name=...}" verbatim
   std::optional<int64_t> shard_as, shard_like;
 
@@ -60,6 +60,15 @@ struct HloSharding {
 // Parses the text of a sharding attribute, braces included. On error, *error_offset is the
 // offset in `text` of the offending character.
 StatusOr<HloSharding> ParseHloSharding(std::string_view text, size_t* error_offset = nullptr);
+
+// Tuple shardings list the array leaves of a tuple shape in order, flat, as XLA does.
+int64_t LeafCount(const Shape& shape);
+// The sharding of element `index` of a tuple-shaped value whose sharding is `s` (a tuple
+// sharding, or one sharding for every leaf).
+HloSharding ElementSharding(const HloSharding& s, const Shape& tuple_shape, int64_t index);
+// `tuple` (or all-unknown leaves when absent) with element `index`'s leaves set from `e`.
+HloSharding WithElementSharding(const std::optional<HloSharding>& tuple, const Shape& tuple_shape, int64_t index,
+                                const HloSharding& e);
 
 // How many devices a sharding needs: its tiles, and more when it names higher device ids.
 int64_t DevicesImplied(const HloSharding& sharding);

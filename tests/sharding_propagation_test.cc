@@ -143,6 +143,21 @@ TEST(Propagation, ReduceForwardReplicatesReducedDims) {
   EXPECT_EQ(p.Spec("z"), "");
 }
 
+// argmax as JAX lowers it: a reduce over (values, indices); the split of one input reaches
+// both results and, backward, the other input.
+TEST(Propagation, VariadicReduce) {
+  auto p = Propagate("argmax {\n  v0 = f32[] parameter(0)\n  i0 = s32[] parameter(1)\n  v1 = f32[] parameter(2)\n  i1 = s32[] parameter(3)\n"
+                     "  gt = pred[] compare(v0, v1), direction=GT\n  v = f32[] select(gt, v0, v1)\n  i = s32[] select(gt, i0, i1)\n"
+                     "  ROOT t = (f32[], s32[]) tuple(v, i)\n}\nENTRY e {\n  x = f32[8,10] parameter(0)\n  cx = f32[8,10] copy(x)\n"
+                     "  idx = s32[8,10] parameter(1), sharding={devices=[2,1,4]<=[8] last_tile_dim_replicate}\n"
+                     "  zf = f32[] constant(0)\n  zi = s32[] constant(0)\n"
+                     "  r = (f32[8], s32[8]) reduce(cx, idx, zf, zi), dimensions={1}, to_apply=argmax\n"
+                     "  ROOT g = s32[8] get-tuple-element(r), index=1\n}");
+  EXPECT_EQ(p["r"].sharding->ToString(), "{{devices=[2,4]<=[8] last_tile_dim_replicate}, {devices=[2,4]<=[8] last_tile_dim_replicate}}");
+  EXPECT_EQ(p.Spec("cx"), "data") << "backward from the reduce's first result";
+  EXPECT_EQ(p.Spec("g"), "data");
+}
+
 TEST(Propagation, ReduceBackward) {
   auto p = Propagate("add {\n  x = f32[] parameter(0)\n  y = f32[] parameter(1)\n  ROOT s = f32[] add(x, y)\n}\n"
                      "ENTRY e {\n  a = f32[8,16,4] parameter(0)\n  z = f32[] constant(0)\n"
