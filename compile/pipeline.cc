@@ -15,6 +15,11 @@ namespace {
 
 StatusOr<Mesh> ChooseMesh(const CompileOptions& options, const Module& module) {
   if (!options.mesh.empty()) return ParseMesh(options.mesh);
+  if (const std::string* attributes = module.FindAttribute("frontend_attributes")) {
+    StatusOr<std::optional<Mesh>> sdy = MeshFromFrontendAttributes(*attributes);
+    if (!sdy.ok()) return InvalidArgument(options.input, ": ", sdy.status().message());
+    if (*sdy) return **sdy;
+  }
   if (module.num_partitions && *module.num_partitions > 1) return Mesh::Linear(*module.num_partitions);
   int64_t n = 1;
   for (const auto& c : module.computations)

@@ -13,8 +13,9 @@ namespace pjit {
 struct CompileOptions {
   std::string input;   // HLO text file
   std::string output;  // .pjit artifact, written atomically; "-" for standard output
-  // "data=2,model=4". Empty: the module's num_partitions, else the device count its
-  // shardings imply, as a 1-D mesh "x"; a module without shardings compiles for one device.
+  // "data=2,model=4". Empty: the mesh of the module's xla.sdy.meshes attribute, else its
+  // num_partitions, else the device count its shardings imply, as a 1-D mesh "x"; a module
+  // without shardings compiles for one device.
   std::string mesh;
   std::vector<std::string> in_shardings;   // "0=data,_" or "NAME=_,model": entry parameters
   std::vector<std::string> out_shardings;  // "0=data,_": results

@@ -95,6 +95,42 @@ StatusOr<Mesh> ParseMesh(std::string_view text) {
   return mesh;
 }
 
+StatusOr<std::optional<Mesh>> MeshFromFrontendAttributes(std::string_view attributes) {
+  if (attributes.find("xla.sdy.meshes") == std::string_view::npos) return std::optional<Mesh>();
+  size_t start = attributes.find("#sdy.mesh<[");
+  if (start == std::string_view::npos) return std::optional<Mesh>();
+  size_t end = attributes.find(']', start);
+  if (end == std::string_view::npos) return InvalidArgument("xla.sdy.meshes: unterminated mesh");
+  // Axes: "name"=size pairs; the quotes may be written \".
+  std::string axes;
+  for (char c : attributes.substr(start + 11, end - start - 11))
+    if (c != '"' && c != '\\') axes += c;
+  std::string text;
+  for (std::string_view part : SplitTopLevel(axes))
+    if (!part.empty()) text += (text.empty() ? "" : ",") + std::string(part);
+  if (text.empty()) return std::optional<Mesh>();  // a maximal mesh: no axes
+  StatusOr<Mesh> mesh = ParseMesh(text);
+  if (!mesh.ok()) return InvalidArgument("xla.sdy.meshes: ", mesh.status().message());
+  size_t close = attributes.find('>', end);
+  size_t ids = attributes.find("device_ids=[", end);
+  if (ids != std::string_view::npos && ids < close) {
+    size_t ids_end = attributes.find(']', ids);
+    std::vector<int64_t> devices;
+    for (std::string_view part : SplitTopLevel(attributes.substr(ids + 12, ids_end - ids - 12))) {
+      int64_t d = 0;
+      auto r = std::from_chars(part.data(), part.data() + part.size(), d);
+      if (r.ec != std::errc() || d < 0) return InvalidArgument("xla.sdy.meshes: bad device id '", part, "'");
+      devices.push_back(d);
+    }
+    std::vector<int64_t> sorted = devices;
+    std::sort(sorted.begin(), sorted.end());
+    if (devices.size() != mesh->device_ids.size() || sorted != mesh->device_ids)
+      return InvalidArgument("xla.sdy.meshes: device_ids must list each of the ", mesh->device_ids.size(), " devices once");
+    mesh->device_ids = std::move(devices);
+  }
+  return std::optional<Mesh>(std::move(*mesh));
+}
+
 std::string MeshToString(const Mesh& mesh) {
   std::string out;
   for (size_t i = 0; i < mesh.axes.size(); ++i) out += (i ? "," : "") + mesh.axes[i].name + "=" + std::to_string(mesh.axes[i].size);

@@ -6,6 +6,7 @@
 //                    "(a,b)" splits one dimension over several axes, a major)
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,11 @@ namespace pjit {
 
 StatusOr<Mesh> ParseMesh(std::string_view text);
 std::string MeshToString(const Mesh& mesh);
+
+// The first mesh of Shardy's `xla.sdy.meshes` module frontend attribute, as JAX dumps carry
+// it: {xla.sdy.meshes={mesh = #sdy.mesh<["data"=2, "model"=4]>}} (quotes may be escaped, and
+// device_ids=[...] may follow the axes). nullopt when the attributes hold no such mesh.
+StatusOr<std::optional<Mesh>> MeshFromFrontendAttributes(std::string_view attributes);
 
 struct PartitionSpec {
   // For each array dimension, the mesh axes that split it, major first; empty: not split.

@@ -110,6 +110,18 @@ TEST_F(CliTest, MeshAndShardingFlags) {
   EXPECT_THAT(t.output, HasSubstr("--in-sharding=Arg_1.2=_,model"));
 }
 
+TEST_F(CliTest, MeshFromTheDumpsShardyAttribute) {
+  fs::path hlo = dir_ / "sdy.hlo";
+  ASSERT_TRUE(WriteFileAtomically(hlo.string(), "HloModule m, frontend_attributes={xla.sdy.meshes={mesh = #sdy.mesh<[\"data\"=2, \"model\"=4]>}}\n"
+                                                "ENTRY e {\n  p = f32[8,16] parameter(0)\n  ROOT n = f32[8,16] negate(p)\n}\n").ok());
+  std::string pjit = (dir_ / "m.pjit").string();
+  Result c = Tool("pjit-compile " + hlo.string() + " -o " + pjit + " --in-sharding 0=model,data");
+  ASSERT_EQ(c.exit_code, 0) << c.output;
+  Result t = Tool("pjit-inspect " + pjit);
+  EXPECT_THAT(t.output, HasSubstr("mesh: data=2,model=4"));
+  EXPECT_THAT(t.output, HasSubstr("n: f32[8,16]  sharding={devices=[4,2]<=[2,4]T(1,0)}  per device f32[2,8]"));
+}
+
 TEST_F(CliTest, ShardingFlagErrorsAndWarnings) {
   std::string hlo = testing::TestdataPath("mlp_sharded.hlo");
   std::string out = " -o " + (dir_ / "m.pjit").string();

@@ -80,6 +80,19 @@ TEST(PartitionSpec, Errors) {
   EXPECT_THAT(ParseMesh("data").status().message(), HasSubstr("expected NAME=SIZE"));
 }
 
+TEST(PartitionSpec, MeshFromShardyAttribute) {
+  auto m = MeshFromFrontendAttributes(R"({xla.sdy.meshes={mesh = #sdy.mesh<["data"=2, "model"=4]>}})");
+  ASSERT_TRUE(m.ok() && m->has_value()) << m.status().message();
+  EXPECT_EQ(MeshToString(**m), "data=2,model=4");
+  auto escaped = MeshFromFrontendAttributes(R"({xla.sdy.meshes="{mesh = #sdy.mesh<[\"a\"=2, \"b\"=2], device_ids=[3,2,1,0]>}"})");
+  ASSERT_TRUE(escaped.ok() && escaped->has_value()) << escaped.status().message();
+  EXPECT_EQ(MeshToString(**escaped), "a=2,b=2");
+  EXPECT_EQ((*escaped)->device_ids, (std::vector<int64_t>{3, 2, 1, 0}));
+  EXPECT_FALSE(MeshFromFrontendAttributes(R"({_xla_compute_type="host"})")->has_value());
+  EXPECT_THAT(MeshFromFrontendAttributes(R"({xla.sdy.meshes={mesh = #sdy.mesh<["a"=2], device_ids=[0,0]>}})").status().message(),
+              HasSubstr("device_ids must list each of the 2 devices once"));
+}
+
 TEST(PartitionSpec, NotExpressible) {
   Mesh mesh = *ParseMesh("data=2,model=4");
   // Device order no mesh transposition gives.
