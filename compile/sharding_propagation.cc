@@ -1,6 +1,7 @@
 #include "compile/sharding_propagation.h"
 
 #include <algorithm>
+#include <map>
 
 #include "compile/sharding_rules.h"
 #include "compile/sharding_util.h"
@@ -52,6 +53,10 @@ class Propagation {
   StatusOr<PropagationReport> Run() {
     CollectComputations(*module_.entry);
     for (Computation* c : computations_)
+      for (auto& in : c->instructions)
+        if (in->sharding && (in->sharding->shard_as || in->sharding->shard_like))
+          groups_[*(in->sharding->shard_as ? in->sharding->shard_as : in->sharding->shard_like)].push_back(in.get());
+    for (Computation* c : computations_)
       for (auto& in : c->instructions) {
         // {unknown} asks propagation to decide; it fixes nothing.
         if (in->sharding && in->sharding->kind == HloSharding::Kind::kUnknown) in->sharding.reset();
@@ -64,6 +69,8 @@ class Propagation {
         changed = false;
         for (Computation* c : computations_) changed |= Forward(*c) | Backward(*c);
         changed |= SyncControlFlow();
+        for (auto& [group, members] : groups_)
+          changed |= Sync(members, "shard_as/shard_like group " + std::to_string(group) + ": members share one sharding");
       }
     }
     for (Computation* c : computations_) {
@@ -229,6 +236,7 @@ class Propagation {
   Module& module_;
   const Mesh& mesh_;
   std::vector<Computation*> computations_;
+  std::map<int64_t, std::vector<Instruction*>> groups_;  // shard_as / shard_like groups
   int level_ = 0;
   PropagationReport report_;
 };

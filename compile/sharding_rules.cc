@@ -13,7 +13,7 @@ using O = Opcode;
 bool PassesThrough(Opcode op) {
   switch (op) {
     case O::kConvert: case O::kCopy: case O::kReducePrecision: case O::kCompare: case O::kSelect:
-    case O::kClamp: case O::kReverse: case O::kPad: case O::kOptimizationBarrier:
+    case O::kClamp: case O::kReverse: case O::kPad: case O::kOptimizationBarrier: case O::kMap:
       return true;
     default:
       return IsElementwiseUnary(op) || IsElementwiseBinary(op);
@@ -200,13 +200,21 @@ int RuleLevel(Opcode op) {
   if (op == O::kBroadcast) return 2;
   if (op == O::kDot || op == O::kReduce || op == O::kConcatenate || op == O::kDynamicSlice ||
       op == O::kDynamicUpdateSlice || op == O::kSlice || op == O::kSort || op == O::kConvolution ||
-      op == O::kGather || op == O::kScatter)
+      op == O::kGather || op == O::kScatter || op == O::kReduceWindow || op == O::kSelectAndScatter)
     return 1;
   return 0;
 }
 
+bool IsManualBoundary(const Instruction& in) {
+  return in.opcode == O::kCustomCall && (in.custom_call_target == "SPMDShardToFullShape" || in.custom_call_target == "SPMDFullToShardShape");
+}
+
 std::optional<RuleResult> ForwardRule(const Instruction& in, size_t operand, const HloSharding& s, const Mesh& mesh) {
   const Shape& from = in.operand(operand)->shape;
+  if (s.kind == HloSharding::Kind::kManual) {
+    if (IsManualBoundary(in)) return std::nullopt;
+    return RuleResult{s, "manual: inside a manually partitioned region"};
+  }
   if (in.opcode == O::kGetTupleElement) {
     HloSharding e = ElementSharding(s, from, in.tuple_index);
     if (e.kind == HloSharding::Kind::kUnknown) return std::nullopt;
@@ -214,6 +222,7 @@ std::optional<RuleResult> ForwardRule(const Instruction& in, size_t operand, con
   }
   bool variadic_reduce = in.opcode == O::kReduce && in.shape.IsTuple();
   if (!from.IsArray() || !(in.shape.IsArray() || variadic_reduce)) return std::nullopt;
+  if (in.opcode == O::kMap && from.dims != in.shape.dims) return std::nullopt;
   std::optional<Tiling> t = ToTiling(s, from.rank(), mesh);
   if (!t) return std::nullopt;
   if (PassesThrough(in.opcode) || (in.opcode == O::kBitcastConvert && from.rank() == in.shape.rank())) {
@@ -284,6 +293,12 @@ std::optional<RuleResult> ForwardRule(const Instruction& in, size_t operand, con
     case O::kScatter:
       if (operand != 0 || in.shape.IsTuple()) return std::nullopt;
       return Result(*t, mesh, "scatter: same sharding as the operand");
+    case O::kReduceWindow:
+      if (operand != 0 || in.shape.IsTuple()) return std::nullopt;
+      return Result(*t, mesh, "reduce-window: windowed dims keep their tiles");
+    case O::kSelectAndScatter:
+      if (operand != 0) return std::nullopt;
+      return Result(*t, mesh, "select-and-scatter: same sharding as the operand");
     default:
       return std::nullopt;
   }
@@ -291,6 +306,10 @@ std::optional<RuleResult> ForwardRule(const Instruction& in, size_t operand, con
 
 std::optional<RuleResult> BackwardRule(const Instruction& in, size_t operand, const HloSharding& s, const Mesh& mesh) {
   const Shape& to = in.operand(operand)->shape;
+  if (s.kind == HloSharding::Kind::kManual) {
+    if (IsManualBoundary(in)) return std::nullopt;
+    return RuleResult{s, "manual: inside a manually partitioned region"};
+  }
   if (in.opcode == O::kTuple) {
     HloSharding e = ElementSharding(s, in.shape, static_cast<int64_t>(operand));
     if (e.kind == HloSharding::Kind::kUnknown) return std::nullopt;
@@ -395,6 +414,12 @@ std::optional<RuleResult> BackwardRule(const Instruction& in, size_t operand, co
     case O::kScatter:
       if (operand != 0 || in.shape.IsTuple()) return std::nullopt;
       return Result(*t, mesh, "scatter: the operand shares the result's sharding");
+    case O::kReduceWindow:
+      if (operand != 0 || in.shape.IsTuple()) return std::nullopt;
+      return Result(*t, mesh, "reduce-window: windowed dims keep their tiles");
+    case O::kSelectAndScatter:
+      if (operand > 1) return std::nullopt;
+      return Result(*t, mesh, "select-and-scatter: operand and source share the result's sharding");
     default:
       return std::nullopt;
   }

@@ -366,6 +366,37 @@ TEST(Propagation, JaxFoldLoop) {
   EXPECT_GE(split, 6) << "the carried array stays split inside the body";
 }
 
+TEST(Propagation, ManualRegionsStayManual) {
+  // shard_map as JAX lowers it: the body between the two custom-calls is manual; outside,
+  // shardings propagate normally and do not leak in.
+  auto p = Propagate("ENTRY e {\n  a = f32[8,16] parameter(0), " + Sh(kData0) + "\n"
+                     "  s = f32[8,16] custom-call(a), custom_call_target=\"Sharding\", " + Sh(kData0) + "\n"
+                     "  m = f32[4,16] custom-call(s), custom_call_target=\"SPMDFullToShardShape\", sharding={manual}\n"
+                     "  t = f32[4,16] tanh(m)\n  u = f32[4,16] add(t, t)\n"
+                     "  f = f32[8,16] custom-call(u), custom_call_target=\"SPMDShardToFullShape\", " + Sh(kData0) + "\n"
+                     "  ROOT r = f32[8,16] negate(f)\n}");
+  EXPECT_EQ(p["t"].sharding->ToString(), "{manual}");
+  EXPECT_EQ(p["u"].sharding->ToString(), "{manual}");
+  EXPECT_EQ(p.Spec("r"), "data");
+}
+
+TEST(Propagation, ShardAsGroupsShareOneSharding) {
+  auto p = Propagate("ENTRY e {\n  a = f32[8,16] parameter(0), " + Sh(kDataModel) + "\n  b = f32[8,16] parameter(1)\n"
+                     "  x = f32[8,16] negate(a), sharding={unknown shard_as 1}\n  y = f32[8,16] negate(b), sharding={unknown shard_as 1}\n"
+                     "  ROOT r = (f32[8,16], f32[8,16]) tuple(x, y)\n}");
+  EXPECT_EQ(p.Spec("x"), "data,model");
+  EXPECT_EQ(p.Spec("y"), "data,model") << "y joins x's group";
+  EXPECT_EQ(p.Spec("b"), "data,model");
+}
+
+TEST(Propagation, MaxPoolKeepsBatchSplit) {
+  auto p = Propagate("max {\n  x = f32[] parameter(0)\n  y = f32[] parameter(1)\n  ROOT m = f32[] maximum(x, y)\n}\n"
+                     "ENTRY e {\n  a = f32[8,16,16,4] parameter(0), sharding={devices=[2,1,1,1,4]<=[8] last_tile_dim_replicate}\n"
+                     "  z = f32[] constant(-inf)\n"
+                     "  ROOT p = f32[8,8,8,4] reduce-window(a, z), window={size=1x2x2x1 stride=1x2x2x1}, to_apply=max\n}");
+  EXPECT_EQ(p.Spec("p"), "data");
+}
+
 TEST(Propagation, UnknownAnnotationsLetPropagationDecide) {
   auto p = Propagate("ENTRY e {\n  a = f32[8,16] parameter(0), " + Sh(kData0) + "\n  ROOT b = f32[8,16] negate(a), sharding={unknown}\n}");
   EXPECT_EQ(p.Spec("b"), "data");
