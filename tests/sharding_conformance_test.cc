@@ -45,8 +45,6 @@ const Expectation kExpectations[] = {
     {"PadForwardPass", "pad", "{devices=[2,2]0,1,2,3}"},
     {"PadBackwardPass", "copy", "{devices=[2,2]0,1,2,3}"},
     {"PartialReplicatedPadForwardPass", "pad", "{devices=[2,2,2]0,1,2,3,4,5,6,7 last_tile_dim_replicate}"},
-    {"DynamicUpdateSliceBackwardPass", "c0", "{devices=[1,1,2]0,1}"},
-    {"DynamicUpdateSliceBackwardPass", "c1", "{devices=[1,1,2]0,1}"},
     {"ShardedPreferredOverReplicated", "copy", "{devices=[1,2,2,1]0,1,2,3}"},
     {"ShardedPreferredOverReplicated", "copy.1", "{devices=[1,2,2,1]0,1,2,3}"},
 };
