@@ -5,8 +5,10 @@
 #include <new>
 #include <numeric>
 #include <optional>
+#include <thread>
 #include <unordered_map>
 
+#include "run/interpreter/collectives.h"
 #include "run/interpreter/elementwise.h"
 
 namespace pjit {
@@ -108,6 +110,12 @@ class Evaluator {
   StatusOr<Literal> Map(const Instruction& in, const std::vector<const Literal*>& ops);
   StatusOr<Literal> Sort(const Instruction& in, const std::vector<const Literal*>& ops);
   StatusOr<Literal> Collective(const Instruction& in, const std::vector<const Literal*>& ops);
+
+ public:
+  // Elementwise a (op) b with `instr`'s to_apply computation (the all-reduce reducer).
+  StatusOr<Literal> CombineArrays(const Instruction& instr, const Literal& a, const Literal& b);
+
+ private:
 
   const EvaluationOptions& options_;
 };
@@ -753,8 +761,14 @@ StatusOr<Literal> Evaluator::Sort(const Instruction& in, const std::vector<const
   return ops.size() == 1 ? std::move(outs[0]) : Literal::Tuple(std::move(outs));
 }
 
-// A single device: every replica group must be that device alone, so collectives copy.
+// Several devices meet at the rendezvous; a single device's groups must be itself alone.
 StatusOr<Literal> Evaluator::Collective(const Instruction& in, const std::vector<const Literal*>& ops) {
+  if (options_.collectives) {
+    Collectives::Reducer reduce = [this](const Instruction& instr, const Literal& a, const Literal& b) -> StatusOr<Literal> {
+      return CombineArrays(instr, a, b);
+    };
+    return options_.collectives->Run(in, ops, options_.partition_id, reduce);
+  }
   for (const auto& group : in.replica_groups.groups)
     if (group.size() > 1) return Fail(in, "unsupported: ", OpcodeName(in.opcode), " over ", group.size(), " devices in a single-device evaluation");
   if (in.opcode == Opcode::kCollectivePermute) {
@@ -765,6 +779,23 @@ StatusOr<Literal> Evaluator::Collective(const Instruction& in, const std::vector
   std::vector<Literal> elements;
   for (const Literal* o : ops) elements.push_back(*o);
   return Literal::Tuple(std::move(elements));
+}
+
+StatusOr<Literal> Evaluator::CombineArrays(const Instruction& instr, const Literal& a, const Literal& b) {
+  const Computation& reducer = *instr.called[0];
+  Literal out = a;
+  if (std::optional<Opcode> op = SimpleReducer(reducer)) {
+    VisitDType(a.shape().dtype, [&]<typename T>() {
+      for (int64_t i = 0; i < out.element_count(); ++i) out.data<T>()[i] = ApplyBinary<T>(*op, a.data<T>()[i], b.data<T>()[i]);
+    });
+    return out;
+  }
+  size_t size = static_cast<size_t>(DTypeByteSize(a.shape().dtype));
+  for (int64_t i = 0; i < out.element_count(); ++i) {
+    PJIT_ASSIGN_OR_RETURN(Literal r, CallScalars(reducer, {ScalarFrom(a, i), ScalarFrom(b, i)}));
+    CopyElement(r, 0, out, i, size);
+  }
+  return out;
 }
 
 StatusOr<Literal> Evaluator::Eval(const Instruction& in, const std::vector<const Literal*>& ops) {
@@ -878,6 +909,30 @@ StatusOr<Literal> EvaluateModule(const Module& module, const std::vector<Literal
   } catch (const std::bad_alloc&) {
     return Internal("out of memory evaluating module '", module.name, "'");
   }
+}
+
+StatusOr<std::vector<Literal>> EvaluateSpmd(const Module& module, const std::vector<std::vector<Literal>>& arguments,
+                                            int64_t timeout_ms) {
+  int64_t n = static_cast<int64_t>(arguments.size());
+  if (n < 1) return InvalidArgument("an SPMD evaluation needs at least one device");
+  Collectives collectives(n, std::chrono::milliseconds(timeout_ms));
+  std::vector<std::optional<StatusOr<Literal>>> results(static_cast<size_t>(n));
+  std::vector<std::thread> threads;
+  for (int64_t d = 0; d < n; ++d)
+    threads.emplace_back([&, d] {
+      EvaluationOptions options;
+      options.partition_id = d;
+      options.collectives = &collectives;
+      results[static_cast<size_t>(d)] = EvaluateModule(module, arguments[static_cast<size_t>(d)], options);
+    });
+  for (std::thread& t : threads) t.join();
+  std::vector<Literal> out;
+  for (int64_t d = 0; d < n; ++d) {
+    StatusOr<Literal>& r = *results[static_cast<size_t>(d)];
+    if (!r.ok()) return InvalidArgument("device ", d, ": ", r.status().message());
+    out.push_back(std::move(*r));
+  }
+  return out;
 }
 
 }  // namespace pjit

@@ -12,13 +12,24 @@
 
 namespace pjit {
 
+class Collectives;
+
 struct EvaluationOptions {
   int64_t partition_id = 0;  // what partition-id returns
   int64_t replica_id = 0;    // what replica-id returns
+  // Where collectives meet the other devices; null: a single device, whose collectives
+  // must involve only itself.
+  Collectives* collectives = nullptr;
 };
 
 // Runs the entry computation. `arguments` must match the entry parameters' shapes.
 StatusOr<Literal> EvaluateModule(const Module& module, const std::vector<Literal>& arguments,
                                  const EvaluationOptions& options = {});
+
+// Runs an SPMD program on `arguments.size()` devices at once, one thread each; device d sees
+// partition-id d and its own arguments; collectives combine across devices. A collective
+// that some device never reaches fails after `timeout_ms`, naming those devices.
+StatusOr<std::vector<Literal>> EvaluateSpmd(const Module& module, const std::vector<std::vector<Literal>>& arguments,
+                                            int64_t timeout_ms = 60'000);
 
 }  // namespace pjit
