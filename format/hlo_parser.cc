@@ -1,6 +1,7 @@
 #include "format/hlo_parser.h"
 
 #include "format/shape_inference.h"
+#include "format/text_scan.h"
 
 #include <algorithm>
 #include <cctype>
@@ -289,18 +290,10 @@ class Parser {
     SkipWs();
     if (pos_ >= text_.size() || text_[pos_] != '{') return Expected("'{'");
     size_t start = pos_;
-    int depth = 0;
-    while (pos_ < text_.size()) {
-      char c = text_[pos_];
-      if (c == '"') {
-        PJIT_RETURN_IF_ERROR(ParseString().status());
-        continue;
-      }
-      ++pos_;
-      if (c == '{') ++depth;
-      if (c == '}' && --depth == 0) return std::string(text_.substr(start, pos_ - start));
-    }
-    return ErrorAt(start, "unbalanced '{'");
+    std::optional<size_t> end = EndOfBraced(text_, start);
+    if (!end) return ErrorAt(start, "unbalanced '{'");
+    pos_ = *end;
+    return std::string(text_.substr(start, pos_ - start));
   }
   // A value pjit keeps verbatim: a string, a braced block, or one token.
   StatusOr<std::string> ParseRawValue() {

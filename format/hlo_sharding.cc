@@ -6,6 +6,8 @@
 #include <numeric>
 #include <set>
 
+#include "format/text_scan.h"
+
 namespace pjit {
 
 std::vector<int64_t> TileAssignment::Devices() const { return iota ? iota->Expand() : explicit_devices; }
@@ -211,24 +213,10 @@ class ShardingParser {
   StatusOr<std::string> Braced() {
     SkipWs();
     size_t start = pos_;
-    int depth = 0;
-    bool in_string = false;
-    for (; pos_ < text_.size(); ++pos_) {
-      char c = text_[pos_];
-      if (in_string) {
-        if (c == '\\') ++pos_;
-        else if (c == '"') in_string = false;
-        continue;
-      }
-      if (c == '"') in_string = true;
-      if (c == '{') ++depth;
-      if (c == '}' && --depth == 0) {
-        ++pos_;
-        return std::string(text_.substr(start, pos_ - start));
-      }
-    }
-    pos_ = start;
-    return Error("unbalanced '{'");
+    std::optional<size_t> end = EndOfBraced(text_, start);
+    if (!end || text_[start] != '{') return Error("unbalanced '{'");
+    pos_ = *end;
+    return std::string(text_.substr(start, pos_ - start));
   }
 
   StatusOr<HloSharding> ParseSharding(int depth) {
