@@ -595,6 +595,8 @@ Status Parser::ParseDimLabels(Instruction& instr) {
   // Assigns the position of each label: `named` gets the letter dims, spatial the digits.
   auto assign = [&](const std::string& s, const char* letters, int64_t* first, int64_t* second,
                     std::vector<int64_t>& spatial) -> Status {
+    if (s.size() < 2 || s.size() > 12)
+      return ErrorAt(start, "invalid dim_labels '", labels, "': '", s, "' needs its two letter dims and at most 10 spatial dims");
     size_t num_spatial = s.size() - 2;
     spatial.assign(num_spatial, -1);
     bool seen_first = false, seen_second = false;

@@ -287,6 +287,7 @@ const Malformed kMalformed[] = {
     {"ConstantElided", "HloModule m\nENTRY e {\n  ROOT c = f32[20] constant(<@>{...})\n}", "constant was elided by the printer"},
     {"UnterminatedString", ENTRY_WITH("  ROOT r = f32[2] custom-call(p), custom_call_target=<@>\"abc"), "unterminated string"},
     {"BadDimLabels", ENTRY_WITH("  ROOT r = f32[2] convolution(p, p), dim_labels=<@>bf01"), "dim_labels must look like b01f_01io->b01f"},
+    {"DimLabelsSideTooShort", ENTRY_WITH("  ROOT r = f32[2] convolution(p, p), dim_labels=<@>bf01_oi01->b"), "'b' needs its two letter dims"},
     {"DimLabelsDigitOutOfRange", ENTRY_WITH("  ROOT r = f32[2] convolution(p, p), dim_labels=<@>b02f_01io->b01f"), "unexpected '2'"},
     {"UnknownWindowField", ENTRY_WITH("  ROOT r = f32[2] reduce-window(p, z), window={<@>sise=3}"), "unknown window field 'sise'"},
     {"WindowRankMismatch", ENTRY_WITH("  ROOT r = f32[2] reduce-window(p, z), window={size=3x3 stride=<@>1}"), "window field has 1 dimensions, expected 2"},

@@ -530,7 +530,9 @@ StatusOr<Literal> Evaluator::Scatter(const Instruction& in, const std::vector<co
   // Size of the update window along each operand dim, to skip windows that do not fit.
   std::vector<int64_t> window_size(static_cast<size_t>(os.rank()), 1);
   for (size_t k = 0; k < window_operand_dims.size(); ++k) window_size[window_operand_dims[k]] = us.dims[s.update_window_dims[k]];
-  std::optional<Opcode> simple = n == 1 ? SimpleReducer(*in.called[0]) : std::nullopt;
+  std::optional<Opcode> reducer = n == 1 ? SimpleReducer(*in.called[0]) : std::nullopt;
+  bool simple = reducer.has_value();
+  Opcode simple_op = reducer.value_or(Opcode::kAdd);  // a plain value for the lambdas below
   const Computation& combiner = *in.called[0];
   bool assign = n == 1 && combiner.root == combiner.parameters[1];
   Status status;
@@ -556,7 +558,7 @@ StatusOr<Literal> Evaluator::Scatter(const Instruction& in, const std::vector<co
       CopyElement(*ops[n + 1], linear, outs[0], to, static_cast<size_t>(DTypeByteSize(os.dtype)));
     } else if (simple) {
       VisitDType(os.dtype, [&]<typename T>() {
-        outs[0].data<T>()[to] = ApplyBinary<T>(*simple, outs[0].data<T>()[to], ops[n + 1]->data<T>()[linear]);
+        outs[0].data<T>()[to] = ApplyBinary<T>(simple_op, outs[0].data<T>()[to], ops[n + 1]->data<T>()[linear]);
       });
     } else {
       std::vector<Literal> args;
@@ -593,14 +595,15 @@ StatusOr<Literal> Evaluator::Reduce(const Instruction& in, const std::vector<con
     for (int64_t k = 0; k < acc.element_count(); ++k) CopyElement(*ops[n + i], 0, acc, k, size);
     outs.push_back(std::move(acc));
   }
-  std::optional<Opcode> simple = n == 1 ? SimpleReducer(*in.called[0]) : std::nullopt;
-  if (simple) {
+  std::optional<Opcode> reducer = n == 1 ? SimpleReducer(*in.called[0]) : std::nullopt;
+  if (reducer) {
+    Opcode simple_op = *reducer;
     VisitDType(is.dtype, [&]<typename T>() {
       T* acc = outs[0].data<T>();
       const T* x = ops[0]->data<T>();
       ForEachIndex(is.dims, [&](const std::vector<int64_t>& idx, int64_t linear) {
         int64_t o = Dot(idx, stride_in_out);
-        acc[o] = ApplyBinary<T>(*simple, acc[o], x[linear]);
+        acc[o] = ApplyBinary<T>(simple_op, acc[o], x[linear]);
       });
     });
   } else {
@@ -648,7 +651,9 @@ StatusOr<Literal> Evaluator::ReduceWindow(const Instruction& in, const std::vect
   std::vector<Literal> outs;
   for (size_t i = 0; i < n; ++i)
     outs.emplace_back(n == 1 ? in.shape : in.shape.tuple_shapes[i]);
-  std::optional<Opcode> simple = n == 1 ? SimpleReducer(*in.called[0]) : std::nullopt;
+  std::optional<Opcode> reducer = n == 1 ? SimpleReducer(*in.called[0]) : std::nullopt;
+  bool simple = reducer.has_value();
+  Opcode simple_op = reducer.value_or(Opcode::kAdd);
   Status status;
   ForEachIndex(outs[0].shape().dims, [&](const std::vector<int64_t>& oi, int64_t o) {
     if (!status.ok()) return;
@@ -657,7 +662,7 @@ StatusOr<Literal> Evaluator::ReduceWindow(const Instruction& in, const std::vect
       if (!status.ok()) return;
       if (simple) {
         VisitDType(is.dtype, [&]<typename T>() {
-          outs[0].data<T>()[o] = ApplyBinary<T>(*simple, outs[0].data<T>()[o], ops[0]->data<T>()[linear]);
+          outs[0].data<T>()[o] = ApplyBinary<T>(simple_op, outs[0].data<T>()[o], ops[0]->data<T>()[linear]);
         });
         return;
       }
@@ -784,9 +789,10 @@ StatusOr<Literal> Evaluator::Collective(const Instruction& in, const std::vector
 StatusOr<Literal> Evaluator::CombineArrays(const Instruction& instr, const Literal& a, const Literal& b) {
   const Computation& reducer = *instr.called[0];
   Literal out = a;
-  if (std::optional<Opcode> op = SimpleReducer(reducer)) {
+  if (std::optional<Opcode> simple = SimpleReducer(reducer)) {
+    Opcode op = *simple;
     VisitDType(a.shape().dtype, [&]<typename T>() {
-      for (int64_t i = 0; i < out.element_count(); ++i) out.data<T>()[i] = ApplyBinary<T>(*op, a.data<T>()[i], b.data<T>()[i]);
+      for (int64_t i = 0; i < out.element_count(); ++i) out.data<T>()[i] = ApplyBinary<T>(op, a.data<T>()[i], b.data<T>()[i]);
     });
     return out;
   }
