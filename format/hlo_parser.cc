@@ -11,6 +11,7 @@
 #include <functional>
 #include <initializer_list>
 #include <limits>
+#include <map>
 #include <set>
 #include <unordered_map>
 
@@ -1066,16 +1067,19 @@ Status Parser::FinishComputation(Computation& comp, std::vector<PendingOperand>&
   }
   comp.instructions = std::move(ordered);
   if (!comp.root) comp.root = comp.instructions.back().get();
+  // A map first, so that a huge parameter number costs nothing before it is reported.
+  std::map<int64_t, Instruction*> by_number;
   for (const auto& instr : comp.instructions) {
     if (instr->opcode != Opcode::kParameter) continue;
-    size_t n = static_cast<size_t>(instr->parameter_number);
-    if (n >= comp.parameters.size()) comp.parameters.resize(n + 1, nullptr);
-    if (comp.parameters[n])
-      return InvalidArgument(instr->location, ": parameter number ", n, " is used twice in '", comp.name, "'");
-    comp.parameters[n] = instr.get();
+    if (!by_number.emplace(instr->parameter_number, instr.get()).second)
+      return InvalidArgument(instr->location, ": parameter number ", instr->parameter_number, " is used twice in '", comp.name, "'");
   }
-  for (size_t i = 0; i < comp.parameters.size(); ++i)
-    if (!comp.parameters[i]) return ErrorAt(pos, "computation '", comp.name, "' lacks parameter(", i, ")");
+  int64_t expected = 0;
+  for (const auto& [number, instr] : by_number) {
+    if (number != expected) return ErrorAt(pos, "computation '", comp.name, "' lacks parameter(", expected, ")");
+    comp.parameters.push_back(instr);
+    ++expected;
+  }
   return OkStatus();
 }
 

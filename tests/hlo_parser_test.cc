@@ -293,6 +293,7 @@ const Malformed kMalformed[] = {
     {"WindowRankMismatch", ENTRY_WITH("  ROOT r = f32[2] reduce-window(p, z), window={size=3x3 stride=<@>1}"), "window field has 1 dimensions, expected 2"},
     {"IotaReplicaGroupsMismatch", ENTRY_WITH("  ROOT r = f32[2] all-gather(p), replica_groups=<@>[2,2]<=[8], dimensions={0}"), "4 devices do not match 8"},
     {"SourceTargetPairArity", ENTRY_WITH("  ROOT r = f32[2] collective-permute(p), source_target_pairs=<@>{{0,1,2}}"), "each source_target_pair needs 2 ids"},
+    {"HugeParameterNumber", "HloModule m\n<@>ENTRY e {\n  ROOT p = f32[] parameter(4611686018427387904)\n}", "computation 'e' lacks parameter(0)"},
     {"ParameterGap", "HloModule m\n<@>ENTRY e {\n  ROOT p = f32[] parameter(1)\n}", "computation 'e' lacks parameter(0)"},
     {"OperandShapeMismatch", ENTRY_WITH("  ROOT r = f32[2] negate(f32[3] <@>p)"), "operand 'p' is declared f32[3] but is f32[2]"},
     {"UnbalancedSharding", "HloModule m\nENTRY e {\n  ROOT p = f32[2] parameter(0), sharding=<@>{replicated", "unbalanced '{'"},
