@@ -104,6 +104,34 @@ TEST(Artifact, BlobsAreReadInPlaceFromTheMapping) {
   fs::remove(path);
 }
 
+// Shard offsets on the JAX mesh data=2,model=4 (device d at data=d/4, model=d%4).
+TEST(Artifact, ShardShapesAndOffsets) {
+  auto m = ParseHloFile(testing::TestdataPath("mlp_sharded.hlo"));
+  ASSERT_TRUE(m.ok());
+  Mesh mesh = Mesh::Linear(8);
+  mesh.axes = {{"data", 2}, {"model", 4}};
+  Signature sig = ShardedSignature(**m, mesh);
+  // x: f32[16,32] split by data: devices 0-3 hold rows 0-7, devices 4-7 rows 8-15.
+  const ArrayInfo& x = sig.inputs[0];
+  EXPECT_EQ(x.shard_shape.ToString(false), "f32[8,32]");
+  ASSERT_EQ(x.shards.size(), 8u);
+  EXPECT_EQ(x.shards[3].offsets, (std::vector<int64_t>{0, 0}));
+  EXPECT_EQ(x.shards[4].offsets, (std::vector<int64_t>{8, 0}));
+  // w1: f32[32,64] columns split by model: device d holds columns 16*(d%4)...
+  const ArrayInfo& w1 = sig.inputs[1];
+  EXPECT_EQ(w1.shard_shape.ToString(false), "f32[32,16]");
+  for (int d = 0; d < 8; ++d) EXPECT_EQ(w1.shards[d].offsets, (std::vector<int64_t>{0, 16 * (d % 4)})) << "device " << d;
+  // w2: f32[64,32] rows split by model.
+  for (int d = 0; d < 8; ++d) EXPECT_EQ(sig.inputs[2].shards[d].offsets, (std::vector<int64_t>{16 * (d % 4), 0})) << "device " << d;
+}
+
+TEST(Artifact, UnevenShardsArePadded) {
+  auto m = testing::ParseOrDie("HloModule m\nENTRY e {\n  ROOT p = f32[7,3] parameter(0), sharding={devices=[4,1]<=[4]}\n}");
+  Signature sig = ShardedSignature(*m, Mesh::Linear(4));
+  EXPECT_EQ(sig.inputs[0].shard_shape.ToString(false), "f32[2,3]") << "ceil(7/4)";
+  EXPECT_EQ(sig.inputs[0].shards[3].offsets, (std::vector<int64_t>{6, 0}));
+}
+
 TEST(Artifact, SignatureOfATupleResult) {
   auto m = ParseHloFile(testing::TestdataPath("reductions.hlo"));
   ASSERT_TRUE(m.ok());
