@@ -441,6 +441,10 @@ Status Parser::ParseLiteral(const Shape& shape, Literal& out) {
   if (!shape.IsArray()) return ErrorAt(pos_, "unsupported: constant of type ", shape.ToString());
   if (ConsumeText("{...}"))
     return ErrorAt(pos_ - 5, "constant was elided by the printer ('{...}'); dump the module with large constants printed");
+  // Every element is spelled out, so a constant cannot hold more elements than there are
+  // characters left; checking first keeps hostile shapes from allocating.
+  if (shape.ElementCount() > static_cast<int64_t>(text_.size() - pos_))
+    return ErrorAt(pos_, "constant of shape ", shape.ToString(false), " has more elements than the text has characters left");
   out = Literal(shape);
   int64_t index = 0;
   return ParseNestedArray(out, 0, index);

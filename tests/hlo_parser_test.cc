@@ -284,6 +284,7 @@ const Malformed kMalformed[] = {
     {"ConstantNegativeUnsigned", "HloModule m\nENTRY e {\n  ROOT c = u32[] constant(<@>-1)\n}", "expected an integer"},
     {"ConstantOutOfRangeF16", "HloModule m\nENTRY e {\n  ROOT c = f16[] constant(<@>70000)\n}", "constant 70000 is out of range for f16"},
     {"ConstantFractionForInt", "HloModule m\nENTRY e {\n  ROOT c = s32[] constant(<@>1.5)\n}", "must be an integer"},
+    {"ConstantLargerThanItsText", "HloModule m\nENTRY e {\n  ROOT c = f32[100000,100000] constant(<@>{1})\n}", "has more elements than the text has characters left"},
     {"ConstantElided", "HloModule m\nENTRY e {\n  ROOT c = f32[20] constant(<@>{...})\n}", "constant was elided by the printer"},
     {"UnterminatedString", ENTRY_WITH("  ROOT r = f32[2] custom-call(p), custom_call_target=<@>\"abc"), "unterminated string"},
     {"BadDimLabels", ENTRY_WITH("  ROOT r = f32[2] convolution(p, p), dim_labels=<@>bf01"), "dim_labels must look like b01f_01io->b01f"},
