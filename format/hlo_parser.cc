@@ -441,6 +441,18 @@ Status Parser::ParseLiteral(const Shape& shape, Literal& out) {
   if (!shape.IsArray()) return ErrorAt(pos_, "unsupported: constant of type ", shape.ToString());
   if (ConsumeText("{...}"))
     return ErrorAt(pos_ - 5, "constant was elided by the printer ('{...}'); dump the module with large constants printed");
+  // A scalar for an array shape fills it (XLA's splat), up to 2^28 elements.
+  if (shape.rank() > 0 && Peek() != '{') {
+    constexpr int64_t kMaxSplat = int64_t{1} << 28;
+    if (shape.ElementCount() > kMaxSplat)
+      return ErrorAt(pos_, "splat constant of shape ", shape.ToString(false), " has more than 2^28 elements");
+    Literal scalar(Shape::Array(shape.dtype, {}));
+    PJIT_RETURN_IF_ERROR(ParseScalar(scalar, 0));
+    out = Literal(shape);
+    size_t size = static_cast<size_t>(DTypeByteSize(shape.dtype));
+    for (int64_t i = 0; i < out.element_count(); ++i) std::memcpy(out.bytes().data() + i * size, scalar.bytes().data(), size);
+    return OkStatus();
+  }
   // Every element is spelled out, so a constant cannot hold more elements than there are
   // characters left; checking first keeps hostile shapes from allocating.
   if (shape.ElementCount() > static_cast<int64_t>(text_.size() - pos_))

@@ -111,6 +111,17 @@ ENTRY e {
   EXPECT_EQ(m->entry->root->literal.elements()[1].Get<int32_t>(1), 8);
 }
 
+TEST(HloParser, SplatConstants) {
+  auto m = ParseOrDie("HloModule m\nENTRY e {\n  ROOT c = f32[2,3] constant(1.5)\n}");
+  ASSERT_TRUE(m);
+  const Literal& c = m->entry->root->literal;
+  EXPECT_EQ(c.GetAsDouble(0), 1.5);
+  EXPECT_EQ(c.GetAsDouble(5), 1.5);
+  auto huge = ParseHloModule("HloModule m\nENTRY e {\n  ROOT c = f32[65536,65536] constant(1)\n}", "t.hlo");
+  ASSERT_FALSE(huge.ok());
+  EXPECT_THAT(huge.status().message(), HasSubstr("t.hlo:3:38: splat constant of shape f32[65536,65536] has more than 2^28 elements"));
+}
+
 TEST(HloParser, PerOpcodeAttributes) {
   auto m = ParseOrDie(R"(HloModule m, replica_count=1, num_partitions=4
 
