@@ -90,6 +90,24 @@ Status CheckWindow(const std::vector<WindowDimension>& window, int64_t rank) {
   return OkStatus();
 }
 
+// Start indices from operand `first` on: one integer scalar per dim, or (XLA's legacy packed
+// form) a single integer vector with one entry per dim.
+Status CheckStartIndices(const Instruction& in, size_t first, int64_t rank) {
+  size_t given = in.operands.size() - first;
+  if (given == 1 && in.operand(first)->shape.rank() == 1) {
+    const Shape& v = in.operand(first)->shape;
+    if (!IsInteger(v.dtype) || v.dims[0] != rank)
+      return InvalidArgument(OpcodeName(in.opcode), " takes an integer index vector of ", rank, " entries, got ", v.ToString(false));
+    return OkStatus();
+  }
+  if (given != static_cast<size_t>(rank))
+    return InvalidArgument(OpcodeName(in.opcode), " takes ", rank, " scalar start indices, got ", given, " operands");
+  for (size_t i = first; i < in.operands.size(); ++i)
+    if (in.operand(i)->shape.rank() != 0 || !IsInteger(in.operand(i)->shape.dtype))
+      return InvalidArgument("index operand ", i, " must be an integer scalar");
+  return OkStatus();
+}
+
 int64_t GroupSize(const Instruction& in) {
   return in.replica_groups.groups.empty() ? -1 : static_cast<int64_t>(in.replica_groups.groups[0].size());
 }
@@ -473,26 +491,22 @@ StatusOr<Shape> InferShape(const Instruction& in) {
       return Shape::Array(o.dtype, dims);
     }
     case O::kDynamicSlice: {
+      if (in.operands.empty()) return InvalidArgument("dynamic-slice takes an operand and start indices");
       const Shape& o = operand(0);
-      if (in.operands.size() != static_cast<size_t>(o.rank()) + 1)
-        return InvalidArgument("dynamic-slice takes the operand and ", o.rank(), " scalar indices, got ", in.operands.size(), " operands");
+      PJIT_RETURN_IF_ERROR(CheckStartIndices(in, 1, o.rank()));
       if (static_cast<int64_t>(in.slice_sizes.size()) != o.rank()) return InvalidArgument("dynamic_slice_sizes does not match rank ", o.rank());
-      for (size_t i = 1; i < in.operands.size(); ++i)
-        if (operand(i).rank() != 0 || !IsInteger(operand(i).dtype)) return InvalidArgument("index operand ", i, " must be an integer scalar");
       for (int64_t i = 0; i < o.rank(); ++i)
         if (in.slice_sizes[i] < 0 || in.slice_sizes[i] > o.dims[i]) return InvalidArgument("slice size ", in.slice_sizes[i], " exceeds dimension ", i, " of size ", o.dims[i]);
       return Shape::Array(o.dtype, in.slice_sizes);
     }
     case O::kDynamicUpdateSlice: {
+      if (in.operands.size() < 3) return InvalidArgument("dynamic-update-slice takes operand, update and start indices");
       const Shape& o = operand(0);
-      if (in.operands.size() != static_cast<size_t>(o.rank()) + 2)
-        return InvalidArgument("dynamic-update-slice takes operand, update and ", o.rank(), " scalar indices");
+      PJIT_RETURN_IF_ERROR(CheckStartIndices(in, 2, o.rank()));
       const Shape& u = operand(1);
       if (u.rank() != o.rank() || u.dtype != o.dtype) return InvalidArgument("update ", u.ToString(false), " does not fit ", o.ToString(false));
       for (int64_t i = 0; i < o.rank(); ++i)
         if (u.dims[i] > o.dims[i]) return InvalidArgument("update ", u.ToString(false), " is larger than ", o.ToString(false));
-      for (size_t i = 2; i < in.operands.size(); ++i)
-        if (operand(i).rank() != 0 || !IsInteger(operand(i).dtype)) return InvalidArgument("index operand ", i, " must be an integer scalar");
       return o;
     }
     case O::kConcatenate: {

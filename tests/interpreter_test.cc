@@ -123,6 +123,24 @@ ENTRY e {
   EXPECT_TRUE(r.Get<bool>(2));
 }
 
+// XLA's legacy packed form: the start indices as one vector; starts are clamped so the slice fits.
+TEST(Interpreter, PackedStartIndices) {
+  Literal r = Eval(R"(HloModule m
+ENTRY e {
+  a = s32[3,4] constant({{0, 1, 2, 3}, {4, 5, 6, 7}, {8, 9, 10, 11}})
+  i = s32[2] constant({1, 3})
+  s = s32[2,2] dynamic-slice(a, i), dynamic_slice_sizes={2,2}
+  u = s32[1,1] constant({{-1}})
+  d = s32[3,4] dynamic-update-slice(a, u, i)
+  ROOT t = (s32[2,2], s32[3,4]) tuple(s, d)
+})");
+  // The column start 3 is clamped to 2 for a 2-wide slice of 4 columns.
+  std::vector<int32_t> slice(r.elements()[0].data<int32_t>(), r.elements()[0].data<int32_t>() + 4);
+  EXPECT_EQ(slice, (std::vector<int32_t>{6, 7, 10, 11}));
+  EXPECT_EQ(r.elements()[1].Get<int32_t>(7), -1) << "the 1x1 update lands at (1, 3)";
+  EXPECT_EQ(r.elements()[1].Get<int32_t>(6), 6);
+}
+
 TEST(Interpreter, ArgumentShapeMismatchIsAnError) {
   auto m = ParseOrDie("HloModule m\nENTRY e {\n  ROOT p = f32[2] parameter(0)\n}");
   auto r = EvaluateModule(*m, {Literal(Shape::Array(DType::kF32, {3}))});

@@ -45,7 +45,9 @@ const BadModule kBad[] = {
     {"ReduceInit", "ROOT r = f32[2] reduce(p, zi), dimensions={1}, to_apply=add", "init value 0 must be a f32 scalar"},
     {"ReducerSignature", "ROOT r = f32[2] reduce(p, zf), dimensions={1}, to_apply=bad", "computation 'bad' takes 1 parameters, expected 2"},
     {"PadValue", "ROOT r = f32[3,3] pad(p, zi), padding=1_0x0_0", "padding value must be a f32 scalar"},
-    {"DynamicSliceIndices", "ROOT r = f32[1,1] dynamic-slice(p, zi), dynamic_slice_sizes={1,1}", "takes the operand and 2 scalar indices"},
+    {"DynamicSliceIndices", "ROOT r = f32[1,1] dynamic-slice(p, zi), dynamic_slice_sizes={1,1}", "takes 2 scalar start indices, got 1"},
+    {"DynamicSliceNoOperands", "ROOT r = f32[1,1] dynamic-slice(), dynamic_slice_sizes={1,1}", "takes an operand and start indices"},
+    {"DynamicSliceIndexVectorLength", "v = s32[3] iota(), iota_dimension=0\n  ROOT r = f32[1,1] dynamic-slice(p, v), dynamic_slice_sizes={1,1}", "integer index vector of 2 entries"},
     {"CallArity", "ROOT r = f32[] call(p), to_apply=add", "calls 'add' with 1 operands, it takes 2"},
     {"IotaDimension", "ROOT r = s32[4] iota(), iota_dimension=1", "iota_dimension out of range"},
 };

@@ -255,9 +255,13 @@ Literal Evaluator::Slice(const Instruction& in, const Literal& x) {
 // Start indices clamped so that a window of `sizes` fits in `dims`, as XLA specifies.
 std::vector<int64_t> ClampedStarts(const std::vector<const Literal*>& ops, size_t first,
                                    const std::vector<int64_t>& dims, const std::vector<int64_t>& sizes) {
+  // One scalar per dim, or XLA's legacy packed form: one index vector.
+  bool packed = ops.size() == first + 1 && ops[first]->shape().rank() == 1;
   std::vector<int64_t> starts(dims.size());
-  for (size_t i = 0; i < dims.size(); ++i)
-    starts[i] = std::clamp<int64_t>(ops[first + i]->GetAsInt64(0), 0, dims[i] - sizes[i]);
+  for (size_t i = 0; i < dims.size(); ++i) {
+    int64_t start = packed ? ops[first]->GetAsInt64(static_cast<int64_t>(i)) : ops[first + i]->GetAsInt64(0);
+    starts[i] = std::clamp<int64_t>(start, 0, dims[i] - sizes[i]);
+  }
   return starts;
 }
 
