@@ -20,12 +20,7 @@ StatusOr<Mesh> ChooseMesh(const CompileOptions& options, const Module& module) {
     if (!sdy.ok()) return InvalidArgument(options.input, ": ", sdy.status().message());
     if (*sdy) return **sdy;
   }
-  if (module.num_partitions && *module.num_partitions > 1) return Mesh::Linear(*module.num_partitions);
-  int64_t n = 1;
-  for (const auto& c : module.computations)
-    for (const auto& in : c->instructions)
-      if (in->sharding) n = std::max(n, DevicesImplied(*in->sharding));
-  return Mesh::Linear(n);
+  return Mesh::Linear(DevicesImplied(module));
 }
 
 // Splits "KEY=SPEC" at the first '='.

@@ -6,6 +6,7 @@
 
 #include "format/artifact_program.h"
 #include "format/content_hash.h"
+#include "format/file_util.h"
 #include "format/verifier.h"
 
 namespace pjit {
@@ -79,6 +80,11 @@ StatusOr<ArrayInfo> ArrayInfoFromFlatBuffer(const fb::ArrayInfo* a, const Mesh& 
 
 bool LooksLikeArtifact(std::string_view bytes) {
   return bytes.size() >= 12 && flatbuffers::BufferHasIdentifier(bytes.data(), fb::ArtifactIdentifier(), true);
+}
+
+StatusOr<bool> IsArtifactFile(const std::string& path) {
+  PJIT_ASSIGN_OR_RETURN(std::string head, ReadFilePrefix(path, 16));
+  return LooksLikeArtifact(head);
 }
 
 StatusOr<std::unique_ptr<ArtifactReader>> ArtifactReader::Open(const std::string& path) {

@@ -83,5 +83,7 @@ class ArtifactReader {
 
 // True when `bytes` start like an artifact (size prefix and the "PJIT" identifier).
 bool LooksLikeArtifact(std::string_view bytes);
+// The same for a file, from its first bytes (the tools also read HLO text).
+StatusOr<bool> IsArtifactFile(const std::string& path);
 
 }  // namespace pjit

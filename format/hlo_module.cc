@@ -1,5 +1,7 @@
 #include "format/hlo_module.h"
 
+#include <algorithm>
+
 namespace pjit {
 
 Instruction* Computation::Find(std::string_view n) const {
@@ -12,6 +14,15 @@ Computation* Module::FindComputation(std::string_view n) const {
   for (const auto& c : computations)
     if (c->name == n) return c.get();
   return nullptr;
+}
+
+int64_t DevicesImplied(const Module& module) {
+  if (module.num_partitions && *module.num_partitions > 0) return *module.num_partitions;
+  int64_t n = 1;
+  for (const auto& c : module.computations)
+    for (const auto& in : c->instructions)
+      if (in->sharding) n = std::max(n, DevicesImplied(*in->sharding));
+  return n;
 }
 
 const std::string* Module::FindAttribute(std::string_view key) const {

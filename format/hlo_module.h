@@ -40,4 +40,8 @@ struct Module {
   const std::string* FindAttribute(std::string_view key) const;
 };
 
+// The device count a module declares (num_partitions) or, without one, the most devices any
+// of its shardings needs; at least 1.
+int64_t DevicesImplied(const Module& module);
+
 }  // namespace pjit

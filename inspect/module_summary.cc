@@ -44,8 +44,8 @@ std::string SummarizeModule(const Module& m) {
 }
 
 StatusOr<std::string> InspectFile(const std::string& path, bool json) {
-  PJIT_ASSIGN_OR_RETURN(std::string head, ReadFilePrefix(path, 16));
-  if (LooksLikeArtifact(head)) {
+  PJIT_ASSIGN_OR_RETURN(bool artifact, IsArtifactFile(path));
+  if (artifact) {
     PJIT_ASSIGN_OR_RETURN(std::unique_ptr<ArtifactReader> reader, ArtifactReader::Open(path));
     return json ? SummarizeArtifactJson(*reader) : SummarizeArtifact(*reader);
   }

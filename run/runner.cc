@@ -52,8 +52,8 @@ std::vector<Literal> FlattenResult(Literal result) {
 }
 
 StatusOr<std::unique_ptr<Module>> LoadProgram(const std::string& path) {
-  PJIT_ASSIGN_OR_RETURN(std::string head, ReadFilePrefix(path, 16));
-  if (LooksLikeArtifact(head)) {
+  PJIT_ASSIGN_OR_RETURN(bool artifact, IsArtifactFile(path));
+  if (artifact) {
     PJIT_ASSIGN_OR_RETURN(std::unique_ptr<ArtifactReader> reader, ArtifactReader::Open(path));
     return reader->LoadProgram();
   }

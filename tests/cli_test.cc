@@ -167,7 +167,9 @@ TEST_F(CliTest, MissingInputAndWrongShape) {
 
 TEST_F(CliTest, UsageErrors) {
   EXPECT_EQ(Tool("pjit-compile").exit_code, 2);
-  EXPECT_EQ(Tool("pjit-run x.hlo -o d --platform tpu").exit_code, 1);
+  Result tpu = Tool("pjit-run x.hlo -o d --platform tpu");
+  EXPECT_EQ(tpu.exit_code, 1);
+  EXPECT_THAT(tpu.output, HasSubstr("--platform tpu: not available yet; this pjit-run has: interp"));
   EXPECT_EQ(Tool("pjit-inspect --help").exit_code, 0);
 }
 

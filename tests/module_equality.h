@@ -10,14 +10,10 @@
 
 namespace pjit::testing {
 
-inline std::vector<std::string> Names(const std::vector<Instruction*>& v) {
+template <typename T>
+std::vector<std::string> Names(const std::vector<T*>& v) {
   std::vector<std::string> out;
-  for (const Instruction* i : v) out.push_back(i->name);
-  return out;
-}
-inline std::vector<std::string> Names(const std::vector<Computation*>& v) {
-  std::vector<std::string> out;
-  for (const Computation* c : v) out.push_back(c ? c->name : "");
+  for (const T* x : v) out.push_back(x ? x->name : "");
   return out;
 }
 

@@ -59,11 +59,7 @@ TEST_P(XlaConformance, MatchesXlasShardingPropagation) {
   ASSERT_TRUE(m.ok()) << m.status().message();
   ASSERT_TRUE(VerifyModule(**m).ok());
   ASSERT_TRUE(InlineCalls(**m).ok());
-  int64_t devices = 1;
-  for (const auto& c : (*m)->computations)
-    for (const auto& in : c->instructions)
-      if (in->sharding) devices = std::max(devices, DevicesImplied(*in->sharding));
-  auto r = PropagateShardings(**m, Mesh::Linear(devices));
+  auto r = PropagateShardings(**m, Mesh::Linear(DevicesImplied(**m)));
   ASSERT_TRUE(r.ok()) << r.status().message();
   const Instruction* in = nullptr;
   for (const auto& c : (*m)->computations)

@@ -451,12 +451,7 @@ TEST(Propagation, XlaCorpus) {
     for (const auto& e : std::filesystem::directory_iterator(corpus / "xla" / dir)) {
       auto m = ParseHloFile(e.path().string());
       if (!m.ok() || !VerifyModule(**m).ok() || !InlineCalls(**m).ok()) continue;
-      int64_t devices = 1;
-      for (const auto& c : (*m)->computations)
-        for (const auto& in : c->instructions)
-          if (in->sharding) devices = std::max(devices, DevicesImplied(*in->sharding));
-      if ((*m)->num_partitions) devices = std::max(devices, *(*m)->num_partitions);
-      auto r = PropagateShardings(**m, Mesh::Linear(devices));
+      auto r = PropagateShardings(**m, Mesh::Linear(DevicesImplied(**m)));
       EXPECT_TRUE(r.ok()) << e.path() << ": " << r.status().message();
       ++propagated;
     }
