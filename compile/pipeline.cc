@@ -4,6 +4,7 @@
 
 #include "compile/call_inliner.h"
 #include "compile/sharding_propagation.h"
+#include "compile/spmd_partitioner.h"
 #include "format/artifact_writer.h"
 #include "format/content_hash.h"
 #include "format/hlo_parser.h"
@@ -78,17 +79,24 @@ Status ApplyCommandLineShardings(const CompileOptions& options, Module& module, 
 
 }  // namespace
 
+StatusOr<CompiledProgram> CompileText(const std::string& text, const CompileOptions& options) {
+  CompiledProgram p;
+  PJIT_ASSIGN_OR_RETURN(p.global, ParseHloModule(text, options.input));
+  PJIT_RETURN_IF_ERROR(VerifyModule(*p.global));
+  PJIT_ASSIGN_OR_RETURN(p.mesh, ChooseMesh(options, *p.global));
+  PJIT_RETURN_IF_ERROR(ApplyCommandLineShardings(options, *p.global, p.mesh, p.warnings));
+  PJIT_RETURN_IF_ERROR(InlineCalls(*p.global));
+  PJIT_ASSIGN_OR_RETURN(PropagationReport propagation, PropagateShardings(*p.global, p.mesh));
+  p.warnings.insert(p.warnings.end(), propagation.warnings.begin(), propagation.warnings.end());
+  PJIT_ASSIGN_OR_RETURN(PartitionResult partitioned, PartitionModule(*p.global, p.mesh));
+  p.device = std::move(partitioned.module);
+  p.warnings.insert(p.warnings.end(), partitioned.warnings.begin(), partitioned.warnings.end());
+  return p;
+}
+
 StatusOr<CompileReport> Compile(const CompileOptions& options) {
   PJIT_ASSIGN_OR_RETURN(std::string text, ReadFileToString(options.input));
-  PJIT_ASSIGN_OR_RETURN(std::unique_ptr<Module> module, ParseHloModule(text, options.input));
-  PJIT_RETURN_IF_ERROR(VerifyModule(*module));
-  PJIT_ASSIGN_OR_RETURN(Mesh mesh, ChooseMesh(options, *module));
-  CompileReport report;
-  PJIT_RETURN_IF_ERROR(ApplyCommandLineShardings(options, *module, mesh, report.warnings));
-  PJIT_RETURN_IF_ERROR(InlineCalls(*module));
-  PJIT_ASSIGN_OR_RETURN(PropagationReport propagation, PropagateShardings(*module, mesh));
-  report.warnings.insert(report.warnings.end(), propagation.warnings.begin(), propagation.warnings.end());
-
+  PJIT_ASSIGN_OR_RETURN(CompiledProgram p, CompileText(text, options));
   ArtifactContents contents;
   std::vector<std::string> flags;
   if (!options.mesh.empty()) flags.push_back("--mesh=" + options.mesh);
@@ -96,13 +104,12 @@ StatusOr<CompileReport> Compile(const CompileOptions& options) {
   for (const std::string& f : options.out_shardings) flags.push_back("--out-sharding=" + f);
   // Where the artifact is written does not change it, so -o is not recorded.
   contents.producer = {"pjit-compile", PJIT_VERSION, flags, options.input, ContentHash(text)};
-  contents.mesh = mesh;
-  contents.program = module.get();
-  contents.signature = ShardedSignature(*module, mesh);
-  // Until the SPMD partitioner writes per-device programs, only a 1-device mesh has one.
-  if (mesh.device_count() == 1) contents.device_programs.push_back({mesh.device_ids, module.get()});
+  contents.mesh = p.mesh;
+  contents.program = p.global.get();
+  contents.signature = ShardedSignature(*p.global, p.mesh);
+  contents.device_programs.push_back({p.mesh.device_ids, p.device.get()});
   PJIT_RETURN_IF_ERROR(WriteArtifact(options.output, contents));
-  return report;
+  return CompileReport{std::move(p.warnings)};
 }
 
 }  // namespace pjit

@@ -1,11 +1,14 @@
 // The compile pipeline behind pjit-compile: parse and verify, apply the command-line mesh and
-// shardings, inline calls, propagate shardings, and write the .pjit artifact. SPMD
-// partitioning and code generation plug in after propagation.
+// shardings, inline calls, propagate shardings, partition into the per-device SPMD program,
+// and write the .pjit artifact. Code generation plugs in after partitioning.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "format/hlo_module.h"
+#include "format/mesh.h"
 #include "format/status.h"
 
 namespace pjit {
@@ -24,6 +27,17 @@ struct CompileOptions {
 struct CompileReport {
   std::vector<std::string> warnings;  // one line each
 };
+
+// What the pipeline makes of a module before anything is written.
+struct CompiledProgram {
+  Mesh mesh;
+  std::unique_ptr<Module> global;  // with every instruction's sharding
+  std::unique_ptr<Module> device;  // the program each device runs
+  std::vector<std::string> warnings;
+};
+
+// Compiles HLO `text` (named options.input in messages); options.output is not used.
+StatusOr<CompiledProgram> CompileText(const std::string& text, const CompileOptions& options);
 
 StatusOr<CompileReport> Compile(const CompileOptions& options);
 

@@ -180,4 +180,49 @@ std::optional<Tiling> MergeTilings(const Tiling& a, const Tiling& b) {
   return out;
 }
 
+std::vector<TileCoords> DeviceTileCoords(const Tiling& t) {
+  std::vector<TileCoords> coords(t.devices.size());
+  for (size_t p = 0; p < t.devices.size(); ++p) {
+    TileCoords& c = coords[static_cast<size_t>(t.devices[p])];
+    c.replica = static_cast<int64_t>(p) % t.replication;
+    int64_t rest = static_cast<int64_t>(p) / t.replication;
+    c.tile.assign(t.dims.size(), 0);
+    for (size_t i = t.dims.size(); i-- > 0;) {
+      c.tile[i] = rest % t.dims[i];
+      rest /= t.dims[i];
+    }
+  }
+  return coords;
+}
+
+std::optional<Tiling> TilingFromTiles(const std::vector<int64_t>& dims, const std::vector<std::vector<int64_t>>& tiles) {
+  int64_t n = static_cast<int64_t>(tiles.size()), count = Product(dims);
+  if (count == 0 || n % count != 0) return std::nullopt;
+  Tiling t;
+  t.dims = dims;
+  t.replication = n / count;
+  t.devices.assign(static_cast<size_t>(n), -1);
+  std::vector<int64_t> holders(static_cast<size_t>(count), 0);
+  for (int64_t d = 0; d < n; ++d) {
+    int64_t linear = 0;
+    for (size_t i = 0; i < dims.size(); ++i) {
+      if (tiles[d][i] < 0 || tiles[d][i] >= dims[i]) return std::nullopt;
+      linear = linear * dims[i] + tiles[d][i];
+    }
+    int64_t& h = holders[static_cast<size_t>(linear)];
+    if (h == t.replication) return std::nullopt;
+    t.devices[static_cast<size_t>(linear * t.replication + h++)] = d;
+  }
+  return t;
+}
+
+bool SameTiles(const Tiling& a, const Tiling& b) {
+  if (a.dims != b.dims) return false;
+  if (a.devices == b.devices) return true;
+  std::vector<TileCoords> ca = DeviceTileCoords(a), cb = DeviceTileCoords(b);
+  for (size_t d = 0; d < ca.size(); ++d)
+    if (ca[d].tile != cb[d].tile) return false;
+  return true;
+}
+
 }  // namespace pjit

@@ -43,4 +43,19 @@ Tiling InsertDims(const Tiling& t, const std::vector<int64_t>& positions, int64_
 // The most refined tiling consistent with both, or nullopt when they conflict.
 std::optional<Tiling> MergeTilings(const Tiling& a, const Tiling& b);
 
+// Where a device's data lies in a tiling: its tile's coordinate on each array dim, and its
+// position among the devices that hold the same tile.
+struct TileCoords {
+  std::vector<int64_t> tile;
+  int64_t replica = 0;
+};
+
+// Indexed by device id; the tiling must name each of the devices 0..n-1 once.
+std::vector<TileCoords> DeviceTileCoords(const Tiling& t);
+// The tiling in which device d holds tile tiles[d] (replica positions follow device ids), or
+// nullopt when the tiles are not held by equally many devices.
+std::optional<Tiling> TilingFromTiles(const std::vector<int64_t>& dims, const std::vector<std::vector<int64_t>>& tiles);
+// True when every device holds the same part of the data under both.
+bool SameTiles(const Tiling& a, const Tiling& b);
+
 }  // namespace pjit

@@ -1,0 +1,192 @@
+#include "compile/dot_partitioner.h"
+
+#include <algorithm>
+#include <limits>
+#include <optional>
+
+#include "compile/reshard.h"
+
+namespace pjit {
+namespace {
+
+// Where each iteration dim comes from in the operands and the result.
+struct DotDims {
+  std::vector<int64_t> lhs_of, rhs_of, result_of;  // per iteration dim: operand/result dim or -1
+  int64_t result_rank = 0, contracting = 0;        // iteration dims: result dims, then contracting
+};
+
+DotDims Analyze(const Instruction& dot) {
+  const DotDimensionNumbers& d = dot.dot_dims;
+  int64_t lr = dot.operand(0)->shape.rank(), rr = dot.operand(1)->shape.rank();
+  auto free_dims = [](int64_t rank, const std::vector<int64_t>& batch, const std::vector<int64_t>& contracting) {
+    std::vector<int64_t> f;
+    for (int64_t i = 0; i < rank; ++i)
+      if (std::count(batch.begin(), batch.end(), i) == 0 && std::count(contracting.begin(), contracting.end(), i) == 0)
+        f.push_back(i);
+    return f;
+  };
+  std::vector<int64_t> lf = free_dims(lr, d.lhs_batch, d.lhs_contracting), rf = free_dims(rr, d.rhs_batch, d.rhs_contracting);
+  DotDims dd;
+  for (size_t i = 0; i < d.lhs_batch.size(); ++i) {
+    dd.lhs_of.push_back(d.lhs_batch[i]);
+    dd.rhs_of.push_back(d.rhs_batch[i]);
+  }
+  for (int64_t l : lf) {
+    dd.lhs_of.push_back(l);
+    dd.rhs_of.push_back(-1);
+  }
+  for (int64_t r : rf) {
+    dd.lhs_of.push_back(-1);
+    dd.rhs_of.push_back(r);
+  }
+  dd.result_rank = static_cast<int64_t>(dd.lhs_of.size());
+  for (int64_t i = 0; i < dd.result_rank; ++i) dd.result_of.push_back(i);
+  for (size_t i = 0; i < d.lhs_contracting.size(); ++i) {
+    dd.lhs_of.push_back(d.lhs_contracting[i]);
+    dd.rhs_of.push_back(d.rhs_contracting[i]);
+    dd.result_of.push_back(-1);
+  }
+  dd.contracting = static_cast<int64_t>(d.lhs_contracting.size());
+  return dd;
+}
+
+enum class Source { kLhs, kRhs, kResult, kNone };
+
+// A split of the iteration space: tiles per iteration dim and each device's tile.
+struct Candidate {
+  std::vector<int64_t> counts;
+  std::vector<std::vector<int64_t>> tiles;  // per device
+  Tiling iteration;
+};
+
+// Takes each iteration dim's split from `source[i]`'s tiling; nullopt if the mix is not a tiling.
+std::optional<Candidate> Mix(const DotDims& dd, const std::vector<Source>& source, const Tiling& lhs, const Tiling& rhs,
+                             const Tiling& result) {
+  std::vector<TileCoords> cl = DeviceTileCoords(lhs), cr = DeviceTileCoords(rhs), co = DeviceTileCoords(result);
+  size_t n = cl.size(), dims = dd.lhs_of.size();
+  Candidate c;
+  c.counts.assign(dims, 1);
+  c.tiles.assign(n, std::vector<int64_t>(dims, 0));
+  for (size_t i = 0; i < dims; ++i) {
+    const Tiling* t = nullptr;
+    const std::vector<TileCoords>* coords = nullptr;
+    int64_t dim = -1;
+    if (source[i] == Source::kLhs) t = &lhs, coords = &cl, dim = dd.lhs_of[i];
+    if (source[i] == Source::kRhs) t = &rhs, coords = &cr, dim = dd.rhs_of[i];
+    if (source[i] == Source::kResult) t = &result, coords = &co, dim = dd.result_of[i];
+    if (!t || dim < 0) continue;
+    c.counts[i] = t->dims[dim];
+    for (size_t d = 0; d < n; ++d) c.tiles[d][i] = (*coords)[d].tile[dim];
+  }
+  std::optional<Tiling> it = TilingFromTiles(c.counts, c.tiles);
+  if (!it) return std::nullopt;
+  c.iteration = std::move(*it);
+  return c;
+}
+
+// The tiling of an operand or result (dims mapped from iteration dims by `of`).
+Tiling Project(const Candidate& c, const std::vector<int64_t>& of, int64_t rank) {
+  std::vector<int64_t> counts(static_cast<size_t>(rank), 1);
+  for (size_t i = 0; i < of.size(); ++i)
+    if (of[i] >= 0) counts[of[i]] = c.counts[i];
+  std::vector<std::vector<int64_t>> tiles;
+  for (const auto& t : c.tiles) {
+    std::vector<int64_t> p(static_cast<size_t>(rank), 0);
+    for (size_t i = 0; i < of.size(); ++i)
+      if (of[i] >= 0) p[of[i]] = t[i];
+    tiles.push_back(std::move(p));
+  }
+  return *TilingFromTiles(counts, tiles);  // a projection of a tiling is one
+}
+
+bool SplitsContracting(const DotDims& dd, const Candidate& c) {
+  for (int64_t i = dd.result_rank; i < dd.result_rank + dd.contracting; ++i)
+    if (c.counts[i] > 1) return true;
+  return false;
+}
+
+}  // namespace
+
+ShardedArray PartitionDot(SpmdBuilder& b, const Instruction& dot, const ShardedArray& lhs, const ShardedArray& rhs,
+                          const Tiling& want) {
+  DotDims dd = Analyze(dot);
+  const Shape &ls = dot.operand(0)->shape, &rs = dot.operand(1)->shape;
+  size_t dims = dd.lhs_of.size();
+  auto sources = [&](Source batch, Source lfree, Source rfree, Source contracting) {
+    std::vector<Source> s(dims);
+    for (size_t i = 0; i < dims; ++i) {
+      bool l = dd.lhs_of[i] >= 0, r = dd.rhs_of[i] >= 0;
+      if (static_cast<int64_t>(i) >= dd.result_rank) s[i] = contracting;
+      else if (l && r) s[i] = batch;
+      else s[i] = l ? lfree : rfree;
+    }
+    return s;
+  };
+  using S = Source;
+  const std::vector<std::vector<Source>> tries = {
+      sources(S::kLhs, S::kLhs, S::kRhs, S::kLhs),     sources(S::kRhs, S::kLhs, S::kRhs, S::kRhs),
+      sources(S::kResult, S::kResult, S::kResult, S::kLhs), sources(S::kResult, S::kResult, S::kResult, S::kRhs),
+      sources(S::kResult, S::kResult, S::kResult, S::kNone), sources(S::kLhs, S::kLhs, S::kNone, S::kLhs),
+      sources(S::kRhs, S::kNone, S::kRhs, S::kRhs),    sources(S::kNone, S::kNone, S::kNone, S::kNone)};
+  std::optional<Candidate> best;
+  int64_t best_cost = std::numeric_limits<int64_t>::max();
+  for (const auto& s : tries) {
+    std::optional<Candidate> c = Mix(dd, s, lhs.tiling, rhs.tiling, want);
+    if (!c) continue;
+    Tiling result = Project(*c, dd.result_of, dd.result_rank);
+    int64_t cost = ReshardBytes(ls, lhs.tiling, Project(*c, dd.lhs_of, ls.rank())) +
+                   ReshardBytes(rs, rhs.tiling, Project(*c, dd.rhs_of, rs.rank()));
+    if (SplitsContracting(dd, *c)) cost += 2 * ShardShape(dot.shape, result).ByteSize();
+    cost += ReshardBytes(dot.shape, result, want);
+    if (cost < best_cost) best_cost = cost, best = std::move(c);
+  }
+  const Candidate& c = *best;  // the unsplit candidate always exists
+
+  Tiling lt = Project(c, dd.lhs_of, ls.rank()), rt = Project(c, dd.rhs_of, rs.rank());
+  Instruction* l = Reshard(b, lhs.local, ls, lhs.tiling, lt);
+  Instruction* r = Reshard(b, rhs.local, rs, rhs.tiling, rt);
+  if (SplitsContracting(dd, c)) {  // padding would add garbage to the partial sums
+    l = b.MaskPadding(l, ls, lt, dot.dot_dims.lhs_contracting, b.Scalar(ls.dtype, 0));
+    r = b.MaskPadding(r, rs, rt, dot.dot_dims.rhs_contracting, b.Scalar(rs.dtype, 0));
+  }
+  Tiling result = Project(c, dd.result_of, dd.result_rank);
+  Instruction local = dot;
+  local.name = dot.name;
+  local.operands = {l, r};
+  local.shape = ShardShape(dot.shape, result);
+  local.sharding.reset();
+  local.sharding_provenance = {};
+  Instruction* y = b.Add(std::move(local));
+  if (!SplitsContracting(dd, c)) return {y, result};
+
+  std::vector<int64_t> contracting;
+  for (int64_t i = dd.result_rank; i < dd.result_rank + dd.contracting; ++i) contracting.push_back(i);
+  std::vector<std::vector<int64_t>> groups = GroupsVaryingOn(c.iteration, contracting, true);
+  Computation* add = b.module().Reducer(Opcode::kAdd, dot.shape.dtype);
+  // A reduce-scatter leaves each device the part of the sum the wanted result gives it.
+  int64_t k = static_cast<int64_t>(groups[0].size());
+  std::vector<TileCoords> wc = DeviceTileCoords(want), rc = DeviceTileCoords(result);
+  for (int64_t j = 0; j < dd.result_rank; ++j) {
+    if (result.dims[j] != 1 || want.dims[j] != k) continue;
+    std::vector<std::vector<int64_t>> ordered = groups;
+    std::vector<std::vector<int64_t>> tiles(wc.size());
+    for (auto& g : ordered) {
+      std::sort(g.begin(), g.end(), [&](int64_t a, int64_t c2) { return wc[a].tile[j] < wc[c2].tile[j]; });
+      for (size_t p = 0; p < g.size(); ++p) {
+        tiles[g[p]] = rc[g[p]].tile;
+        tiles[g[p]][j] = static_cast<int64_t>(p);
+      }
+    }
+    std::vector<int64_t> counts = result.dims;
+    counts[j] = k;
+    std::optional<Tiling> scattered = TilingFromTiles(counts, tiles);
+    if (!scattered || !SameTiles(*scattered, want)) continue;
+    std::vector<int64_t> padded = y->shape.dims;
+    padded[j] = ShardShape(dot.shape, *scattered).dims[j] * k;
+    Instruction* rs_out = b.ReduceScatter(b.PadHigh(y, padded, b.Scalar(dot.shape.dtype, 0)), j, add, ordered);
+    return {rs_out, *scattered};
+  }
+  return {b.AllReduce(y, add, groups), result};
+}
+
+}  // namespace pjit

@@ -1,0 +1,36 @@
+// Moving a sharded array from one tiling to another, as a plan of collective steps that the
+// partitioner can cost before it emits them. The plan gathers the dims whose split changes,
+// permutes tiles when devices hold them in another order, and slices locally where the target
+// splits more: never more than the dims that change are gathered.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "compile/sharding_util.h"
+#include "compile/spmd_builder.h"
+
+namespace pjit {
+
+struct ReshardStep {
+  enum class Kind { kAllGather, kCollectivePermute, kDynamicSlice };
+  Kind kind;
+  int64_t dim = -1;  // all-gather
+  Tiling from, to;
+};
+
+std::vector<ReshardStep> PlanReshard(const Tiling& from, const Tiling& to);
+// Bytes each device receives over the links while the plan runs.
+int64_t ReshardBytes(const Shape& global, const std::vector<ReshardStep>& plan);
+int64_t ReshardBytes(const Shape& global, const Tiling& from, const Tiling& to);
+
+// Emits the plan; `local` is the device's shard under the plan's first tiling.
+Instruction* EmitReshard(SpmdBuilder& b, Instruction* local, const Shape& global, const std::vector<ReshardStep>& plan);
+Instruction* Reshard(SpmdBuilder& b, Instruction* local, const Shape& global, const Tiling& from, const Tiling& to);
+
+// Devices grouped by everything but their tile coordinate on `dims` (and, when
+// `by_replica` is set, their replica position); groups in order of their smallest member,
+// members in order of their tile on `dims`.
+std::vector<std::vector<int64_t>> GroupsVaryingOn(const Tiling& t, const std::vector<int64_t>& dims, bool by_replica);
+
+}  // namespace pjit

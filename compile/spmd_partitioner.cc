@@ -1,0 +1,608 @@
+#include "compile/spmd_partitioner.h"
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+#include <unordered_map>
+
+#include "compile/dot_partitioner.h"
+#include "compile/reshard.h"
+#include "compile/sharding_util.h"
+#include "compile/spmd_builder.h"
+#include "format/verifier.h"
+
+namespace pjit {
+namespace {
+
+using O = Opcode;
+
+// A global instruction's value on this device: its local instruction and the tiling of
+// each array leaf (flat, as tuple shardings list them). Manual values are per-device already.
+struct Value {
+  Instruction* local = nullptr;
+  std::vector<Tiling> leaves;
+  bool manual = false;
+};
+
+Tiling Replicated(int64_t rank, int64_t n) {
+  Tiling t;
+  t.dims.assign(static_cast<size_t>(rank), 1);
+  t.replication = n;
+  t.devices.resize(static_cast<size_t>(n));
+  std::iota(t.devices.begin(), t.devices.end(), 0);
+  return t;
+}
+
+void CollectLeaves(const Shape& s, std::vector<const Shape*>& out) {
+  if (!s.IsTuple()) {
+    out.push_back(&s);
+    return;
+  }
+  for (const Shape& e : s.tuple_shapes) CollectLeaves(e, out);
+}
+
+std::vector<const Shape*> Leaves(const Shape& s) {
+  std::vector<const Shape*> out;
+  CollectLeaves(s, out);
+  return out;
+}
+
+Shape LocalShape(const Shape& global, const std::vector<Tiling>& leaves, size_t& next) {
+  if (!global.IsTuple()) return global.IsArray() ? ShardShape(global, leaves[next++]) : (++next, global);
+  std::vector<Shape> elements;
+  for (const Shape& e : global.tuple_shapes) elements.push_back(LocalShape(e, leaves, next));
+  return Shape::Tuple(std::move(elements));
+}
+
+Shape LocalShape(const Shape& global, const std::vector<Tiling>& leaves) {
+  size_t next = 0;
+  return LocalShape(global, leaves, next);
+}
+
+bool IsSplit(const Tiling& t) { return t.num_tiles() > 1; }
+
+std::vector<int64_t> SplitDims(const Tiling& t, const std::vector<int64_t>& dims) {
+  std::vector<int64_t> out;
+  for (int64_t d : dims)
+    if (t.dims[d] > 1) out.push_back(d);
+  return out;
+}
+
+class ModulePartitioner {
+ public:
+  ModulePartitioner(const Mesh& mesh) : mesh_(mesh), n_(mesh.device_count()) {}
+
+  StatusOr<std::vector<Tiling>> LeafTilings(const Instruction& in, bool* manual) const;
+  Computation* Clone(const Computation* c);
+  // Partitions `c`; parameter 0 takes `param` leaves when given, the root is resharded to `root`.
+  StatusOr<Computation*> Partition(const Computation& c, const std::vector<Tiling>* param, const std::vector<Tiling>* root);
+
+  int64_t n() const { return n_; }
+  SpmdModuleState& state() { return state_; }
+  std::vector<std::string>& warnings() { return warnings_; }
+  std::unique_ptr<Module> Assemble(const Module& global, Computation* entry);
+
+ private:
+  const Mesh& mesh_;
+  int64_t n_;
+  SpmdModuleState state_;
+  std::vector<std::string> warnings_;
+  std::map<const Computation*, Computation*> clones_;
+  std::vector<std::unique_ptr<Computation>> cloned_, partitioned_;
+};
+
+class ComputationPartitioner {
+ public:
+  ComputationPartitioner(ModulePartitioner& mp, Computation& out) : mp_(mp), b_(out, mp.state(), mp.n()), out_(out) {}
+
+  Status Run(const Computation& in, const std::vector<Tiling>* param, const std::vector<Tiling>* root);
+
+ private:
+  StatusOr<Value> Handle(const Instruction& g, const std::vector<Tiling>& want, bool manual);
+  const Value& Of(const Instruction* g) const { return values_.at(g); }
+  Tiling Rep(int64_t rank) const { return Replicated(rank, mp_.n()); }
+  // The operand's local array resharded to `to`.
+  Instruction* Operand(const Instruction& g, size_t i, const Tiling& to);
+  StatusOr<Instruction*> ReshardValue(const Value& v, const Shape& global, const std::vector<Tiling>& to, bool manual);
+  // A copy of `g` on local operands and shape, with called computations cloned and a fresh channel.
+  Instruction* Local(const Instruction& g, std::vector<Instruction*> operands, Shape shape);
+
+  StatusOr<Value> Fallback(const Instruction& g);
+  StatusOr<Value> SameRank(const Instruction& g, const Tiling& want, const std::vector<int64_t>& unsplit);
+  Value Iota(const Instruction& g, const Tiling& want);
+  Value Broadcast(const Instruction& g, const Tiling& want);
+  Value Transpose(const Instruction& g, const Tiling& want);
+  StatusOr<Value> Reshape(const Instruction& g, const Tiling& want);
+  Value Reduce(const Instruction& g);
+  StatusOr<Value> While(const Instruction& g);
+  StatusOr<Value> Conditional(const Instruction& g, const std::vector<Tiling>& want);
+  StatusOr<Value> ManualBoundary(const Instruction& g, const std::vector<Tiling>& want);
+
+  ModulePartitioner& mp_;
+  SpmdBuilder b_;
+  Computation& out_;
+  std::unordered_map<const Instruction*, Value> values_;
+};
+
+StatusOr<std::vector<Tiling>> ModulePartitioner::LeafTilings(const Instruction& in, bool* manual) const {
+  HloSharding s = in.sharding.value_or(HloSharding::Replicated());
+  std::vector<const Shape*> leaves = Leaves(in.shape);
+  if (s.kind == HloSharding::Kind::kTuple && s.elements.size() != leaves.size())
+    return InvalidArgument(in.location, ": ", in.name, ": tuple sharding has ", s.elements.size(), " elements for ", leaves.size(), " leaves");
+  std::vector<Tiling> out;
+  int manual_leaves = 0;
+  for (size_t i = 0; i < leaves.size(); ++i) {
+    HloSharding e = s.kind == HloSharding::Kind::kTuple ? s.elements[i] : s;
+    int64_t rank = leaves[i]->rank();
+    if (e.kind == HloSharding::Kind::kManual) ++manual_leaves;
+    if (e.kind != HloSharding::Kind::kTiled) {
+      out.push_back(Replicated(rank, n_));
+      continue;
+    }
+    if (e.last_tile_dims.size() == 1 && e.last_tile_dims[0] == SubgroupKind::kReplicated) {
+      e.last_tile_dims.clear();
+      e.last_tile_dim_replicate = true;
+    }
+    if (!e.last_tile_dims.empty())
+      return Unimplemented(in.location, ": ", in.name, ": partially manual sharding ", e.ToString(), " is not supported yet");
+    std::optional<Tiling> t = ToTiling(e, rank, mesh_);
+    bool ids_ok = t && static_cast<int64_t>(t->devices.size()) == n_;
+    if (ids_ok) {
+      std::vector<int64_t> sorted = t->devices;
+      std::sort(sorted.begin(), sorted.end());
+      for (int64_t d = 0; d < n_; ++d) ids_ok = ids_ok && sorted[d] == d;
+    }
+    if (!ids_ok)
+      return InvalidArgument(in.location, ": ", in.name, ": sharding ", e.ToString(), " does not name each of the mesh's ", n_, " devices once");
+    out.push_back(std::move(*t));
+  }
+  if (manual_leaves != 0 && manual_leaves != static_cast<int>(leaves.size()))
+    return Unimplemented(in.location, ": ", in.name, ": a tuple mixing manual and automatic shardings is not supported yet");
+  *manual = manual_leaves != 0;
+  return out;
+}
+
+Computation* ModulePartitioner::Clone(const Computation* c) {
+  if (auto it = clones_.find(c); it != clones_.end()) return it->second;
+  auto copy = std::make_unique<Computation>();
+  copy->name = state_.UniqueName(c->name);
+  std::unordered_map<const Instruction*, Instruction*> map;
+  for (const auto& in : c->instructions) {
+    auto ci = std::make_unique<Instruction>(*in);
+    ci->name = state_.UniqueName(in->name);
+    for (Instruction*& o : ci->operands) o = map.at(o);
+    for (Computation*& callee : ci->called) callee = Clone(callee);
+    ci->sharding.reset();
+    if (ci->opcode == O::kParameter) {
+      if (copy->parameters.size() <= static_cast<size_t>(ci->parameter_number)) copy->parameters.resize(ci->parameter_number + 1);
+      copy->parameters[ci->parameter_number] = ci.get();
+    }
+    if (in.get() == c->root) copy->root = ci.get();
+    map[in.get()] = ci.get();
+    copy->instructions.push_back(std::move(ci));
+  }
+  Computation* raw = copy.get();
+  cloned_.push_back(std::move(copy));
+  clones_[c] = raw;
+  return raw;
+}
+
+StatusOr<Computation*> ModulePartitioner::Partition(const Computation& c, const std::vector<Tiling>* param,
+                                                    const std::vector<Tiling>* root) {
+  auto out = std::make_unique<Computation>();
+  out->name = state_.UniqueName(c.name);
+  ComputationPartitioner cp(*this, *out);
+  PJIT_RETURN_IF_ERROR(cp.Run(c, param, root));
+  Computation* raw = out.get();
+  partitioned_.push_back(std::move(out));  // after the bodies it contains: callees first
+  return raw;
+}
+
+std::unique_ptr<Module> ModulePartitioner::Assemble(const Module& global, Computation* entry) {
+  auto m = std::make_unique<Module>();
+  m->name = global.name;
+  m->num_partitions = n_;
+  m->replica_count = global.replica_count;
+  for (auto* list : {&state_.helpers, &cloned_, &partitioned_})
+    for (auto& c : *list) m->computations.push_back(std::move(c));
+  m->entry = entry;
+  return m;
+}
+
+Status ComputationPartitioner::Run(const Computation& in, const std::vector<Tiling>* param, const std::vector<Tiling>* root) {
+  for (const auto& owned : in.instructions) {
+    const Instruction& g = *owned;
+    b_.SetOrigin(&g);
+    bool manual = false;
+    PJIT_ASSIGN_OR_RETURN(std::vector<Tiling> want, mp_.LeafTilings(g, &manual));
+    Value v;
+    if (g.opcode == O::kParameter) {
+      if (param && g.parameter_number == 0) want = *param;
+      Instruction p = g;
+      p.name = g.name;
+      p.shape = manual ? g.shape : LocalShape(g.shape, want);
+      p.sharding.reset();
+      p.sharding_provenance = {};
+      v = {b_.Add(std::move(p)), want, manual};
+      if (out_.parameters.size() <= static_cast<size_t>(g.parameter_number)) out_.parameters.resize(g.parameter_number + 1);
+      out_.parameters[g.parameter_number] = v.local;
+    } else {
+      PJIT_ASSIGN_OR_RETURN(v, Handle(g, want, manual));
+    }
+    values_[&g] = std::move(v);
+  }
+  const Value& r = Of(in.root);
+  b_.SetOrigin(in.root);
+  if (root) {
+    PJIT_ASSIGN_OR_RETURN(out_.root, ReshardValue(r, in.root->shape, *root, r.manual));
+  } else {
+    out_.root = r.local;
+  }
+  return OkStatus();
+}
+
+Instruction* ComputationPartitioner::Operand(const Instruction& g, size_t i, const Tiling& to) {
+  const Value& v = Of(g.operand(i));
+  if (v.manual) return v.local;
+  return Reshard(b_, v.local, g.operand(i)->shape, v.leaves[0], to);
+}
+
+StatusOr<Instruction*> ComputationPartitioner::ReshardValue(const Value& v, const Shape& global, const std::vector<Tiling>& to,
+                                                           bool manual) {
+  if (v.manual != manual)
+    return Unimplemented("a value crosses between manual and automatic sharding without SPMDFullToShardShape/SPMDShardToFullShape");
+  if (v.manual) return v.local;
+  if (!global.IsTuple()) return global.IsArray() ? Reshard(b_, v.local, global, v.leaves[0], to[0]) : v.local;
+  bool same = true;
+  for (size_t i = 0; i < to.size(); ++i) same = same && SameTiles(v.leaves[i], to[i]);
+  if (same) return v.local;
+  std::vector<Instruction*> elements;
+  size_t first = 0;
+  for (size_t e = 0; e < global.tuple_shapes.size(); ++e) {
+    const Shape& es = global.tuple_shapes[e];
+    size_t count = static_cast<size_t>(LeafCount(es));
+    std::vector<Tiling> from_e(v.leaves.begin() + first, v.leaves.begin() + first + count);
+    std::vector<Tiling> to_e(to.begin() + first, to.begin() + first + count);
+    Instruction* gte = b_.Op(O::kGetTupleElement, LocalShape(es, from_e), {v.local});
+    gte->tuple_index = static_cast<int64_t>(e);
+    PJIT_ASSIGN_OR_RETURN(Instruction* moved, ReshardValue({gte, from_e, false}, es, to_e, false));
+    elements.push_back(moved);
+    first += count;
+  }
+  return b_.Op(O::kTuple, LocalShape(global, to), std::move(elements));
+}
+
+Instruction* ComputationPartitioner::Local(const Instruction& g, std::vector<Instruction*> operands, Shape shape) {
+  Instruction in = g;
+  in.operands = std::move(operands);
+  in.shape = std::move(shape);
+  for (Computation*& c : in.called) c = mp_.Clone(c);
+  in.sharding.reset();
+  in.sharding_provenance = {};
+  if (in.channel_id) in.channel_id = mp_.state().next_channel_id++;
+  return b_.Add(std::move(in));
+}
+
+StatusOr<Value> ComputationPartitioner::Handle(const Instruction& g, const std::vector<Tiling>& want, bool manual) {
+  bool boundary = g.opcode == O::kCustomCall &&
+                  (g.custom_call_target == "SPMDFullToShardShape" || g.custom_call_target == "SPMDShardToFullShape");
+  if (boundary) return ManualBoundary(g, want);
+  if (manual) {  // inside a manual region every operand is per-device already
+    std::vector<Instruction*> ops;
+    for (const Instruction* o : g.operands) {
+      if (!Of(o).manual)
+        return Unimplemented(g.location, ": ", g.name, ": operand ", o->name, " enters a manual region without SPMDFullToShardShape");
+      ops.push_back(Of(o).local);
+    }
+    if (g.opcode == O::kWhile || g.opcode == O::kConditional)
+      return Unimplemented(g.location, ": ", g.name, ": control flow inside a manual region is not supported yet");
+    return Value{Local(g, std::move(ops), g.shape), want, true};
+  }
+  for (const Instruction* o : g.operands)
+    if (Of(o).manual)
+      return Unimplemented(g.location, ": ", g.name, ": operand ", o->name, " leaves a manual region without SPMDShardToFullShape");
+
+  const Tiling& w = want[0];
+  auto unsplit = [&](auto pred) {
+    std::vector<int64_t> dims;
+    for (int64_t i = 0; i < g.shape.rank(); ++i)
+      if (pred(i)) dims.push_back(i);
+    return dims;
+  };
+  const Shape* op0 = g.operands.empty() ? nullptr : &g.operand(0)->shape;
+  switch (g.opcode) {
+    case O::kConstant: {
+      Instruction* c = Local(g, {}, g.shape);
+      c->shape.layout.reset();
+      return Value{Reshard(b_, c, g.shape, Rep(g.shape.rank()), w), {w}};
+    }
+    case O::kIota: return Iota(g, w);
+    case O::kTuple: {
+      Value v;
+      std::vector<Instruction*> ops;
+      for (const Instruction* o : g.operands) {
+        ops.push_back(Of(o).local);
+        v.leaves.insert(v.leaves.end(), Of(o).leaves.begin(), Of(o).leaves.end());
+      }
+      v.local = b_.Op(O::kTuple, LocalShape(g.shape, v.leaves), std::move(ops));
+      return v;
+    }
+    case O::kGetTupleElement: {
+      const Value& t = Of(g.operand(0));
+      size_t first = 0;
+      for (int64_t e = 0; e < g.tuple_index; ++e) first += static_cast<size_t>(LeafCount(op0->tuple_shapes[e]));
+      std::vector<Tiling> leaves(t.leaves.begin() + first, t.leaves.begin() + first + LeafCount(g.shape));
+      Instruction* gte = Local(g, {t.local}, LocalShape(g.shape, leaves));
+      return Value{gte, leaves};
+    }
+    case O::kOptimizationBarrier: {
+      const Value& t = Of(g.operand(0));
+      return Value{Local(g, {t.local}, t.local->shape), t.leaves};
+    }
+    case O::kBroadcast: return Broadcast(g, w);
+    case O::kTranspose: return Transpose(g, w);
+    case O::kReshape: return Reshape(g, w);
+    case O::kBitcast:
+      if (op0->dtype == g.shape.dtype) return Reshape(g, w);
+      return Fallback(g);
+    case O::kDot: {
+      const Value &l = Of(g.operand(0)), &r = Of(g.operand(1));
+      ShardedArray y = PartitionDot(b_, g, {l.local, l.leaves[0]}, {r.local, r.leaves[0]}, w);
+      return Value{y.local, {y.tiling}};
+    }
+    case O::kReduce: return Reduce(g);
+    case O::kWhile: return While(g);
+    case O::kConditional: return Conditional(g, want);
+    case O::kCustomCall:
+      if (g.custom_call_target == "Sharding" && g.operands.size() == 1 && g.shape.IsArray())
+        return Value{Operand(g, 0, w), {w}};
+      return Fallback(g);
+    case O::kSlice:
+      return SameRank(g, w, unsplit([&](int64_t i) { return !(g.slice[i] == SliceDim{0, op0->dims[i], 1}); }));
+    case O::kPad:
+      return SameRank(g, w, unsplit([&](int64_t i) { return !(g.padding[i] == PaddingDim{}); }));
+    case O::kConcatenate: case O::kReverse: case O::kSort:
+      return SameRank(g, w, g.dimensions);
+    case O::kDynamicSlice:
+      return SameRank(g, w, unsplit([&](int64_t i) { return g.slice_sizes[i] != op0->dims[i]; }));
+    case O::kDynamicUpdateSlice:
+      return SameRank(g, w, unsplit([&](int64_t i) { return g.operand(1)->shape.dims[i] != op0->dims[i]; }));
+    case O::kReduceWindow:
+      if (g.shape.IsTuple()) return Fallback(g);
+      return SameRank(g, w, unsplit([&](int64_t i) { return !(g.window[i] == WindowDimension{}); }));
+    case O::kBitcastConvert:
+      if (op0->rank() != g.shape.rank()) return Fallback(g);
+      return SameRank(g, w, {});
+    case O::kSelect: case O::kClamp: case O::kCompare: case O::kConvert: case O::kCopy: case O::kReducePrecision:
+    case O::kMap:
+      return SameRank(g, w, {});
+    default:
+      if (IsElementwiseUnary(g.opcode) || IsElementwiseBinary(g.opcode)) return SameRank(g, w, {});
+      return Fallback(g);
+  }
+}
+
+StatusOr<Value> ComputationPartitioner::Fallback(const Instruction& g) {
+  std::vector<Instruction*> ops;
+  bool gathered = false;
+  for (const Instruction* o : g.operands) {
+    const Value& v = Of(o);
+    std::vector<Tiling> full;
+    for (const Tiling& t : v.leaves) {
+      gathered = gathered || IsSplit(t);
+      full.push_back(Rep(static_cast<int64_t>(t.dims.size())));
+    }
+    PJIT_ASSIGN_OR_RETURN(Instruction* moved, ReshardValue(v, o->shape, full, false));
+    ops.push_back(moved);
+  }
+  if (gathered)
+    mp_.warnings().push_back(StrCat(g.location, ": ", g.name, ": pjit does not partition ", OpcodeName(g.opcode),
+                                    " yet: its operands are gathered in full on every device"));
+  std::vector<Tiling> leaves;
+  for (const Shape* s : Leaves(g.shape)) leaves.push_back(Rep(s->rank()));
+  Instruction* y = Local(g, std::move(ops), g.shape);
+  y->shape.layout.reset();
+  return Value{y, leaves};
+}
+
+StatusOr<Value> ComputationPartitioner::SameRank(const Instruction& g, const Tiling& want, const std::vector<int64_t>& unsplit) {
+  Tiling t = ReplicateDims(want, SplitDims(want, unsplit));
+  int64_t rank = static_cast<int64_t>(t.dims.size());
+  std::vector<Instruction*> ops;
+  for (size_t i = 0; i < g.operands.size(); ++i) {
+    const Shape& s = g.operand(i)->shape;
+    bool follows = s.IsArray() && s.rank() == rank && rank > 0;
+    ops.push_back(Operand(g, i, follows ? t : Rep(s.rank())));
+  }
+  std::vector<Tiling> leaves(static_cast<size_t>(LeafCount(g.shape)), t);
+  Instruction* y = Local(g, std::move(ops), LocalShape(g.shape, leaves));
+  Shape local = ShardShape(g.operand(0)->shape, t);
+  for (int64_t i = 0; i < rank; ++i) {
+    if (t.dims[i] == 1) continue;  // only untouched dims are split
+    if (g.opcode == O::kSlice) y->slice[i] = {0, local.dims[i], 1};
+    if (g.opcode == O::kDynamicSlice) y->slice_sizes[i] = local.dims[i];
+  }
+  return Value{y, leaves};
+}
+
+Value ComputationPartitioner::Iota(const Instruction& g, const Tiling& want) {
+  Shape local = ShardShape(g.shape, want);
+  Instruction* y = Local(g, {}, local);
+  int64_t d = g.dimensions[0];
+  if (want.dims[d] > 1) {
+    Instruction* offset = b_.Broadcast(b_.Convert(b_.TileOffset(want, g.shape, d), g.shape.dtype), local, {});
+    y = b_.Op(O::kAdd, local, {y, offset});
+  }
+  return {y, {want}};
+}
+
+Value ComputationPartitioner::Broadcast(const Instruction& g, const Tiling& want) {
+  std::vector<TileCoords> coords = DeviceTileCoords(want);
+  std::vector<int64_t> counts;
+  for (int64_t d : g.dimensions) counts.push_back(want.dims[d]);
+  std::vector<std::vector<int64_t>> tiles;
+  for (const TileCoords& c : coords) {
+    std::vector<int64_t> t;
+    for (int64_t d : g.dimensions) t.push_back(c.tile[d]);
+    tiles.push_back(std::move(t));
+  }
+  Instruction* x = Operand(g, 0, *TilingFromTiles(counts, tiles));
+  return {Local(g, {x}, ShardShape(g.shape, want)), {want}};
+}
+
+Value ComputationPartitioner::Transpose(const Instruction& g, const Tiling& want) {
+  int64_t rank = g.shape.rank();
+  std::vector<int64_t> counts(static_cast<size_t>(rank));
+  for (int64_t i = 0; i < rank; ++i) counts[g.dimensions[i]] = want.dims[i];
+  std::vector<std::vector<int64_t>> tiles;
+  for (const TileCoords& c : DeviceTileCoords(want)) {
+    std::vector<int64_t> t(static_cast<size_t>(rank));
+    for (int64_t i = 0; i < rank; ++i) t[g.dimensions[i]] = c.tile[i];
+    tiles.push_back(std::move(t));
+  }
+  Instruction* x = Operand(g, 0, *TilingFromTiles(counts, tiles));
+  return {Local(g, {x}, ShardShape(g.shape, want)), {want}};
+}
+
+// A reshape keeps a split when it falls on the most major dim of a group of dims that the
+// reshape maps onto each other, and divides that dim on both sides (or the group is one dim
+// kept as it is); other splits are dropped before the reshape, and callers reshard after.
+StatusOr<Value> ComputationPartitioner::Reshape(const Instruction& g, const Tiling& want) {
+  const std::vector<int64_t>& a = g.operand(0)->shape.dims;
+  const std::vector<int64_t>& r = g.shape.dims;
+  size_t na = a.size(), nr = r.size();
+  std::vector<int64_t> result_counts(nr, 1), operand_counts(na, 1), operand_of(nr, -1);
+  bool empty = std::count(a.begin(), a.end(), 0) > 0;
+  size_t i = 0, j = 0;
+  while (!empty && (i < na || j < nr)) {
+    size_t gi = i, gj = j;
+    int64_t pa = 1, pr = 1;
+    if (i < na) pa *= a[i++];
+    if (j < nr) pr *= r[j++];
+    while (pa != pr && (i < na || j < nr)) {
+      if ((pa < pr && i < na) || j == nr) pa *= a[i++];
+      else pr *= r[j++];
+    }
+    size_t ai = gi, rj = gj;
+    while (ai < i && a[ai] == 1) ++ai;
+    while (rj < j && r[rj] == 1) ++rj;
+    if (ai == i || rj == j) continue;
+    int64_t k = want.dims[rj];
+    bool kept_as_is = i - gi == 1 && j - gj == 1;
+    if (kept_as_is || (r[rj] % k == 0 && a[ai] % k == 0)) {
+      result_counts[rj] = k;
+      operand_counts[ai] = k;
+      operand_of[rj] = static_cast<int64_t>(ai);
+    }
+  }
+  std::vector<std::vector<int64_t>> result_tiles, operand_tiles;
+  for (const TileCoords& c : DeviceTileCoords(want)) {
+    std::vector<int64_t> rt(nr, 0), ot(na, 0);
+    for (size_t d = 0; d < nr; ++d)
+      if (operand_of[d] >= 0) rt[d] = c.tile[d], ot[operand_of[d]] = c.tile[d];
+    result_tiles.push_back(std::move(rt));
+    operand_tiles.push_back(std::move(ot));
+  }
+  Tiling t = *TilingFromTiles(result_counts, result_tiles);
+  Instruction* x = Operand(g, 0, *TilingFromTiles(operand_counts, operand_tiles));
+  return Value{Local(g, {x}, ShardShape(g.shape, t)), {t}};
+}
+
+// Reduces locally; split reduced dims then leave partial results, summed (or maxed...) over
+// the devices that hold the other parts. Variadic reduces (argmax) gather those dims instead.
+Value ComputationPartitioner::Reduce(const Instruction& g) {
+  size_t inputs = g.operands.size() / 2;
+  const Value& x0 = Of(g.operand(0));
+  const Tiling& o = x0.leaves[0];
+  std::vector<int64_t> split = SplitDims(o, g.dimensions);
+  Tiling t = inputs == 1 ? o : ReplicateDims(o, split);
+  std::vector<Instruction*> ops;
+  for (size_t k = 0; k < inputs; ++k) ops.push_back(Operand(g, k, t));
+  for (size_t k = inputs; k < 2 * inputs; ++k) ops.push_back(Operand(g, k, Rep(0)));
+  if (inputs == 1) ops[0] = b_.MaskPadding(ops[0], g.operand(0)->shape, t, split, ops[1]);
+  Tiling result = RemoveDims(ReplicateDims(o, split), g.dimensions);
+  std::vector<Tiling> leaves(inputs, result);
+  Instruction* y = Local(g, std::move(ops), LocalShape(g.shape, leaves));
+  if (inputs == 1 && !split.empty()) y = b_.AllReduce(y, y->called[0], GroupsVaryingOn(o, split, true));
+  return {y, leaves};
+}
+
+StatusOr<Value> ComputationPartitioner::While(const Instruction& g) {
+  bool manual = false;
+  const Computation &cond = *g.called[0], &body = *g.called[1];
+  PJIT_ASSIGN_OR_RETURN(std::vector<Tiling> state, mp_.LeafTilings(*body.parameters[0], &manual));
+  if (manual) return Unimplemented(g.location, ": ", g.name, ": a manual while loop state is not supported yet");
+  PJIT_ASSIGN_OR_RETURN(Instruction* init, ReshardValue(Of(g.operand(0)), g.operand(0)->shape, state, false));
+  std::vector<Tiling> pred = {Rep(0)};
+  PJIT_ASSIGN_OR_RETURN(Computation* c, mp_.Partition(cond, &state, &pred));
+  PJIT_ASSIGN_OR_RETURN(Computation* bd, mp_.Partition(body, &state, &state));
+  b_.SetOrigin(&g);
+  Instruction w = g;
+  w.operands = {init};
+  w.called = {c, bd};
+  w.shape = LocalShape(g.shape, state);
+  w.sharding.reset();
+  w.sharding_provenance = {};
+  return Value{b_.Add(std::move(w)), state};
+}
+
+StatusOr<Value> ComputationPartitioner::Conditional(const Instruction& g, const std::vector<Tiling>& want) {
+  std::vector<Instruction*> ops = {Operand(g, 0, Rep(g.operand(0)->shape.rank()))};
+  std::vector<Computation*> branches;
+  for (size_t i = 0; i < g.called.size(); ++i) {
+    bool manual = false;
+    const Computation& branch = *g.called[i];
+    PJIT_ASSIGN_OR_RETURN(std::vector<Tiling> param, mp_.LeafTilings(*branch.parameters[0], &manual));
+    if (manual) return Unimplemented(g.location, ": ", g.name, ": a manual conditional operand is not supported yet");
+    PJIT_ASSIGN_OR_RETURN(Instruction* x, ReshardValue(Of(g.operand(i + 1)), g.operand(i + 1)->shape, param, false));
+    ops.push_back(x);
+    PJIT_ASSIGN_OR_RETURN(Computation* c, mp_.Partition(branch, &param, &want));
+    branches.push_back(c);
+  }
+  b_.SetOrigin(&g);
+  Instruction y = g;
+  y.operands = std::move(ops);
+  y.called = std::move(branches);
+  y.shape = LocalShape(g.shape, want);
+  y.sharding.reset();
+  y.sharding_provenance = {};
+  return Value{b_.Add(std::move(y)), want};
+}
+
+StatusOr<Value> ComputationPartitioner::ManualBoundary(const Instruction& g, const std::vector<Tiling>& want) {
+  const Instruction& operand = *g.operand(0);
+  const Value& v = Of(&operand);
+  if (g.custom_call_target == "SPMDFullToShardShape") {
+    bool manual = false;
+    PJIT_ASSIGN_OR_RETURN(std::vector<Tiling> to, mp_.LeafTilings(operand, &manual));
+    if (v.manual || manual) return Unimplemented(g.location, ": ", g.name, ": operand is manual already");
+    Instruction* x = Reshard(b_, v.local, operand.shape, v.leaves[0], to[0]);
+    if (x->shape.dims != g.shape.dims)
+      return InvalidArgument(g.location, ": ", g.name, ": the shard shape is ", x->shape.ToString(false), " but the custom-call says ",
+                             g.shape.ToString(false), " (manual regions need evenly divided dims)");
+    return Value{b_.Op(O::kCopy, x->shape, {x}), want, true};
+  }
+  if (!v.manual) return Unimplemented(g.location, ": ", g.name, ": operand is not manual");
+  Shape local = ShardShape(g.shape, want[0]);
+  if (local.dims != v.local->shape.dims)
+    return InvalidArgument(g.location, ": ", g.name, ": the shard shape of ", g.shape.ToString(false), " is ", local.ToString(false),
+                           " but the manual region gives ", v.local->shape.ToString(false));
+  return Value{b_.Op(O::kCopy, local, {v.local}), want, false};
+}
+
+}  // namespace
+
+StatusOr<PartitionResult> PartitionModule(const Module& global, const Mesh& mesh) {
+  ModulePartitioner mp(mesh);
+  bool manual = false;
+  PJIT_ASSIGN_OR_RETURN(std::vector<Tiling> results, mp.LeafTilings(*global.entry->root, &manual));
+  PJIT_ASSIGN_OR_RETURN(Computation* entry, mp.Partition(*global.entry, nullptr, manual ? nullptr : &results));
+  PartitionResult r;
+  r.module = mp.Assemble(global, entry);
+  r.warnings = std::move(mp.warnings());
+  Status verified = VerifyModule(*r.module);
+  if (!verified.ok()) return Internal("the partitioned program does not verify: ", verified.message());
+  return r;
+}
+
+}  // namespace pjit

@@ -1,0 +1,22 @@
+// pjit-inspect's program views: `--program [--device N]` prints the program a device runs (the
+// partitioned SPMD program, as HLO text that pjit-compile reads back), `--global` the global
+// program with every instruction's sharding.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "format/status.h"
+
+namespace pjit {
+
+struct ProgramViewOptions {
+  bool global = false;
+  std::optional<int64_t> device;  // default: the first device of the mesh
+  bool json = false;              // {"devices": [...], "hlo": "..."}
+};
+
+StatusOr<std::string> ProgramView(const std::string& artifact_path, const ProgramViewOptions& options);
+
+}  // namespace pjit

@@ -1,0 +1,250 @@
+// The SPMD partitioner's property: on the same random inputs, the per-device programs run
+// together (reference interpreter, real collective semantics) give exactly what the
+// unpartitioned program gives, for every testdata module on several meshes and shardings;
+// and the communication it chooses for the key cases is the minimal one.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+
+#include "compile/pipeline.h"
+#include "format/artifact.h"
+#include "format/file_util.h"
+#include "format/hlo_printer.h"
+#include "format/npy.h"
+#include "run/interpreter/evaluator.h"
+#include "run/sharded_arrays.h"
+#include "tests/test_util.h"
+
+namespace pjit {
+namespace {
+
+Literal RandomArray(const Shape& shape, std::mt19937& rng) {
+  Literal l(shape);
+  std::uniform_real_distribution<double> real(-1.0, 1.0);
+  std::uniform_int_distribution<int> small(0, 6);
+  for (int64_t i = 0; i < l.element_count(); ++i) {
+    if (IsFloating(shape.dtype)) l.SetFromDouble(i, real(rng));
+    else if (shape.dtype == DType::kPred) l.SetFromDouble(i, small(rng) % 2);
+    else l.SetFromDouble(i, small(rng));
+  }
+  return l;
+}
+
+// Inputs from the module's testdata .npy files where they exist (indices must stay in
+// range), else random.
+std::vector<Literal> Inputs(const std::string& name, const Module& m, std::mt19937& rng) {
+  std::vector<Literal> args;
+  for (size_t i = 0; i < m.entry->parameters.size(); ++i) {
+    std::string path = testing::TestdataPath(name + ".in" + std::to_string(i) + ".npy");
+    StatusOr<Literal> npy = ReadNpy(path);
+    const Shape& want = m.entry->parameters[i]->shape;
+    if (npy.ok() && npy->shape().Compatible(want) && !IsFloating(want.dtype)) args.push_back(std::move(*npy));
+    else args.push_back(RandomArray(want, rng));
+  }
+  return args;
+}
+
+std::vector<Literal> Flatten(Literal l) {
+  if (!l.shape().IsTuple()) return {std::move(l)};
+  std::vector<Literal> out;
+  for (Literal& e : l.elements())
+    for (Literal& x : Flatten(std::move(e))) out.push_back(std::move(x));
+  return out;
+}
+
+struct Config {
+  std::string mesh;
+  std::vector<std::string> axes;
+  int64_t shift = 0;
+};
+
+// Parameter i splits dim ((i + shift) mod rank) over the first axis and, on 2-D meshes, the
+// next dim over the second; result 0 splits its dim `shift` (mod rank) the same way.
+std::string Spec(int64_t rank, int64_t first_dim, const Config& c) {
+  std::vector<std::string> parts(static_cast<size_t>(rank), "_");
+  if (rank == 0) return "";
+  parts[first_dim % rank] = c.axes[0];
+  if (c.axes.size() > 1 && rank > 1) parts[(first_dim + 1) % rank] = c.axes[1];
+  std::string s;
+  for (size_t i = 0; i < parts.size(); ++i) s += (i ? "," : "") + parts[i];
+  return s;
+}
+
+// Compiles `text` with `options`, runs global and partitioned programs on the same inputs.
+::testing::AssertionResult PartitionedMatchesGlobal(const std::string& name, const std::string& text, const CompileOptions& options,
+                                                    CompiledProgram* compiled = nullptr) {
+  auto global = testing::ParseOrDie(text);
+  StatusOr<CompiledProgram> p = CompileText(text, options);
+  if (!p.ok()) return ::testing::AssertionFailure() << p.status().message();
+
+  std::mt19937 rng(7);
+  std::vector<Literal> args = Inputs(name, *global, rng);
+  StatusOr<Literal> want = EvaluateModule(*global, args);
+  if (!want.ok()) return ::testing::AssertionFailure() << "global: " << want.status().message();
+
+  Signature sig = ShardedSignature(*p->global, p->mesh);
+  int64_t n = p->mesh.device_count();
+  std::vector<std::vector<Literal>> per_device(static_cast<size_t>(n));
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::vector<Literal> shards = ShardArray(args[i], sig.inputs[i], n);
+    for (int64_t d = 0; d < n; ++d) per_device[d].push_back(std::move(shards[d]));
+  }
+  StatusOr<std::vector<Literal>> got = EvaluateSpmd(*p->device, per_device, 120'000);
+  if (!got.ok()) return ::testing::AssertionFailure() << "partitioned: " << got.status().message() << "\n" << PrintModule(*p->device);
+  std::vector<std::vector<Literal>> outs;  // [device][output]
+  for (Literal& r : *got) outs.push_back(Flatten(std::move(r)));
+  std::vector<Literal> wants = Flatten(std::move(*want));
+  for (size_t o = 0; o < wants.size(); ++o) {
+    std::vector<Literal> shards;
+    for (int64_t d = 0; d < n; ++d) shards.push_back(std::move(outs[d][o]));
+    StatusOr<Literal> assembled = AssembleArray(shards, sig.outputs[o]);
+    if (!assembled.ok()) return ::testing::AssertionFailure() << assembled.status().message();
+    bool low = wants[o].shape().dtype == DType::kF16 || wants[o].shape().dtype == DType::kBF16;
+    ::testing::AssertionResult close = testing::AllClose(*assembled, wants[o], low ? 2e-2 : 1e-4, low ? 2e-2 : 1e-5);
+    if (!close) return close << " (output " << o << ")\n" << PrintModule(*p->device);
+  }
+  if (compiled) *compiled = std::move(*p);
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult PartitionedMatchesGlobal(const std::string& name, const Config& c) {
+  StatusOr<std::string> text = ReadFileToString(testing::TestdataPath(name + ".hlo"));
+  if (!text.ok()) return ::testing::AssertionFailure() << text.status().message();
+  auto global = testing::ParseOrDie(*text);
+  CompileOptions options;
+  options.input = name + ".hlo";
+  options.mesh = c.mesh;
+  for (size_t i = 0; i < global->entry->parameters.size(); ++i) {
+    int64_t rank = global->entry->parameters[i]->shape.rank();
+    if (rank > 0) options.in_shardings.push_back(std::to_string(i) + "=" + Spec(rank, static_cast<int64_t>(i) + c.shift, c));
+  }
+  const Instruction* root = global->entry->root;
+  const Instruction* out0 = root->opcode == Opcode::kTuple ? root->operand(0) : root;
+  if (out0->shape.IsArray() && out0->shape.rank() > 0) options.out_shardings.push_back("0=" + Spec(out0->shape.rank(), c.shift, c));
+  return PartitionedMatchesGlobal(name, *text, options);
+}
+
+const std::vector<Config>& Configs() {
+  static const std::vector<Config> configs = [] {
+    std::vector<Config> c;
+    for (int64_t shift : {0, 1}) {
+      c.push_back({"x=2", {"x"}, shift});
+      c.push_back({"x=4", {"x"}, shift});
+      c.push_back({"data=2,model=2", {"data", "model"}, shift});
+      c.push_back({"data=2,model=4", {"data", "model"}, shift});
+      c.push_back({"x=3", {"x"}, shift});
+    }
+    return c;
+  }();
+  return configs;
+}
+
+class PartitionedModule : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(PartitionedModule, EqualsTheGlobalProgramOnEveryMesh) {
+  for (const Config& c : Configs()) EXPECT_TRUE(PartitionedMatchesGlobal(GetParam(), c)) << "mesh " << c.mesh << ", shift " << c.shift;
+}
+
+INSTANTIATE_TEST_SUITE_P(Testdata, PartitionedModule, ::testing::ValuesIn(testing::TestdataModules()));
+
+// Collectives of the per-device program by opcode name ("all-reduce": 1, ...).
+std::map<std::string, int> Collectives(const Module& m) {
+  std::map<std::string, int> count;
+  for (const auto& c : m.computations)
+    for (const auto& in : c->instructions)
+      if (IsCollective(in->opcode)) ++count[std::string(OpcodeName(in->opcode))];
+  return count;
+}
+
+CompiledProgram CheckedCompile(const std::string& text, const std::string& mesh, std::vector<std::string> in,
+                               std::vector<std::string> out) {
+  CompileOptions options;
+  options.input = "test.hlo";
+  options.mesh = mesh;
+  options.in_shardings = std::move(in);
+  options.out_shardings = std::move(out);
+  CompiledProgram p;
+  EXPECT_TRUE(PartitionedMatchesGlobal("none", text, options, &p));
+  return p;
+}
+
+constexpr const char* kMlp = R"(HloModule mlp
+relu {
+  x = f32[16,64] parameter(0)
+  zero = f32[] constant(0)
+  z = f32[16,64] broadcast(zero), dimensions={}
+  ROOT r = f32[16,64] maximum(x, z)
+}
+ENTRY e {
+  x = f32[16,32] parameter(0)
+  w1 = f32[32,64] parameter(1)
+  w2 = f32[64,8] parameter(2)
+  h = f32[16,64] dot(x, w1), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  a = f32[16,64] call(h), to_apply=relu
+  ROOT y = f32[16,8] dot(a, w2), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+})";
+
+using Counts = std::map<std::string, int>;
+
+TEST(Communication, DataParallelMlpForwardHasNoCollective) {
+  CompiledProgram p = CheckedCompile(kMlp, "data=4", {"0=data,_"}, {"0=data,_"});
+  EXPECT_EQ(Collectives(*p.device), Counts{});
+}
+
+TEST(Communication, MegatronMlpHasOneAllReduce) {
+  CompiledProgram p = CheckedCompile(kMlp, "data=2,model=2", {"0=data,_", "1=_,model", "2=model,_"}, {"0=data,_"});
+  EXPECT_EQ(Collectives(*p.device), (Counts{{"all-reduce", 1}}));
+  EXPECT_THAT(PrintModule(*p.device), ::testing::HasSubstr("replica_groups={{0,1},{2,3}}"));
+}
+
+TEST(Communication, ContractingShardedMatmulWithAShardedResultUsesAReduceScatter) {
+  CompiledProgram p = CheckedCompile(R"(HloModule m
+ENTRY e {
+  x = f32[8,32] parameter(0)
+  w = f32[32,16] parameter(1)
+  ROOT y = f32[8,16] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+})", "x=4", {"0=_,x", "1=x,_"}, {"0=x,_"});
+  EXPECT_EQ(Collectives(*p.device), (Counts{{"reduce-scatter", 1}}));
+}
+
+TEST(Communication, SoftmaxOverAShardedDimUsesTwoAllReduces) {
+  CompiledProgram p = CheckedCompile(R"(HloModule m
+max {
+  a = f32[] parameter(0)
+  b = f32[] parameter(1)
+  ROOT m = f32[] maximum(a, b)
+}
+add {
+  a = f32[] parameter(0)
+  b = f32[] parameter(1)
+  ROOT s = f32[] add(a, b)
+}
+ENTRY e {
+  x = f32[4,10] parameter(0)
+  ninf = f32[] constant(-inf)
+  zero = f32[] constant(0)
+  m = f32[4] reduce(x, ninf), dimensions={1}, to_apply=max
+  mb = f32[4,10] broadcast(m), dimensions={0}
+  d = f32[4,10] subtract(x, mb)
+  e = f32[4,10] exponential(d)
+  s = f32[4] reduce(e, zero), dimensions={1}, to_apply=add
+  sb = f32[4,10] broadcast(s), dimensions={0}
+  ROOT y = f32[4,10] divide(e, sb)
+})", "x=3", {"0=_,x"}, {"0=_,x"});
+  EXPECT_EQ(Collectives(*p.device), (Counts{{"all-reduce", 2}}));
+}
+
+TEST(Communication, ReshardingBetweenSplitDimsGathersOnlyWhatChanges) {
+  // Rows over `data` become columns over `data`; `model` stays: one all-gather, then a local slice.
+  CompiledProgram p = CheckedCompile(R"(HloModule m
+ENTRY e {
+  x = f32[8,8,4] parameter(0)
+  ROOT y = f32[8,8,4] copy(x)
+})", "data=2,model=2", {"0=data,_,model"}, {"0=_,data,model"});
+  EXPECT_EQ(Collectives(*p.device), (Counts{{"all-gather", 1}}));
+}
+
+}  // namespace
+}  // namespace pjit
