@@ -1,6 +1,8 @@
 #include "compile/spmd_partitioner.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <map>
 #include <numeric>
 #include <unordered_map>
@@ -335,6 +337,9 @@ StatusOr<Value> ComputationPartitioner::Handle(const Instruction& g, const std::
       Instruction* gte = Local(g, {t.local}, LocalShape(g.shape, leaves));
       return Value{gte, leaves};
     }
+    case O::kCopy:
+      if (!g.shape.IsTuple()) return SameRank(g, w, {});
+      [[fallthrough]];
     case O::kOptimizationBarrier: {
       const Value& t = Of(g.operand(0));
       return Value{Local(g, {t.local}, t.local->shape), t.leaves};
@@ -373,8 +378,7 @@ StatusOr<Value> ComputationPartitioner::Handle(const Instruction& g, const std::
     case O::kBitcastConvert:
       if (op0->rank() != g.shape.rank()) return Fallback(g);
       return SameRank(g, w, {});
-    case O::kSelect: case O::kClamp: case O::kCompare: case O::kConvert: case O::kCopy: case O::kReducePrecision:
-    case O::kMap:
+    case O::kSelect: case O::kClamp: case O::kCompare: case O::kConvert: case O::kReducePrecision: case O::kMap:
       return SameRank(g, w, {});
     default:
       if (IsElementwiseUnary(g.opcode) || IsElementwiseBinary(g.opcode)) return SameRank(g, w, {});
@@ -406,6 +410,7 @@ StatusOr<Value> ComputationPartitioner::Fallback(const Instruction& g) {
 }
 
 StatusOr<Value> ComputationPartitioner::SameRank(const Instruction& g, const Tiling& want, const std::vector<int64_t>& unsplit) {
+  if (g.shape.IsTuple() && g.opcode != O::kSort) return Fallback(g);
   Tiling t = ReplicateDims(want, SplitDims(want, unsplit));
   int64_t rank = static_cast<int64_t>(t.dims.size());
   std::vector<Instruction*> ops;
@@ -508,22 +513,53 @@ StatusOr<Value> ComputationPartitioner::Reshape(const Instruction& g, const Tili
   return Value{Local(g, {x}, ShardShape(g.shape, t)), {t}};
 }
 
-// Reduces locally; split reduced dims then leave partial results, summed (or maxed...) over
-// the devices that hold the other parts. Variadic reduces (argmax) gather those dims instead.
+// The largest (or lowest) value of a dtype: infinity for floating point, false/true for pred.
+double Extreme(DType t, bool largest) {
+  return VisitDType(t, [&]<typename T>() -> double {
+    if constexpr (std::is_same_v<T, bool>) return largest ? 1 : 0;
+    else if constexpr (std::is_integral_v<T>)
+      return static_cast<double>(largest ? std::numeric_limits<T>::max() : std::numeric_limits<T>::lowest());
+    else return largest ? INFINITY : -INFINITY;
+  });
+}
+
+// True when `init` is a constant that `reducer` (one binary op on its two parameters) leaves
+// unchanged, so partial reductions may each start from it and padding may be filled with it.
+bool IsIdentityOf(const Instruction& init, const Computation& reducer) {
+  const Instruction& r = *reducer.root;
+  if (init.opcode != O::kConstant || r.operands.size() != 2 || r.operand(0)->opcode != O::kParameter ||
+      r.operand(1)->opcode != O::kParameter || r.operand(0) == r.operand(1))
+    return false;
+  double v = init.literal.GetAsDouble(0);
+  switch (r.opcode) {
+    case O::kAdd: case O::kOr: case O::kXor: return v == 0;
+    case O::kMultiply: return v == 1;
+    case O::kAnd: return init.shape.dtype == DType::kPred ? v == 1 : init.literal.GetAsInt64(0) == -1;
+    case O::kMaximum: return v == Extreme(init.shape.dtype, false);
+    case O::kMinimum: return v == Extreme(init.shape.dtype, true);
+    default: return false;
+  }
+}
+
+// Reduces locally; split reduced dims then leave partial results, combined over the devices
+// that hold the other parts. Variadic reduces (argmax), and reduces whose init value is not
+// the reducer's identity, gather those dims instead.
 Value ComputationPartitioner::Reduce(const Instruction& g) {
   size_t inputs = g.operands.size() / 2;
   const Value& x0 = Of(g.operand(0));
   const Tiling& o = x0.leaves[0];
   std::vector<int64_t> split = SplitDims(o, g.dimensions);
-  Tiling t = inputs == 1 ? o : ReplicateDims(o, split);
+  bool partial = inputs == 1 && IsIdentityOf(*g.operand(1), *g.called[0]);
+  if (!partial) inputs = g.operands.size() / 2;
+  Tiling t = partial ? o : ReplicateDims(o, split);
   std::vector<Instruction*> ops;
   for (size_t k = 0; k < inputs; ++k) ops.push_back(Operand(g, k, t));
   for (size_t k = inputs; k < 2 * inputs; ++k) ops.push_back(Operand(g, k, Rep(0)));
-  if (inputs == 1) ops[0] = b_.MaskPadding(ops[0], g.operand(0)->shape, t, split, ops[1]);
+  if (partial) ops[0] = b_.MaskPadding(ops[0], g.operand(0)->shape, t, split, ops[1]);
   Tiling result = RemoveDims(ReplicateDims(o, split), g.dimensions);
   std::vector<Tiling> leaves(inputs, result);
   Instruction* y = Local(g, std::move(ops), LocalShape(g.shape, leaves));
-  if (inputs == 1 && !split.empty()) y = b_.AllReduce(y, y->called[0], GroupsVaryingOn(o, split, true));
+  if (partial && !split.empty()) y = b_.AllReduce(y, y->called[0], GroupsVaryingOn(o, split, true));
   return {y, leaves};
 }
 

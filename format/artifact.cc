@@ -11,7 +11,7 @@ std::vector<DeviceShard> Shards(const std::optional<HloSharding>& sharding, cons
                                 const Mesh& mesh) {
   std::vector<DeviceShard> out;
   std::vector<int64_t> zeros(shape.dims.size(), 0);
-  if (!sharding || !sharding->IsTiled()) {
+  if (!sharding || !sharding->IsTiled() || sharding->TiledRank() != shape.rank()) {
     for (int64_t device : mesh.device_ids)
       if (!sharding || sharding->kind != HloSharding::Kind::kMaximal || sharding->device == device) out.push_back({device, zeros});
     return out;
@@ -33,11 +33,12 @@ std::vector<DeviceShard> Shards(const std::optional<HloSharding>& sharding, cons
   return out;
 }
 
-ArrayInfo Info(const Instruction& instr, const std::optional<HloSharding>& sharding, uint32_t index, const Mesh& mesh) {
+ArrayInfo Info(const std::string& name, const Shape& shape, const std::optional<HloSharding>& sharding, uint32_t index,
+               const Mesh& mesh) {
   ArrayInfo info;
-  info.name = instr.name;
+  info.name = name;
   info.index = index;
-  info.shape = instr.shape;
+  info.shape = shape;
   info.shape.layout.reset();
   info.sharding = sharding;
   info.shard_shape = info.shape;
@@ -50,22 +51,36 @@ ArrayInfo Info(const Instruction& instr, const std::optional<HloSharding>& shard
   return info;
 }
 
+void CollectLeaves(const Shape& s, std::vector<const Shape*>& out) {
+  if (!s.IsTuple()) {
+    out.push_back(&s);
+    return;
+  }
+  for (const Shape& e : s.tuple_shapes) CollectLeaves(e, out);
+}
+
 }  // namespace
 
 Signature ShardedSignature(const Module& module, const Mesh& mesh) {
   Signature sig;
   const Computation& entry = *module.entry;
   for (const Instruction* p : entry.parameters)
-    sig.inputs.push_back(Info(*p, p->sharding, static_cast<uint32_t>(sig.inputs.size()), mesh));
+    sig.inputs.push_back(Info(p->name, p->shape, p->sharding, static_cast<uint32_t>(sig.inputs.size()), mesh));
   const Instruction* root = entry.root;
-  if (root->opcode == Opcode::kTuple) {
-    for (size_t i = 0; i < root->operands.size(); ++i) {
-      std::optional<HloSharding> s = root->operands[i]->sharding;
-      if (root->sharding) s = ElementSharding(*root->sharding, root->shape, static_cast<int64_t>(i));
-      sig.outputs.push_back(Info(*root->operands[i], s, static_cast<uint32_t>(i), mesh));
-    }
-  } else {
-    sig.outputs.push_back(Info(*root, root->sharding, 0, mesh));
+  if (!root->shape.IsTuple()) {
+    sig.outputs.push_back(Info(root->name, root->shape, root->sharding, 0, mesh));
+    return sig;
+  }
+  // A tuple result gives one output per array leaf, in order.
+  std::vector<const Shape*> leaves;
+  CollectLeaves(root->shape, leaves);
+  bool flat_tuple = root->opcode == Opcode::kTuple && root->operands.size() == leaves.size();
+  for (size_t i = 0; i < leaves.size(); ++i) {
+    std::optional<HloSharding> s;
+    if (root->sharding) s = root->sharding->kind == HloSharding::Kind::kTuple ? root->sharding->elements[i] : *root->sharding;
+    else if (flat_tuple) s = root->operands[i]->sharding;
+    std::string name = flat_tuple ? root->operands[i]->name : root->name + "." + std::to_string(i);
+    sig.outputs.push_back(Info(name, *leaves[i], s, static_cast<uint32_t>(i), mesh));
   }
   return sig;
 }
