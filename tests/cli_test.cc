@@ -110,6 +110,37 @@ TEST_F(CliTest, MeshAndShardingFlags) {
   EXPECT_THAT(t.output, HasSubstr("--in-sharding=Arg_1.2=_,model"));
 }
 
+// The "done when": the per-device program of a Megatron MLP, printed as HLO text that
+// parses and verifies again, with shard shapes and the one all-reduce over the model axis.
+TEST_F(CliTest, InspectPrintsThePerDeviceProgram) {
+  fs::path hlo = dir_ / "mlp2.hlo";
+  ASSERT_TRUE(WriteFileAtomically(hlo.string(), "HloModule mlp2\nENTRY e {\n  x = f32[8,16] parameter(0)\n  w1 = f32[16,32] parameter(1)\n"
+                                                "  w2 = f32[32,4] parameter(2)\n"
+                                                "  h = f32[8,32] dot(x, w1), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n"
+                                                "  ROOT y = f32[8,4] dot(h, w2), lhs_contracting_dims={1}, rhs_contracting_dims={0}\n}\n").ok());
+  std::string pjit = (dir_ / "m.pjit").string();
+  Result c = Tool("pjit-compile " + hlo.string() + " -o " + pjit +
+                  " --mesh data=2,model=2 --in-sharding 0=data,_ --in-sharding 1=_,model --in-sharding 2=model,_ --out-sharding 0=data,_");
+  ASSERT_EQ(c.exit_code, 0) << c.output;
+  Result p = Tool("pjit-inspect --program --device 3 " + pjit);
+  ASSERT_EQ(p.exit_code, 0) << p.output;
+  EXPECT_THAT(p.output, HasSubstr("x = f32[4,16] parameter(0)"));
+  EXPECT_THAT(p.output, HasSubstr("w1 = f32[16,16] parameter(1)"));
+  EXPECT_THAT(p.output, HasSubstr("all-reduce("));
+  EXPECT_THAT(p.output, HasSubstr("replica_groups={{0,1},{2,3}}"));
+  fs::path printed = dir_ / "device.hlo";
+  ASSERT_TRUE(WriteFileAtomically(printed.string(), p.output).ok());
+  Result again = Tool("pjit-compile " + printed.string() + " -o " + (dir_ / "again.pjit").string());
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+  Result g = Tool("pjit-inspect --global " + pjit);
+  EXPECT_THAT(g.output, HasSubstr("h = f32[8,32] dot(x, w1)"));
+  EXPECT_THAT(g.output, HasSubstr("sharding={devices=[2,2]<=[4]}"));
+  Result bad = Tool("pjit-inspect --program --device 4 " + pjit);
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.output, HasSubstr("device_programs: no program for device 4"));
+  EXPECT_EQ(Tool("pjit-inspect --device 1 " + pjit).exit_code, 2);
+}
+
 TEST_F(CliTest, MeshFromTheDumpsShardyAttribute) {
   fs::path hlo = dir_ / "sdy.hlo";
   ASSERT_TRUE(WriteFileAtomically(hlo.string(), "HloModule m, frontend_attributes={xla.sdy.meshes={mesh = #sdy.mesh<[\"data\"=2, \"model\"=4]>}}\n"
