@@ -35,20 +35,6 @@ Tiling Replicated(int64_t rank, int64_t n) {
   return t;
 }
 
-void CollectLeaves(const Shape& s, std::vector<const Shape*>& out) {
-  if (!s.IsTuple()) {
-    out.push_back(&s);
-    return;
-  }
-  for (const Shape& e : s.tuple_shapes) CollectLeaves(e, out);
-}
-
-std::vector<const Shape*> Leaves(const Shape& s) {
-  std::vector<const Shape*> out;
-  CollectLeaves(s, out);
-  return out;
-}
-
 Shape LocalShape(const Shape& global, const std::vector<Tiling>& leaves, size_t& next) {
   if (!global.IsTuple()) return global.IsArray() ? ShardShape(global, leaves[next++]) : (++next, global);
   std::vector<Shape> elements;
@@ -128,7 +114,7 @@ class ComputationPartitioner {
 
 StatusOr<std::vector<Tiling>> ModulePartitioner::LeafTilings(const Instruction& in, bool* manual) const {
   HloSharding s = in.sharding.value_or(HloSharding::Replicated());
-  std::vector<const Shape*> leaves = Leaves(in.shape);
+  std::vector<const Shape*> leaves = LeafShapes(in.shape);
   if (s.kind == HloSharding::Kind::kTuple && s.elements.size() != leaves.size())
     return InvalidArgument(in.location, ": ", in.name, ": tuple sharding has ", s.elements.size(), " elements for ", leaves.size(), " leaves");
   std::vector<Tiling> out;
@@ -403,7 +389,7 @@ StatusOr<Value> ComputationPartitioner::Fallback(const Instruction& g) {
     mp_.warnings().push_back(StrCat(g.location, ": ", g.name, ": pjit does not partition ", OpcodeName(g.opcode),
                                     " yet: its operands are gathered in full on every device"));
   std::vector<Tiling> leaves;
-  for (const Shape* s : Leaves(g.shape)) leaves.push_back(Rep(s->rank()));
+  for (const Shape* s : LeafShapes(g.shape)) leaves.push_back(Rep(s->rank()));
   Instruction* y = Local(g, std::move(ops), g.shape);
   y->shape.layout.reset();
   return Value{y, leaves};

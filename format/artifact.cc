@@ -51,14 +51,6 @@ ArrayInfo Info(const std::string& name, const Shape& shape, const std::optional<
   return info;
 }
 
-void CollectLeaves(const Shape& s, std::vector<const Shape*>& out) {
-  if (!s.IsTuple()) {
-    out.push_back(&s);
-    return;
-  }
-  for (const Shape& e : s.tuple_shapes) CollectLeaves(e, out);
-}
-
 }  // namespace
 
 Signature ShardedSignature(const Module& module, const Mesh& mesh) {
@@ -72,8 +64,7 @@ Signature ShardedSignature(const Module& module, const Mesh& mesh) {
     return sig;
   }
   // A tuple result gives one output per array leaf, in order.
-  std::vector<const Shape*> leaves;
-  CollectLeaves(root->shape, leaves);
+  std::vector<const Shape*> leaves = LeafShapes(root->shape);
   bool flat_tuple = root->opcode == Opcode::kTuple && root->operands.size() == leaves.size();
   for (size_t i = 0; i < leaves.size(); ++i) {
     std::optional<HloSharding> s;

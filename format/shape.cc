@@ -84,4 +84,20 @@ std::vector<int64_t> RowMajorStrides(const std::vector<int64_t>& dims) {
   return strides;
 }
 
+namespace {
+void CollectLeaves(const Shape& s, std::vector<const Shape*>& out) {
+  if (!s.IsTuple()) {
+    out.push_back(&s);
+    return;
+  }
+  for (const Shape& e : s.tuple_shapes) CollectLeaves(e, out);
+}
+}  // namespace
+
+std::vector<const Shape*> LeafShapes(const Shape& shape) {
+  std::vector<const Shape*> out;
+  CollectLeaves(shape, out);
+  return out;
+}
+
 }  // namespace pjit

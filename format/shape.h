@@ -50,6 +50,9 @@ inline constexpr int64_t kMaxElementCount = int64_t{1} << 50;
 // True when every array in `shape` has at most kMaxElementCount elements.
 bool WithinElementLimit(const Shape& shape);
 
+// The non-tuple leaves of a shape, depth first (the shape itself when it is no tuple).
+std::vector<const Shape*> LeafShapes(const Shape& shape);
+
 // Row-major strides in elements for dims.
 std::vector<int64_t> RowMajorStrides(const std::vector<int64_t>& dims);
 

@@ -17,6 +17,7 @@
 #include "format/verifier.h"
 #include "format/npy.h"
 #include "run/interpreter/evaluator.h"
+#include "run/runner.h"
 #include "run/sharded_arrays.h"
 #include "tests/test_util.h"
 
@@ -47,14 +48,6 @@ std::vector<Literal> Inputs(const std::string& name, const Module& m, std::mt199
     else args.push_back(RandomArray(want, rng));
   }
   return args;
-}
-
-std::vector<Literal> Flatten(Literal l) {
-  if (!l.shape().IsTuple()) return {std::move(l)};
-  std::vector<Literal> out;
-  for (Literal& e : l.elements())
-    for (Literal& x : Flatten(std::move(e))) out.push_back(std::move(x));
-  return out;
 }
 
 struct Config {
@@ -101,8 +94,8 @@ std::string Spec(int64_t rank, int64_t first_dim, const Config& c) {
   StatusOr<std::vector<Literal>> got = EvaluateSpmd(*p.device, per_device, 120'000);
   if (!got.ok()) return ::testing::AssertionFailure() << "partitioned: " << got.status().message() << "\n" << PrintModule(*p.device);
   std::vector<std::vector<Literal>> outs;  // [device][output]
-  for (Literal& r : *got) outs.push_back(Flatten(std::move(r)));
-  std::vector<Literal> wants = Flatten(std::move(*want));
+  for (Literal& r : *got) outs.push_back(FlattenResult(std::move(r)));
+  std::vector<Literal> wants = FlattenResult(std::move(*want));
   if (wants.size() != sig.outputs.size()) {  // a tuple-shaped root that is not a tuple: one signature entry
     if (global_ran) *global_ran = false;
     return ::testing::AssertionFailure() << "the signature does not list the results one by one";
