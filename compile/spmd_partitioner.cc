@@ -290,7 +290,7 @@ StatusOr<Value> ComputationPartitioner::Handle(const Instruction& g, const std::
     if (Of(o).manual)
       return Unimplemented(g.location, ": ", g.name, ": operand ", o->name, " leaves a manual region without SPMDShardToFullShape");
 
-  const Tiling& w = want[0];
+  const Tiling w = want.empty() ? Rep(0) : want[0];  // an empty tuple has no leaves
   auto unsplit = [&](auto pred) {
     std::vector<int64_t> dims;
     for (int64_t i = 0; i < g.shape.rank(); ++i)
