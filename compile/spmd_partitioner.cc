@@ -102,6 +102,7 @@ class ComputationPartitioner {
   Value Transpose(const Instruction& g, const Tiling& want);
   StatusOr<Value> Reshape(const Instruction& g, const Tiling& want);
   Value Reduce(const Instruction& g);
+  Value Convolution(const Instruction& g, const Tiling& want);
   StatusOr<Value> While(const Instruction& g);
   StatusOr<Value> Conditional(const Instruction& g, const std::vector<Tiling>& want);
   StatusOr<Value> ManualBoundary(const Instruction& g, const std::vector<Tiling>& want);
@@ -342,6 +343,7 @@ StatusOr<Value> ComputationPartitioner::Handle(const Instruction& g, const std::
       return Value{y.local, {y.tiling}};
     }
     case O::kReduce: return Reduce(g);
+    case O::kConvolution: return Convolution(g, w);
     case O::kWhile: return While(g);
     case O::kConditional: return Conditional(g, want);
     case O::kCustomCall:
@@ -547,6 +549,31 @@ Value ComputationPartitioner::Reduce(const Instruction& g) {
   Instruction* y = Local(g, std::move(ops), LocalShape(g.shape, leaves));
   if (partial && !split.empty()) y = b_.AllReduce(y, y->called[0], GroupsVaryingOn(o, split, true));
   return {y, leaves};
+}
+
+// Batch and output-feature splits of the result carry over: the input is split on its batch
+// dim, the kernel on its output features, and each device convolves its part. Spatial and
+// input-feature splits are dropped (halo exchange and partial sums are not written yet).
+Value ComputationPartitioner::Convolution(const Instruction& g, const Tiling& want) {
+  const ConvolutionDimensionNumbers& d = g.conv_dims;
+  bool features = g.feature_group_count == 1 && g.batch_group_count == 1;
+  std::vector<int64_t> counts(want.dims.size(), 1), in_counts(g.operand(0)->shape.dims.size(), 1),
+      k_counts(g.operand(1)->shape.dims.size(), 1);
+  counts[d.output_batch] = in_counts[d.input_batch] = g.batch_group_count == 1 ? want.dims[d.output_batch] : 1;
+  if (features) counts[d.output_feature] = k_counts[d.kernel_output_feature] = want.dims[d.output_feature];
+  std::vector<std::vector<int64_t>> tiles, in_tiles, k_tiles;
+  for (const TileCoords& c : DeviceTileCoords(want)) {
+    std::vector<int64_t> t(counts.size(), 0), it(in_counts.size(), 0), kt(k_counts.size(), 0);
+    if (counts[d.output_batch] > 1) t[d.output_batch] = it[d.input_batch] = c.tile[d.output_batch];
+    if (counts[d.output_feature] > 1) t[d.output_feature] = kt[d.kernel_output_feature] = c.tile[d.output_feature];
+    tiles.push_back(std::move(t));
+    in_tiles.push_back(std::move(it));
+    k_tiles.push_back(std::move(kt));
+  }
+  Tiling result = *TilingFromTiles(counts, tiles);
+  Instruction* x = Operand(g, 0, *TilingFromTiles(in_counts, in_tiles));
+  Instruction* k = Operand(g, 1, *TilingFromTiles(k_counts, k_tiles));
+  return {Local(g, {x, k}, ShardShape(g.shape, result)), {result}};
 }
 
 StatusOr<Value> ComputationPartitioner::While(const Instruction& g) {

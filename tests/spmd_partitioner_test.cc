@@ -251,6 +251,16 @@ ENTRY e {
   EXPECT_EQ(Collectives(*p.device), (Counts{{"all-reduce", 2}}));
 }
 
+TEST(Communication, BatchAndFeatureSplitConvolutionIsLocal) {
+  CompiledProgram p = CheckedCompile(R"(HloModule m
+ENTRY e {
+  x = f32[6,9,9,4] parameter(0)
+  k = f32[3,3,4,8] parameter(1)
+  ROOT y = f32[6,9,9,8] convolution(x, k), window={size=3x3 pad=1_1x1_1}, dim_labels=b01f_01io->b01f
+})", "data=3,model=2", {"0=data,_,_,_", "1=_,_,_,model"}, {"0=data,_,_,model"});
+  EXPECT_EQ(Collectives(*p.device), Counts{});
+}
+
 TEST(Communication, ReshardingBetweenSplitDimsGathersOnlyWhatChanges) {
   // Rows over `data` become columns over `data`; `model` stays: one all-gather, then a local slice.
   CompiledProgram p = CheckedCompile(R"(HloModule m
