@@ -52,21 +52,14 @@ DotDims Analyze(const Instruction& dot) {
 
 enum class Source { kLhs, kRhs, kResult, kNone };
 
-// A split of the iteration space: tiles per iteration dim and each device's tile.
-struct Candidate {
-  std::vector<int64_t> counts;
-  std::vector<std::vector<int64_t>> tiles;  // per device
-  Tiling iteration;
-};
-
-// Takes each iteration dim's split from `source[i]`'s tiling; nullopt if the mix is not a tiling.
-std::optional<Candidate> Mix(const DotDims& dd, const std::vector<Source>& source, const Tiling& lhs, const Tiling& rhs,
-                             const Tiling& result) {
+// Takes each iteration dim's split from `source[i]`'s tiling; nullopt if the mix is not a
+// tiling (the result is a split of the iteration space).
+std::optional<Tiling> Mix(const DotDims& dd, const std::vector<Source>& source, const Tiling& lhs, const Tiling& rhs,
+                          const Tiling& result) {
   std::vector<TileCoords> cl = DeviceTileCoords(lhs), cr = DeviceTileCoords(rhs), co = DeviceTileCoords(result);
   size_t n = cl.size(), dims = dd.lhs_of.size();
-  Candidate c;
-  c.counts.assign(dims, 1);
-  c.tiles.assign(n, std::vector<int64_t>(dims, 0));
+  std::vector<int64_t> counts(dims, 1);
+  std::vector<std::vector<int64_t>> tiles(n, std::vector<int64_t>(dims, 0));
   for (size_t i = 0; i < dims; ++i) {
     const Tiling* t = nullptr;
     const std::vector<TileCoords>* coords = nullptr;
@@ -75,33 +68,23 @@ std::optional<Candidate> Mix(const DotDims& dd, const std::vector<Source>& sourc
     if (source[i] == Source::kRhs) t = &rhs, coords = &cr, dim = dd.rhs_of[i];
     if (source[i] == Source::kResult) t = &result, coords = &co, dim = dd.result_of[i];
     if (!t || dim < 0) continue;
-    c.counts[i] = t->dims[dim];
-    for (size_t d = 0; d < n; ++d) c.tiles[d][i] = (*coords)[d].tile[dim];
+    counts[i] = t->dims[dim];
+    for (size_t d = 0; d < n; ++d) tiles[d][i] = (*coords)[d].tile[dim];
   }
-  std::optional<Tiling> it = TilingFromTiles(c.counts, c.tiles);
-  if (!it) return std::nullopt;
-  c.iteration = std::move(*it);
-  return c;
+  return TilingFromTiles(counts, tiles);
 }
 
-// The tiling of an operand or result (dims mapped from iteration dims by `of`).
-Tiling Project(const Candidate& c, const std::vector<int64_t>& of, int64_t rank) {
-  std::vector<int64_t> counts(static_cast<size_t>(rank), 1);
+// The tiling of an operand or result whose dim of[i] is iteration dim i.
+Tiling Project(const Tiling& iteration, const std::vector<int64_t>& of, int64_t rank) {
+  std::vector<int64_t> from(static_cast<size_t>(rank), -1);
   for (size_t i = 0; i < of.size(); ++i)
-    if (of[i] >= 0) counts[of[i]] = c.counts[i];
-  std::vector<std::vector<int64_t>> tiles;
-  for (const auto& t : c.tiles) {
-    std::vector<int64_t> p(static_cast<size_t>(rank), 0);
-    for (size_t i = 0; i < of.size(); ++i)
-      if (of[i] >= 0) p[of[i]] = t[i];
-    tiles.push_back(std::move(p));
-  }
-  return *TilingFromTiles(counts, tiles);  // a projection of a tiling is one
+    if (of[i] >= 0) from[of[i]] = static_cast<int64_t>(i);
+  return MapTiling(iteration, from);
 }
 
-bool SplitsContracting(const DotDims& dd, const Candidate& c) {
+bool SplitsContracting(const DotDims& dd, const Tiling& iteration) {
   for (int64_t i = dd.result_rank; i < dd.result_rank + dd.contracting; ++i)
-    if (c.counts[i] > 1) return true;
+    if (iteration.dims[i] > 1) return true;
   return false;
 }
 
@@ -128,10 +111,10 @@ ShardedArray PartitionDot(SpmdBuilder& b, const Instruction& dot, const ShardedA
       sources(S::kResult, S::kResult, S::kResult, S::kLhs), sources(S::kResult, S::kResult, S::kResult, S::kRhs),
       sources(S::kResult, S::kResult, S::kResult, S::kNone), sources(S::kLhs, S::kLhs, S::kNone, S::kLhs),
       sources(S::kRhs, S::kNone, S::kRhs, S::kRhs),    sources(S::kNone, S::kNone, S::kNone, S::kNone)};
-  std::optional<Candidate> best;
+  std::optional<Tiling> best;
   int64_t best_cost = std::numeric_limits<int64_t>::max();
   for (const auto& s : tries) {
-    std::optional<Candidate> c = Mix(dd, s, lhs.tiling, rhs.tiling, want);
+    std::optional<Tiling> c = Mix(dd, s, lhs.tiling, rhs.tiling, want);
     if (!c) continue;
     Tiling result = Project(*c, dd.result_of, dd.result_rank);
     int64_t cost = ReshardBytes(ls, lhs.tiling, Project(*c, dd.lhs_of, ls.rank())) +
@@ -140,7 +123,7 @@ ShardedArray PartitionDot(SpmdBuilder& b, const Instruction& dot, const ShardedA
     cost += ReshardBytes(dot.shape, result, want);
     if (cost < best_cost) best_cost = cost, best = std::move(c);
   }
-  const Candidate& c = *best;  // the unsplit candidate always exists
+  const Tiling& c = *best;  // the unsplit candidate always exists
 
   Tiling lt = Project(c, dd.lhs_of, ls.rank()), rt = Project(c, dd.rhs_of, rs.rank());
   Instruction* l = Reshard(b, lhs.local, ls, lhs.tiling, lt);
@@ -161,7 +144,7 @@ ShardedArray PartitionDot(SpmdBuilder& b, const Instruction& dot, const ShardedA
 
   std::vector<int64_t> contracting;
   for (int64_t i = dd.result_rank; i < dd.result_rank + dd.contracting; ++i) contracting.push_back(i);
-  std::vector<std::vector<int64_t>> groups = GroupsVaryingOn(c.iteration, contracting, true);
+  std::vector<std::vector<int64_t>> groups = GroupsVaryingOn(c, contracting, true);
   Computation* add = b.module().Reducer(Opcode::kAdd, dot.shape.dtype);
   // A reduce-scatter leaves each device the part of the sum the wanted result gives it.
   int64_t k = static_cast<int64_t>(groups[0].size());

@@ -216,6 +216,18 @@ std::optional<Tiling> TilingFromTiles(const std::vector<int64_t>& dims, const st
   return t;
 }
 
+Tiling MapTiling(const Tiling& from, const std::vector<int64_t>& of) {
+  std::vector<int64_t> counts;
+  for (int64_t f : of) counts.push_back(f >= 0 ? from.dims[f] : 1);
+  std::vector<std::vector<int64_t>> tiles;
+  for (const TileCoords& c : DeviceTileCoords(from)) {
+    std::vector<int64_t> t;
+    for (int64_t f : of) t.push_back(f >= 0 ? c.tile[f] : 0);
+    tiles.push_back(std::move(t));
+  }
+  return *TilingFromTiles(counts, tiles);  // a projection of a tiling is one
+}
+
 bool SameTiles(const Tiling& a, const Tiling& b) {
   if (a.dims != b.dims) return false;
   if (a.devices == b.devices) return true;

@@ -55,6 +55,9 @@ std::vector<TileCoords> DeviceTileCoords(const Tiling& t);
 // The tiling in which device d holds tile tiles[d] (replica positions follow device ids), or
 // nullopt when the tiles are not held by equally many devices.
 std::optional<Tiling> TilingFromTiles(const std::vector<int64_t>& dims, const std::vector<std::vector<int64_t>>& tiles);
+// The tiling whose dim i is split as `from`'s dim of[i] (unsplit where of[i] is -1), each
+// device keeping its tile there; `of` names each dim of `from` at most once.
+Tiling MapTiling(const Tiling& from, const std::vector<int64_t>& of);
 // True when every device holds the same part of the data under both.
 bool SameTiles(const Tiling& a, const Tiling& b);
 

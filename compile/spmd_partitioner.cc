@@ -58,7 +58,7 @@ std::vector<int64_t> SplitDims(const Tiling& t, const std::vector<int64_t>& dims
 
 class ModulePartitioner {
  public:
-  ModulePartitioner(const Mesh& mesh) : mesh_(mesh), n_(mesh.device_count()) {}
+  explicit ModulePartitioner(const Mesh& mesh) : mesh_(mesh), n_(mesh.device_count()) {}
 
   StatusOr<std::vector<Tiling>> LeafTilings(const Instruction& in, bool* manual) const;
   Computation* Clone(const Computation* c);
@@ -91,16 +91,17 @@ class ComputationPartitioner {
   Tiling Rep(int64_t rank) const { return Replicated(rank, mp_.n()); }
   // The operand's local array resharded to `to`.
   Instruction* Operand(const Instruction& g, size_t i, const Tiling& to);
-  StatusOr<Instruction*> ReshardValue(const Value& v, const Shape& global, const std::vector<Tiling>& to, bool manual);
+  // A value (tuples leaf by leaf) resharded to `to`; manual values are per-device and stay.
+  Instruction* ReshardValue(const Value& v, const Shape& global, const std::vector<Tiling>& to);
   // A copy of `g` on local operands and shape, with called computations cloned and a fresh channel.
   Instruction* Local(const Instruction& g, std::vector<Instruction*> operands, Shape shape);
 
-  StatusOr<Value> Fallback(const Instruction& g);
-  StatusOr<Value> SameRank(const Instruction& g, const Tiling& want, const std::vector<int64_t>& unsplit);
+  Value Fallback(const Instruction& g);
+  Value SameRank(const Instruction& g, const Tiling& want, const std::vector<int64_t>& unsplit);
   Value Iota(const Instruction& g, const Tiling& want);
   Value Broadcast(const Instruction& g, const Tiling& want);
   Value Transpose(const Instruction& g, const Tiling& want);
-  StatusOr<Value> Reshape(const Instruction& g, const Tiling& want);
+  Value Reshape(const Instruction& g, const Tiling& want);
   Value Reduce(const Instruction& g);
   Value Convolution(const Instruction& g, const Tiling& want);
   StatusOr<Value> While(const Instruction& g);
@@ -162,6 +163,7 @@ Computation* ModulePartitioner::Clone(const Computation* c) {
     for (Instruction*& o : ci->operands) o = map.at(o);
     for (Computation*& callee : ci->called) callee = Clone(callee);
     ci->sharding.reset();
+    ci->sharding_provenance = {};
     if (ci->opcode == O::kParameter) {
       if (copy->parameters.size() <= static_cast<size_t>(ci->parameter_number)) copy->parameters.resize(ci->parameter_number + 1);
       copy->parameters[ci->parameter_number] = ci.get();
@@ -208,7 +210,6 @@ Status ComputationPartitioner::Run(const Computation& in, const std::vector<Tili
     if (g.opcode == O::kParameter) {
       if (param && g.parameter_number == 0) want = *param;
       Instruction p = g;
-      p.name = g.name;
       p.shape = manual ? g.shape : LocalShape(g.shape, want);
       p.sharding.reset();
       p.sharding_provenance = {};
@@ -222,11 +223,7 @@ Status ComputationPartitioner::Run(const Computation& in, const std::vector<Tili
   }
   const Value& r = Of(in.root);
   b_.SetOrigin(in.root);
-  if (root) {
-    PJIT_ASSIGN_OR_RETURN(out_.root, ReshardValue(r, in.root->shape, *root, r.manual));
-  } else {
-    out_.root = r.local;
-  }
+  out_.root = root ? ReshardValue(r, in.root->shape, *root) : r.local;
   return OkStatus();
 }
 
@@ -236,10 +233,7 @@ Instruction* ComputationPartitioner::Operand(const Instruction& g, size_t i, con
   return Reshard(b_, v.local, g.operand(i)->shape, v.leaves[0], to);
 }
 
-StatusOr<Instruction*> ComputationPartitioner::ReshardValue(const Value& v, const Shape& global, const std::vector<Tiling>& to,
-                                                           bool manual) {
-  if (v.manual != manual)
-    return Unimplemented("a value crosses between manual and automatic sharding without SPMDFullToShardShape/SPMDShardToFullShape");
+Instruction* ComputationPartitioner::ReshardValue(const Value& v, const Shape& global, const std::vector<Tiling>& to) {
   if (v.manual) return v.local;
   if (!global.IsTuple()) return global.IsArray() ? Reshard(b_, v.local, global, v.leaves[0], to[0]) : v.local;
   bool same = true;
@@ -254,8 +248,7 @@ StatusOr<Instruction*> ComputationPartitioner::ReshardValue(const Value& v, cons
     std::vector<Tiling> to_e(to.begin() + first, to.begin() + first + count);
     Instruction* gte = b_.Op(O::kGetTupleElement, LocalShape(es, from_e), {v.local});
     gte->tuple_index = static_cast<int64_t>(e);
-    PJIT_ASSIGN_OR_RETURN(Instruction* moved, ReshardValue({gte, from_e, false}, es, to_e, false));
-    elements.push_back(moved);
+    elements.push_back(ReshardValue({gte, from_e, false}, es, to_e));
     first += count;
   }
   return b_.Op(O::kTuple, LocalShape(global, to), std::move(elements));
@@ -361,7 +354,6 @@ StatusOr<Value> ComputationPartitioner::Handle(const Instruction& g, const std::
     case O::kDynamicUpdateSlice:
       return SameRank(g, w, unsplit([&](int64_t i) { return g.operand(1)->shape.dims[i] != op0->dims[i]; }));
     case O::kReduceWindow:
-      if (g.shape.IsTuple()) return Fallback(g);
       return SameRank(g, w, unsplit([&](int64_t i) { return !(g.window[i] == WindowDimension{}); }));
     case O::kBitcastConvert:
       if (op0->rank() != g.shape.rank()) return Fallback(g);
@@ -374,7 +366,7 @@ StatusOr<Value> ComputationPartitioner::Handle(const Instruction& g, const std::
   }
 }
 
-StatusOr<Value> ComputationPartitioner::Fallback(const Instruction& g) {
+Value ComputationPartitioner::Fallback(const Instruction& g) {
   std::vector<Instruction*> ops;
   bool gathered = false;
   for (const Instruction* o : g.operands) {
@@ -384,8 +376,7 @@ StatusOr<Value> ComputationPartitioner::Fallback(const Instruction& g) {
       gathered = gathered || IsSplit(t);
       full.push_back(Rep(static_cast<int64_t>(t.dims.size())));
     }
-    PJIT_ASSIGN_OR_RETURN(Instruction* moved, ReshardValue(v, o->shape, full, false));
-    ops.push_back(moved);
+    ops.push_back(ReshardValue(v, o->shape, full));
   }
   if (gathered)
     mp_.warnings().push_back(StrCat(g.location, ": ", g.name, ": pjit does not partition ", OpcodeName(g.opcode),
@@ -397,7 +388,7 @@ StatusOr<Value> ComputationPartitioner::Fallback(const Instruction& g) {
   return Value{y, leaves};
 }
 
-StatusOr<Value> ComputationPartitioner::SameRank(const Instruction& g, const Tiling& want, const std::vector<int64_t>& unsplit) {
+Value ComputationPartitioner::SameRank(const Instruction& g, const Tiling& want, const std::vector<int64_t>& unsplit) {
   if (g.shape.IsTuple() && g.opcode != O::kSort) return Fallback(g);
   Tiling t = ReplicateDims(want, SplitDims(want, unsplit));
   int64_t rank = static_cast<int64_t>(t.dims.size());
@@ -430,41 +421,25 @@ Value ComputationPartitioner::Iota(const Instruction& g, const Tiling& want) {
 }
 
 Value ComputationPartitioner::Broadcast(const Instruction& g, const Tiling& want) {
-  std::vector<TileCoords> coords = DeviceTileCoords(want);
-  std::vector<int64_t> counts;
-  for (int64_t d : g.dimensions) counts.push_back(want.dims[d]);
-  std::vector<std::vector<int64_t>> tiles;
-  for (const TileCoords& c : coords) {
-    std::vector<int64_t> t;
-    for (int64_t d : g.dimensions) t.push_back(c.tile[d]);
-    tiles.push_back(std::move(t));
-  }
-  Instruction* x = Operand(g, 0, *TilingFromTiles(counts, tiles));
+  Instruction* x = Operand(g, 0, MapTiling(want, g.dimensions));
   return {Local(g, {x}, ShardShape(g.shape, want)), {want}};
 }
 
 Value ComputationPartitioner::Transpose(const Instruction& g, const Tiling& want) {
-  int64_t rank = g.shape.rank();
-  std::vector<int64_t> counts(static_cast<size_t>(rank));
-  for (int64_t i = 0; i < rank; ++i) counts[g.dimensions[i]] = want.dims[i];
-  std::vector<std::vector<int64_t>> tiles;
-  for (const TileCoords& c : DeviceTileCoords(want)) {
-    std::vector<int64_t> t(static_cast<size_t>(rank));
-    for (int64_t i = 0; i < rank; ++i) t[g.dimensions[i]] = c.tile[i];
-    tiles.push_back(std::move(t));
-  }
-  Instruction* x = Operand(g, 0, *TilingFromTiles(counts, tiles));
+  std::vector<int64_t> of(g.dimensions.size());  // operand dim dimensions[i] is result dim i
+  for (size_t i = 0; i < of.size(); ++i) of[g.dimensions[i]] = static_cast<int64_t>(i);
+  Instruction* x = Operand(g, 0, MapTiling(want, of));
   return {Local(g, {x}, ShardShape(g.shape, want)), {want}};
 }
 
 // A reshape keeps a split when it falls on the most major dim of a group of dims that the
 // reshape maps onto each other, and divides that dim on both sides (or the group is one dim
 // kept as it is); other splits are dropped before the reshape, and callers reshard after.
-StatusOr<Value> ComputationPartitioner::Reshape(const Instruction& g, const Tiling& want) {
+Value ComputationPartitioner::Reshape(const Instruction& g, const Tiling& want) {
   const std::vector<int64_t>& a = g.operand(0)->shape.dims;
   const std::vector<int64_t>& r = g.shape.dims;
   size_t na = a.size(), nr = r.size();
-  std::vector<int64_t> result_counts(nr, 1), operand_counts(na, 1), operand_of(nr, -1);
+  std::vector<int64_t> kept(nr, -1), operand_of(na, -1);  // result dims whose split is kept
   bool empty = std::count(a.begin(), a.end(), 0) > 0;
   size_t i = 0, j = 0;
   while (!empty && (i < na || j < nr)) {
@@ -483,21 +458,12 @@ StatusOr<Value> ComputationPartitioner::Reshape(const Instruction& g, const Tili
     int64_t k = want.dims[rj];
     bool kept_as_is = i - gi == 1 && j - gj == 1;
     if (kept_as_is || (r[rj] % k == 0 && a[ai] % k == 0)) {
-      result_counts[rj] = k;
-      operand_counts[ai] = k;
-      operand_of[rj] = static_cast<int64_t>(ai);
+      kept[rj] = static_cast<int64_t>(rj);
+      operand_of[ai] = static_cast<int64_t>(rj);
     }
   }
-  std::vector<std::vector<int64_t>> result_tiles, operand_tiles;
-  for (const TileCoords& c : DeviceTileCoords(want)) {
-    std::vector<int64_t> rt(nr, 0), ot(na, 0);
-    for (size_t d = 0; d < nr; ++d)
-      if (operand_of[d] >= 0) rt[d] = c.tile[d], ot[operand_of[d]] = c.tile[d];
-    result_tiles.push_back(std::move(rt));
-    operand_tiles.push_back(std::move(ot));
-  }
-  Tiling t = *TilingFromTiles(result_counts, result_tiles);
-  Instruction* x = Operand(g, 0, *TilingFromTiles(operand_counts, operand_tiles));
+  Tiling t = MapTiling(want, kept);
+  Instruction* x = Operand(g, 0, MapTiling(want, operand_of));
   return Value{Local(g, {x}, ShardShape(g.shape, t)), {t}};
 }
 
@@ -557,22 +523,13 @@ Value ComputationPartitioner::Reduce(const Instruction& g) {
 Value ComputationPartitioner::Convolution(const Instruction& g, const Tiling& want) {
   const ConvolutionDimensionNumbers& d = g.conv_dims;
   bool features = g.feature_group_count == 1 && g.batch_group_count == 1;
-  std::vector<int64_t> counts(want.dims.size(), 1), in_counts(g.operand(0)->shape.dims.size(), 1),
-      k_counts(g.operand(1)->shape.dims.size(), 1);
-  counts[d.output_batch] = in_counts[d.input_batch] = g.batch_group_count == 1 ? want.dims[d.output_batch] : 1;
-  if (features) counts[d.output_feature] = k_counts[d.kernel_output_feature] = want.dims[d.output_feature];
-  std::vector<std::vector<int64_t>> tiles, in_tiles, k_tiles;
-  for (const TileCoords& c : DeviceTileCoords(want)) {
-    std::vector<int64_t> t(counts.size(), 0), it(in_counts.size(), 0), kt(k_counts.size(), 0);
-    if (counts[d.output_batch] > 1) t[d.output_batch] = it[d.input_batch] = c.tile[d.output_batch];
-    if (counts[d.output_feature] > 1) t[d.output_feature] = kt[d.kernel_output_feature] = c.tile[d.output_feature];
-    tiles.push_back(std::move(t));
-    in_tiles.push_back(std::move(it));
-    k_tiles.push_back(std::move(kt));
-  }
-  Tiling result = *TilingFromTiles(counts, tiles);
-  Instruction* x = Operand(g, 0, *TilingFromTiles(in_counts, in_tiles));
-  Instruction* k = Operand(g, 1, *TilingFromTiles(k_counts, k_tiles));
+  std::vector<int64_t> out(want.dims.size(), -1), in(g.operand(0)->shape.dims.size(), -1),
+      kernel(g.operand(1)->shape.dims.size(), -1);  // the result dims whose split each dim takes
+  if (g.batch_group_count == 1) out[d.output_batch] = in[d.input_batch] = d.output_batch;
+  if (features) out[d.output_feature] = kernel[d.kernel_output_feature] = d.output_feature;
+  Tiling result = MapTiling(want, out);
+  Instruction* x = Operand(g, 0, MapTiling(want, in));
+  Instruction* k = Operand(g, 1, MapTiling(want, kernel));
   return {Local(g, {x, k}, ShardShape(g.shape, result)), {result}};
 }
 
@@ -581,7 +538,7 @@ StatusOr<Value> ComputationPartitioner::While(const Instruction& g) {
   const Computation &cond = *g.called[0], &body = *g.called[1];
   PJIT_ASSIGN_OR_RETURN(std::vector<Tiling> state, mp_.LeafTilings(*body.parameters[0], &manual));
   if (manual) return Unimplemented(g.location, ": ", g.name, ": a manual while loop state is not supported yet");
-  PJIT_ASSIGN_OR_RETURN(Instruction* init, ReshardValue(Of(g.operand(0)), g.operand(0)->shape, state, false));
+  Instruction* init = ReshardValue(Of(g.operand(0)), g.operand(0)->shape, state);
   std::vector<Tiling> pred = {Rep(0)};
   PJIT_ASSIGN_OR_RETURN(Computation* c, mp_.Partition(cond, &state, &pred));
   PJIT_ASSIGN_OR_RETURN(Computation* bd, mp_.Partition(body, &state, &state));
@@ -603,8 +560,7 @@ StatusOr<Value> ComputationPartitioner::Conditional(const Instruction& g, const 
     const Computation& branch = *g.called[i];
     PJIT_ASSIGN_OR_RETURN(std::vector<Tiling> param, mp_.LeafTilings(*branch.parameters[0], &manual));
     if (manual) return Unimplemented(g.location, ": ", g.name, ": a manual conditional operand is not supported yet");
-    PJIT_ASSIGN_OR_RETURN(Instruction* x, ReshardValue(Of(g.operand(i + 1)), g.operand(i + 1)->shape, param, false));
-    ops.push_back(x);
+    ops.push_back(ReshardValue(Of(g.operand(i + 1)), g.operand(i + 1)->shape, param));
     PJIT_ASSIGN_OR_RETURN(Computation* c, mp_.Partition(branch, &param, &want));
     branches.push_back(c);
   }

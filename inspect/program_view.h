@@ -13,7 +13,7 @@ namespace pjit {
 
 struct ProgramViewOptions {
   bool global = false;
-  std::optional<int64_t> device;  // default: the first device of the mesh
+  std::optional<int64_t> device;  // default: the first program the artifact lists
   bool json = false;              // {"devices": [...], "hlo": "..."}
 };
 

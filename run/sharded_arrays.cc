@@ -32,9 +32,11 @@ void ForOverlap(const std::vector<int64_t>& gd, const std::vector<int64_t>& sd, 
 }  // namespace
 
 std::vector<Literal> ShardArray(const Literal& global, const ArrayInfo& info, int64_t num_devices) {
-  std::vector<Literal> out(static_cast<size_t>(num_devices), global);
+  std::vector<Literal> out(static_cast<size_t>(num_devices));
+  std::vector<bool> listed(static_cast<size_t>(num_devices), false);
   for (const DeviceShard& s : info.shards) {
     if (s.device < 0 || s.device >= num_devices) continue;
+    listed[static_cast<size_t>(s.device)] = true;
     Literal shard(Shape::Array(global.shape().dtype, info.shard_shape.dims));
     size_t w = static_cast<size_t>(DTypeByteSize(global.shape().dtype));
     ForOverlap(global.shape().dims, shard.shape().dims, s.offsets, [&](int64_t g, int64_t i) {
@@ -42,6 +44,8 @@ std::vector<Literal> ShardArray(const Literal& global, const ArrayInfo& info, in
     });
     out[static_cast<size_t>(s.device)] = std::move(shard);
   }
+  for (int64_t d = 0; d < num_devices; ++d)
+    if (!listed[static_cast<size_t>(d)]) out[static_cast<size_t>(d)] = global;
   return out;
 }
 
