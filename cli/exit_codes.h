@@ -7,7 +7,8 @@
 
 namespace pjit {
 
-enum ExitCode { kExitOk = 0, kExitError = 1, kExitUsage = 2 };
+// kExitMismatch: pjit-run ran, but an output differs from its --expected-output.
+enum ExitCode { kExitOk = 0, kExitError = 1, kExitUsage = 2, kExitMismatch = 3 };
 
 // Prints "<tool>: error: <message>" on stderr and returns the exit code for `status`.
 inline int ReportStatus(const char* tool, const Status& status) {

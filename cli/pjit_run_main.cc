@@ -1,20 +1,37 @@
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "cli/exit_codes.h"
 #include "run/runner.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"pjit-run: run a program on .npy inputs and write its results as .npy"};
-  pjit::RunOptions options;
-  app.add_option("program", options.program, ".pjit artifact or HLO text module")->required();
-  app.add_option("-i,--input", options.inputs, "INDEX=FILE.npy or NAME=FILE.npy, one per entry parameter");
-  app.add_option("-o,--output-dir", options.output_dir, "directory for out0.npy, out1.npy, ...")->required();
-  app.add_option("--platform", options.platform, "where to run: interp (the reference interpreter)")
-      ->capture_default_str();
+  CLI::App app{"pjit-run: run a .pjit artifact on a platform's devices, from and to .npy files"};
+  pjit::RunOptions o;
+  app.add_option("program", o.program, ".pjit artifact (from pjit-compile)")->required();
+  app.add_option("-i,--input", o.inputs,
+                 "an input: KEY=FILE.npy, KEY=@random, KEY=2x3xf32=1,2,3 (KEY: index or name; without KEY= the next "
+                 "input), or FILE.npz with all of them");
+  app.add_option("-o,--output-dir", o.output_dir, "directory for out0.npy, out1.npy, ... (global arrays)");
+  app.add_option("--platform", o.platform, "plugin that runs it: cpu, interp, or a path to a plugin")->capture_default_str();
+  app.add_option("--devices", o.devices, "device count; must equal the artifact's mesh (default: the mesh's)");
+  app.add_flag("--keep-sharded", o.keep_sharded, "write each device's shards (out0.device3.npy) instead of global arrays");
+  app.add_option("--batch", o.batch, "manifest with one job per line: OUTPUT_DIR INPUT_SPEC...");
+  app.add_option("--repeat", o.repeat, "runs per job (outputs of the last run are written)")->capture_default_str();
+  app.add_flag("--benchmark", o.benchmark, "report per-run latency (min/median/max) and throughput");
+  app.add_option("--expected-output", o.expected, "reference output (specs like --input); exit 3 on mismatch");
+  app.add_option("--rtol", o.tolerance.rtol, "relative tolerance of --expected-output")->capture_default_str();
+  app.add_option("--atol", o.tolerance.atol, "absolute tolerance of --expected-output")->capture_default_str();
+  app.add_option("--seed", o.seed, "seed of @random inputs")->capture_default_str();
+  app.add_option("--timeout-ms", o.timeout_ms, "how long a collective waits for its devices")->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? pjit::kExitOk : pjit::kExitUsage;
   }
-  return pjit::ReportStatus("pjit-run", pjit::Run(options));
+  o.progress_bar = isatty(STDERR_FILENO) != 0;
+  pjit::StatusOr<pjit::RunSummary> summary = pjit::Run(o, std::cout, std::cerr);
+  if (!summary.ok()) return pjit::ReportStatus("pjit-run", summary.status());
+  return summary->mismatches ? pjit::kExitMismatch : pjit::kExitOk;
 }

@@ -50,6 +50,8 @@ class ArtifactReader {
   uint32_t format_major() const { return major_; }
   uint32_t format_minor() const { return minor_; }
   uint64_t file_size() const { return bytes_.size(); }
+  // The whole verified file (what a plugin loads).
+  std::string_view bytes() const { return bytes_; }
   const Producer& producer() const { return producer_; }
   const Mesh& mesh() const { return mesh_; }
   const Signature& signature() const { return signature_; }

@@ -50,7 +50,7 @@ TEST_F(CliTest, CompileRunInspectShardedMlp) {
   ASSERT_EQ(c.exit_code, 0) << c.output;
   std::string inputs;
   for (int i = 0; i < 3; ++i) inputs += " --input " + std::to_string(i) + "=" + testing::TestdataPath("mlp_sharded.in" + std::to_string(i) + ".npy");
-  Result r = Tool("pjit-run " + compiled + inputs + " --output-dir " + (dir_ / "out").string());
+  Result r = Tool("pjit-run " + compiled + inputs + " --platform interp --output-dir " + (dir_ / "out").string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   auto got = ReadNpy((dir_ / "out" / "out0.npy").string());
   auto want = ReadNpy(testing::TestdataPath("mlp_sharded.out0.npy"));
@@ -169,11 +169,61 @@ TEST_F(CliTest, ShardingFlagErrorsAndWarnings) {
   EXPECT_THAT(r.output, HasSubstr("names device 3 of 3"));
 }
 
-TEST_F(CliTest, InputsByName) {
-  std::string inputs = " --input Arg_0.1=" + testing::TestdataPath("softmax.in0.npy");
-  Result r = Tool("pjit-run " + testing::TestdataPath("softmax.hlo") + inputs + " -o " + dir_.string());
+// Compiles a testdata module into dir_ and returns the artifact's path.
+std::string CompileTestdata(const fs::path& dir, const std::string& name, const std::string& flags = "") {
+  std::string out = (dir / (name + ".pjit")).string();
+  Result c = Tool("pjit-compile " + testing::TestdataPath(name + ".hlo") + " -o " + out + flags);
+  EXPECT_EQ(c.exit_code, 0) << c.output;
+  return out;
+}
+
+TEST_F(CliTest, InputsByNameLiteralAndExpectedOutput) {
+  std::string pjit = CompileTestdata(dir_, "softmax", " --mesh x=2 --in-sharding 0=x,_");
+  std::string run = "pjit-run " + pjit + " --platform interp -o " + dir_.string();
+  Result r = Tool(run + " --input Arg_0.1=" + testing::TestdataPath("softmax.in0.npy") + " --expected-output 0=" +
+                  testing::TestdataPath("softmax.out0.npy"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_TRUE(fs::exists(dir_ / "out0.npy"));
+  EXPECT_THAT(r.output, HasSubstr("matches the expected output"));
+  // A constant input makes every row uniform: softmax gives 1/40 everywhere.
+  r = Tool(run + " --input 6x40xf32=3 --expected-output 6x40xf32=0.025");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  r = Tool(run + " --input 6x40xf32=3 --expected-output 6x40xf32=0.5");
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("MISMATCH: 240 of 240 elements differ"));
+}
+
+TEST_F(CliTest, KeepShardedWritesWhatEachDeviceHolds) {
+  std::string pjit = CompileTestdata(dir_, "softmax", " --mesh x=2 --in-sharding 0=x,_ --out-sharding 0=x,_");
+  Result r = Tool("pjit-run " + pjit + " --platform interp --keep-sharded --input " + testing::TestdataPath("softmax.in0.npy") +
+                  " -o " + dir_.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto want = ReadNpy(testing::TestdataPath("softmax.out0.npy"));
+  ASSERT_TRUE(want.ok());
+  for (int d = 0; d < 2; ++d) {
+    auto got = ReadNpy((dir_ / ("out0.device" + std::to_string(d) + ".npy")).string());
+    ASSERT_TRUE(got.ok());
+    ASSERT_EQ(got->shape().dims, (std::vector<int64_t>{3, 40}));
+    for (int64_t i = 0; i < got->element_count(); ++i)
+      EXPECT_FLOAT_EQ(got->Get<float>(i), want->Get<float>(d * 120 + i)) << "device " << d << " element " << i;
+  }
+}
+
+TEST_F(CliTest, BatchManifestRunsEveryJob) {
+  std::string pjit = CompileTestdata(dir_, "softmax");
+  fs::path manifest = dir_ / "jobs.txt";
+  FILE* f = fopen(manifest.c_str(), "w");
+  fprintf(f, "# two jobs\n%s %s\n\n%s 0=6x40xf32=1\n", (dir_ / "a").c_str(), testing::TestdataPath("softmax.in0.npy").c_str(),
+          (dir_ / "b").c_str());
+  fclose(f);
+  Result r = Tool("pjit-run " + pjit + " --platform interp --batch " + manifest.string() + " --repeat 2 --benchmark");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("job 2/2"));
+  EXPECT_THAT(r.output, HasSubstr("benchmark: 4 runs on interp (1 devices)"));
+  auto a = ReadNpy((dir_ / "a" / "out0.npy").string());
+  auto want = ReadNpy(testing::TestdataPath("softmax.out0.npy"));
+  ASSERT_TRUE(a.ok() && want.ok());
+  EXPECT_TRUE(testing::AllClose(*a, *want, 1e-5, 1e-6));
+  EXPECT_TRUE(fs::exists(dir_ / "b" / "out0.npy"));
 }
 
 TEST_F(CliTest, BadInputGivesOneLocatedLineAndNoOutput) {
@@ -187,20 +237,44 @@ TEST_F(CliTest, BadInputGivesOneLocatedLineAndNoOutput) {
   EXPECT_FALSE(fs::exists(dir_ / "out.pjit"));
 }
 
-TEST_F(CliTest, MissingInputAndWrongShape) {
-  Result r = Tool("pjit-run " + testing::TestdataPath("softmax.hlo") + " -o " + dir_.string());
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.output, HasSubstr("no --input for parameter 0 (Arg_0.1: f32[6,40])"));
-  r = Tool("pjit-run " + testing::TestdataPath("softmax.hlo") + " --input 0=" + testing::TestdataPath("mlp.in0.npy") + " -o " + dir_.string());
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.output, HasSubstr("holds f32[8,32] but parameter 0 (Arg_0.1) is f32[6,40]"));
+TEST_F(CliTest, RunErrorsNameTheFlagAndTheExpectedShape) {
+  std::string pjit = CompileTestdata(dir_, "softmax");
+  std::string run = "pjit-run " + pjit + " --platform interp -o " + dir_.string();
+  struct Case {
+    std::string flags, message;
+  };
+  std::vector<Case> cases = {
+      {"", "no --input for input 0 (Arg_0.1): f32[6,40]"},
+      {" --input 0=" + testing::TestdataPath("mlp.in0.npy"), "mlp.in0.npy is f32[8,32] but input 0 (Arg_0.1) is f32[6,40]"},
+      {" --input 3=@random", "--input 3=@random: no array '3' (there are 1: Arg_0.1)"},
+      {" --input @random --input @random", "--input @random: every one of the 1 arrays is bound already"},
+      {" --input 0=@random --input Arg_0.1=@random", "input 0 (Arg_0.1) is given twice"},
+      {" --input 6x40xs8=300", "'6x40xs8=300': 300 is not a s8 value"},
+      {" --input 6x40xf32=1,2", "2 values for 240 elements"},
+      {" --input 0=missing.npy", "--input 0=missing.npy: "},
+      {" --input @random --devices 2", "--devices 2: " + pjit + " is compiled for the mesh x=1 of 1 devices"},
+      {" --input @random --repeat 0", "--repeat 0: must be at least 1"},
+      {" --input @random --expected-output 1=@random", "--expected-output 1=@random: no array '1'"},
+  };
+  for (const Case& c : cases) {
+    Result r = Tool(run + c.flags);
+    EXPECT_EQ(r.exit_code, 1) << c.flags;
+    EXPECT_THAT(r.output, HasSubstr(c.message)) << c.flags;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  }
+  Result text = Tool("pjit-run " + testing::TestdataPath("softmax.hlo") + " -o " + dir_.string());
+  EXPECT_THAT(text.output, HasSubstr("not a .pjit artifact (compile it with pjit-compile first)"));
+  Result platform = Tool("pjit-run " + pjit + " --input @random -o " + dir_.string() + " --platform tpu");
+  EXPECT_EQ(platform.exit_code, 1);
+  EXPECT_THAT(platform.output, HasSubstr("--platform tpu: no plugin libpjit_plugin_tpu.so on the plugin path"));
+  EXPECT_THAT(platform.output, HasSubstr("platforms found: "));
+  EXPECT_THAT(platform.output, HasSubstr("interp"));
 }
 
 TEST_F(CliTest, UsageErrors) {
   EXPECT_EQ(Tool("pjit-compile").exit_code, 2);
-  Result tpu = Tool("pjit-run x.hlo -o d --platform tpu");
-  EXPECT_EQ(tpu.exit_code, 1);
-  EXPECT_THAT(tpu.output, HasSubstr("--platform tpu: not available yet; this pjit-run has: interp"));
+  EXPECT_EQ(Tool("pjit-run").exit_code, 2);
+  EXPECT_EQ(Tool("pjit-run x.pjit --repeat many").exit_code, 2);
   EXPECT_EQ(Tool("pjit-inspect --help").exit_code, 0);
 }
 

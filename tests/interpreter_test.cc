@@ -7,7 +7,6 @@
 
 #include "format/npy.h"
 #include "format/verifier.h"
-#include "run/runner.h"
 #include "tests/test_util.h"
 
 namespace pjit {

@@ -17,7 +17,6 @@
 #include "format/verifier.h"
 #include "format/npy.h"
 #include "run/interpreter/evaluator.h"
-#include "run/runner.h"
 #include "run/sharded_arrays.h"
 #include "tests/test_util.h"
 

@@ -923,8 +923,14 @@ StatusOr<Literal> EvaluateModule(const Module& module, const std::vector<Literal
 
 StatusOr<std::vector<Literal>> EvaluateSpmd(const Module& module, const std::vector<std::vector<Literal>>& arguments,
                                             int64_t timeout_ms) {
+  return EvaluateSpmd(std::vector<const Module*>(arguments.size(), &module), arguments, timeout_ms);
+}
+
+StatusOr<std::vector<Literal>> EvaluateSpmd(const std::vector<const Module*>& programs,
+                                            const std::vector<std::vector<Literal>>& arguments, int64_t timeout_ms) {
   int64_t n = static_cast<int64_t>(arguments.size());
   if (n < 1) return InvalidArgument("an SPMD evaluation needs at least one device");
+  if (programs.size() != arguments.size()) return InvalidArgument(programs.size(), " programs for ", n, " devices");
   Collectives collectives(n, std::chrono::milliseconds(timeout_ms));
   std::vector<std::optional<StatusOr<Literal>>> results(static_cast<size_t>(n));
   std::vector<std::thread> threads;
@@ -933,15 +939,23 @@ StatusOr<std::vector<Literal>> EvaluateSpmd(const Module& module, const std::vec
       EvaluationOptions options;
       options.partition_id = d;
       options.collectives = &collectives;
-      results[static_cast<size_t>(d)] = EvaluateModule(module, arguments[static_cast<size_t>(d)], options);
+      results[static_cast<size_t>(d)] = EvaluateModule(*programs[static_cast<size_t>(d)], arguments[static_cast<size_t>(d)], options);
     });
   for (std::thread& t : threads) t.join();
   std::vector<Literal> out;
   for (int64_t d = 0; d < n; ++d) {
     StatusOr<Literal>& r = *results[static_cast<size_t>(d)];
-    if (!r.ok()) return InvalidArgument("device ", d, ": ", r.status().message());
+    if (!r.ok()) return Status(r.status().code(), StrCat("device ", d, ": ", r.status().message()));
     out.push_back(std::move(*r));
   }
+  return out;
+}
+
+std::vector<Literal> FlattenResult(Literal result) {
+  if (!result.shape().IsTuple()) return {std::move(result)};
+  std::vector<Literal> out;
+  for (Literal& e : result.elements())
+    for (Literal& leaf : FlattenResult(std::move(e))) out.push_back(std::move(leaf));
   return out;
 }
 

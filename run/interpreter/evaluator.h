@@ -31,5 +31,11 @@ StatusOr<Literal> EvaluateModule(const Module& module, const std::vector<Literal
 // that some device never reaches fails after `timeout_ms`, naming those devices.
 StatusOr<std::vector<Literal>> EvaluateSpmd(const Module& module, const std::vector<std::vector<Literal>>& arguments,
                                             int64_t timeout_ms = 60'000);
+// The same with a program per device (programs[d] runs on device d).
+StatusOr<std::vector<Literal>> EvaluateSpmd(const std::vector<const Module*>& programs,
+                                            const std::vector<std::vector<Literal>>& arguments, int64_t timeout_ms);
+
+// The leaves of a (possibly nested) tuple result, in order.
+std::vector<Literal> FlattenResult(Literal result);
 
 }  // namespace pjit
