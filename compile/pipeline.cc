@@ -5,6 +5,7 @@
 #include "compile/call_inliner.h"
 #include "compile/sharding_propagation.h"
 #include "compile/spmd_partitioner.h"
+#include "compile/thunk_lowering.h"
 #include "format/artifact_writer.h"
 #include "format/content_hash.h"
 #include "format/hlo_parser.h"
@@ -108,6 +109,7 @@ StatusOr<CompileReport> Compile(const CompileOptions& options) {
   contents.program = p.global.get();
   contents.signature = ShardedSignature(*p.global, p.mesh);
   contents.device_programs.push_back({p.mesh.device_ids, p.device.get()});
+  PJIT_ASSIGN_OR_RETURN(contents.thunks, LowerToThunks(*p.device));
   PJIT_RETURN_IF_ERROR(WriteArtifact(options.output, contents));
   return CompileReport{std::move(p.warnings)};
 }

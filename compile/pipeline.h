@@ -1,6 +1,7 @@
 // The compile pipeline behind pjit-compile: parse and verify, apply the command-line mesh and
 // shardings, inline calls, propagate shardings, partition into the per-device SPMD program,
-// and write the .pjit artifact. Code generation plugs in after partitioning.
+// lower it to the thunk sequence with its arena plan, and write the .pjit artifact. Code
+// generation plugs in after the lowering.
 #pragma once
 
 #include <memory>

@@ -11,6 +11,7 @@
 #include "format/hlo_sharding.h"
 #include "format/mesh.h"
 #include "format/shape.h"
+#include "format/thunks.h"
 
 namespace pjit {
 
@@ -59,6 +60,7 @@ struct ArtifactContents {
   const Module* program = nullptr;  // the global program
   Signature signature;
   std::vector<DeviceProgram> device_programs;
+  ThunkPlan thunks;  // empty: no THUNKS / EXECUTABLES sections
 };
 
 // The entry signature of a module on `mesh`: each parameter's and result's sharding (none:

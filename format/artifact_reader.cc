@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "format/artifact_program.h"
+#include "format/artifact_thunks.h"
 #include "format/content_hash.h"
 #include "format/file_util.h"
 #include "format/verifier.h"
@@ -244,6 +245,16 @@ StatusOr<std::vector<LoadedDeviceProgram>> ArtifactReader::LoadDevicePrograms() 
     out.push_back(std::move(loaded));
   }
   return out;
+}
+
+StatusOr<ThunkPlan> ArtifactReader::LoadThunks() const {
+  std::string_view thunks = section_data_[static_cast<int>(fb::SectionKind::THUNKS)];
+  std::string_view executables = section_data_[static_cast<int>(fb::SectionKind::EXECUTABLES)];
+  StatusOr<ThunkPlan> plan = ThunkPlanFromFlatBuffer(
+      thunks.empty() ? nullptr : flatbuffers::GetRoot<fb::ThunkSequences>(thunks.data()),
+      executables.empty() ? nullptr : flatbuffers::GetRoot<fb::Executables>(executables.data()));
+  if (!plan.ok()) return InvalidArgument(name_, ": section 'thunks': ", plan.status().message());
+  return plan;
 }
 
 }  // namespace pjit

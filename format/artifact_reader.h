@@ -63,6 +63,8 @@ class ArtifactReader {
   // The global program, converted and verified.
   StatusOr<std::unique_ptr<Module>> LoadProgram() const;
   StatusOr<std::vector<LoadedDeviceProgram>> LoadDevicePrograms() const;
+  // The THUNKS and EXECUTABLES sections, checked (slices inside arenas, indices in range).
+  StatusOr<ThunkPlan> LoadThunks() const;
 
  private:
   ArtifactReader() = default;

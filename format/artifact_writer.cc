@@ -4,6 +4,7 @@
 #include <map>
 
 #include "format/artifact_program.h"
+#include "format/artifact_thunks.h"
 #include "format/content_hash.h"
 #include "format/file_util.h"
 
@@ -99,6 +100,14 @@ StatusOr<std::string> SerializeArtifact(const ArtifactContents& c) {
         programs.push_back(fb::CreateDeviceProgram(b, devices, ModuleToFlatBuffer(b, *p.module, constants)));
       }
       return fb::CreateDevicePrograms(b, b.CreateVector(programs));
+    }));
+  }
+  if (!c.thunks.sequences.empty()) {
+    sections.emplace_back(fb::SectionKind::THUNKS, NestedBuffer([&](FlatBufferBuilder& b) {
+      return ThunkSequencesToFlatBuffer(b, c.thunks.sequences);
+    }));
+    sections.emplace_back(fb::SectionKind::EXECUTABLES, NestedBuffer([&](FlatBufferBuilder& b) {
+      return ExecutablesToFlatBuffer(b, c.thunks.executables);
     }));
   }
   sections.emplace_back(fb::SectionKind::BLOBS, NestedBuffer([&](FlatBufferBuilder& b) { return area.ToFlatBuffer(b); }));

@@ -50,7 +50,7 @@ TEST_F(CliTest, CompileRunInspectShardedMlp) {
   ASSERT_EQ(c.exit_code, 0) << c.output;
   std::string inputs;
   for (int i = 0; i < 3; ++i) inputs += " --input " + std::to_string(i) + "=" + testing::TestdataPath("mlp_sharded.in" + std::to_string(i) + ".npy");
-  Result r = Tool("pjit-run " + compiled + inputs + " --platform interp --output-dir " + (dir_ / "out").string());
+  Result r = Tool("pjit-run " + compiled + inputs + " --output-dir " + (dir_ / "out").string());  // the cpu platform
   ASSERT_EQ(r.exit_code, 0) << r.output;
   auto got = ReadNpy((dir_ / "out" / "out0.npy").string());
   auto want = ReadNpy(testing::TestdataPath("mlp_sharded.out0.npy"));

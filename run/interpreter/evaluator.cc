@@ -74,6 +74,7 @@ class Evaluator {
   explicit Evaluator(const EvaluationOptions& options) : options_(options) {}
 
   StatusOr<Literal> Call(const Computation& c, const std::vector<const Literal*>& args);
+  StatusOr<Literal> Eval(const Instruction& in, const std::vector<const Literal*>& ops);
 
  private:
   template <typename... Args>
@@ -81,7 +82,6 @@ class Evaluator {
     return InvalidArgument(in.location, ": ", in.name, ": ", args...);
   }
 
-  StatusOr<Literal> Eval(const Instruction& in, const std::vector<const Literal*>& ops);
   StatusOr<Literal> CallScalars(const Computation& c, const std::vector<Literal>& scalars);
 
   Literal Unary(const Instruction& in, const Literal& x);
@@ -918,6 +918,21 @@ StatusOr<Literal> EvaluateModule(const Module& module, const std::vector<Literal
     return Evaluator(options).Call(entry, args);
   } catch (const std::bad_alloc&) {
     return Internal("out of memory evaluating module '", module.name, "'");
+  }
+}
+
+StatusOr<Literal> EvaluateInstruction(const Instruction& instr, const std::vector<const Literal*>& operands,
+                                      const EvaluationOptions& options) {
+  if (operands.size() != instr.operands.size())
+    return InvalidArgument(instr.name, " takes ", instr.operands.size(), " operands, got ", operands.size());
+  for (size_t i = 0; i < operands.size(); ++i)
+    if (!operands[i]->shape().Compatible(instr.operands[i]->shape))
+      return InvalidArgument(instr.name, ": operand ", i, " is ", operands[i]->shape().ToString(false), ", expected ",
+                             instr.operands[i]->shape.ToString(false));
+  try {
+    return Evaluator(options).Eval(instr, operands);
+  } catch (const std::bad_alloc&) {
+    return Internal("out of memory evaluating ", instr.name);
   }
 }
 

@@ -26,6 +26,10 @@ struct EvaluationOptions {
 StatusOr<Literal> EvaluateModule(const Module& module, const std::vector<Literal>& arguments,
                                  const EvaluationOptions& options = {});
 
+// Evaluates one instruction (not a parameter) on its operands' values: a platform's reference kernel.
+StatusOr<Literal> EvaluateInstruction(const Instruction& instr, const std::vector<const Literal*>& operands,
+                                      const EvaluationOptions& options = {});
+
 // Runs an SPMD program on `arguments.size()` devices at once, one thread each; device d sees
 // partition-id d and its own arguments; collectives combine across devices. A collective
 // that some device never reaches fails after `timeout_ms`, naming those devices.

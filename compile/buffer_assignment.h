@@ -1,0 +1,29 @@
+// Static memory planning: where each buffer of a device's thunk sequence lives in its arena.
+// Buffers whose lifetimes do not overlap share bytes; the plan is deterministic.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace pjit {
+
+struct LogicalBuffer {
+  uint64_t size = 0;
+  int64_t defined_at = 0;  // position of the thunk that writes it (parameters: 0)
+  int64_t last_use = 0;    // position of the last thunk that reads it (results: past the end)
+};
+
+struct BufferAssignment {
+  std::vector<uint64_t> offsets;  // by buffer
+  uint64_t arena_bytes = 0;       // the end of the highest buffer
+  uint64_t peak_bytes = 0;        // most bytes live at one position
+};
+
+inline constexpr uint64_t kBufferAlignment = 64;
+
+// Sweeps positions in order: buffers dead before a position are freed, then the buffers it
+// defines take the lowest free gap that fits (first fit, 64-byte aligned). A buffer is live
+// from defined_at through last_use, so a thunk's output never overlaps its inputs.
+BufferAssignment AssignBuffers(const std::vector<LogicalBuffer>& buffers);
+
+}  // namespace pjit

@@ -1,0 +1,233 @@
+#include "compile/thunk_lowering.h"
+
+#include <limits>
+#include <optional>
+#include <unordered_map>
+
+#include "compile/buffer_assignment.h"
+
+namespace pjit {
+namespace {
+
+uint64_t LeafBytes(const Shape& s) {
+  return IsArrayType(s.dtype) ? static_cast<uint64_t>(s.ElementCount() * DTypeByteSize(s.dtype)) : 0;
+}
+
+// "add" for a computation that is add(p0, p1) (either order), and so on; nothing otherwise.
+std::optional<std::string> SimpleReduction(const Computation& c) {
+  const Instruction* root = c.root;
+  if (c.parameters.size() != 2 || root->operands.size() != 2 || root->operands[0]->opcode != Opcode::kParameter ||
+      root->operands[1]->opcode != Opcode::kParameter || root->operands[0] == root->operands[1])
+    return std::nullopt;
+  switch (root->opcode) {
+    case Opcode::kAdd: return "add";
+    case Opcode::kMultiply: return "multiply";
+    case Opcode::kMaximum: return "maximum";
+    case Opcode::kMinimum: return "minimum";
+    case Opcode::kAnd: return "and";
+    case Opcode::kOr: return "or";
+    default: return std::nullopt;
+  }
+}
+
+class Lowering {
+ public:
+  explicit Lowering(const Module& m) : module_(m) {}
+
+  StatusOr<ThunkPlan> Run() {
+    const Computation& entry = *module_.entry;
+    for (size_t pos = 0; pos < entry.instructions.size(); ++pos) {
+      const Instruction* in = entry.instructions[pos].get();
+      PJIT_RETURN_IF_ERROR(Lower(in, static_cast<int64_t>(pos)));
+    }
+    for (const Instruction* p : entry.parameters)
+      for (int id : leaves_.at(p)) parameter_ids_.push_back(id);
+    for (int id : leaves_.at(entry.root)) {
+      buffers_[static_cast<size_t>(id)].last_use = std::numeric_limits<int64_t>::max();
+      result_ids_.push_back(id);
+    }
+    BufferAssignment plan = AssignBuffers(buffers_);
+    auto slice = [&](int id) { return BufferSlice{plan.offsets[static_cast<size_t>(id)], buffers_[static_cast<size_t>(id)].size}; };
+    ThunkSequence seq;
+    seq.arena_bytes = plan.arena_bytes;
+    seq.peak_bytes = plan.peak_bytes;
+    for (int id : parameter_ids_) seq.parameters.push_back(slice(id));
+    for (int id : result_ids_) seq.results.push_back(slice(id));
+    for (Pending& p : pending_) seq.thunks.push_back(p.Resolve(slice));
+    ThunkPlan out;
+    out.executables.push_back(ExecutableInfo{"hlo", "hlo", kernels_});
+    out.sequences.push_back(std::move(seq));
+    return out;
+  }
+
+ private:
+  // A thunk and, for each slice field it has, the buffer id that fills it.
+  struct Pending {
+    Thunk thunk;
+    std::vector<int> ids;  // in the order Resolve fills slices
+    template <typename F>
+    Thunk Resolve(F slice) {
+      size_t next = 0;
+      auto take = [&] { return slice(ids[next++]); };
+      if (auto* k = std::get_if<KernelThunk>(&thunk)) {
+        for (BufferSlice& s : k->arguments) s = take();
+      } else if (auto* g = std::get_if<GemmThunk>(&thunk)) {
+        g->lhs = take();
+        g->rhs = take();
+        g->out = take();
+      } else if (auto* c = std::get_if<CollectiveThunk>(&thunk)) {
+        for (BufferSlice& s : c->inputs) s = take();
+        for (BufferSlice& s : c->outputs) s = take();
+      } else {
+        auto& copy = std::get<CopyThunk>(thunk);
+        copy.source = take();
+        copy.destination = take();
+      }
+      return thunk;
+    }
+  };
+
+  std::vector<int> NewBuffers(const Shape& shape, int64_t pos) {
+    std::vector<int> ids;
+    for (const Shape* leaf : LeafShapes(shape)) {
+      ids.push_back(static_cast<int>(buffers_.size()));
+      buffers_.push_back(LogicalBuffer{LeafBytes(*leaf), pos, pos});
+    }
+    return ids;
+  }
+
+  std::vector<int> OperandIds(const Instruction* in, int64_t pos) {
+    std::vector<int> ids;
+    for (const Instruction* o : in->operands)
+      for (int id : leaves_.at(o)) {
+        ids.push_back(id);
+        LogicalBuffer& b = buffers_[static_cast<size_t>(id)];
+        b.last_use = std::max(b.last_use, pos);
+      }
+    return ids;
+  }
+
+  Status Lower(const Instruction* in, int64_t pos) {
+    switch (in->opcode) {
+      case Opcode::kParameter:
+        leaves_[in] = NewBuffers(in->shape, 0);
+        return OkStatus();
+      case Opcode::kTuple: {
+        std::vector<int>& ids = leaves_[in];
+        for (const Instruction* o : in->operands) ids.insert(ids.end(), leaves_.at(o).begin(), leaves_.at(o).end());
+        return OkStatus();
+      }
+      case Opcode::kGetTupleElement: {
+        const Shape& tuple = in->operands[0]->shape;
+        size_t first = 0;
+        for (int64_t i = 0; i < in->tuple_index; ++i) first += LeafShapes(tuple.tuple_shapes[static_cast<size_t>(i)]).size();
+        const std::vector<int>& all = leaves_.at(in->operands[0]);
+        leaves_[in] = std::vector<int>(all.begin() + static_cast<std::ptrdiff_t>(first),
+                                       all.begin() + static_cast<std::ptrdiff_t>(first + LeafShapes(in->shape).size()));
+        return OkStatus();
+      }
+      case Opcode::kBitcast:
+      case Opcode::kReshape:
+        if (!in->shape.IsTuple() && LeafBytes(in->shape) == LeafBytes(in->operands[0]->shape)) {
+          leaves_[in] = leaves_.at(in->operands[0]);
+          return OkStatus();
+        }
+        break;
+      default:
+        break;
+    }
+    std::vector<int> inputs = OperandIds(in, pos);
+    std::vector<int> outputs = NewBuffers(in->shape, pos);
+    leaves_[in] = outputs;
+    std::vector<int> ids = inputs;
+    ids.insert(ids.end(), outputs.begin(), outputs.end());
+    if (std::optional<Thunk> t = Special(in, inputs.size(), outputs.size())) {
+      pending_.push_back(Pending{std::move(*t), std::move(ids)});
+      return OkStatus();
+    }
+    kernels_.push_back(in->name);
+    KernelThunk k{0, in->name, std::vector<BufferSlice>(ids.size())};
+    pending_.push_back(Pending{std::move(k), std::move(ids)});
+    return OkStatus();
+  }
+
+  // A gemm, collective or copy thunk for `in`, when it is one.
+  std::optional<Thunk> Special(const Instruction* in, size_t num_inputs, size_t num_outputs) {
+    if (in->opcode == Opcode::kCopy && !in->shape.IsTuple()) return Thunk(CopyThunk{});
+    if (in->opcode == Opcode::kDot) return Gemm(in);
+    return Collective(in, num_inputs, num_outputs);
+  }
+
+  static std::optional<Thunk> Gemm(const Instruction* in) {
+    const Shape& l = in->operands[0]->shape;
+    const Shape& r = in->operands[1]->shape;
+    DType t = in->shape.dtype;
+    if ((t != DType::kF32 && t != DType::kF64) || l.dtype != t || r.dtype != t) return std::nullopt;
+    const DotDimensionNumbers& d = in->dot_dims;
+    int64_t b = static_cast<int64_t>(d.lhs_batch.size());
+    for (int64_t i = 0; i < b; ++i)
+      if (d.lhs_batch[static_cast<size_t>(i)] != i || d.rhs_batch[static_cast<size_t>(i)] != i) return std::nullopt;
+    if (d.lhs_contracting.size() != 1 || d.rhs_contracting.size() != 1) return std::nullopt;
+    int64_t lf = l.rank() - b - 1, rf = r.rank() - b - 1;  // free dims of each side
+    if (lf < 0 || lf > 1 || rf < 0 || rf > 1) return std::nullopt;
+    int64_t lc = d.lhs_contracting[0], rc = d.rhs_contracting[0];
+    if (lc < b || rc < b) return std::nullopt;
+    GemmThunk g;
+    g.dtype = t;
+    g.batch = 1;
+    for (int64_t i = 0; i < b; ++i) g.batch *= l.dims[static_cast<size_t>(i)];
+    g.k = l.dims[static_cast<size_t>(lc)];
+    g.m = lf ? l.dims[static_cast<size_t>(lc == b ? b + 1 : b)] : 1;
+    g.n = rf ? r.dims[static_cast<size_t>(rc == b ? b + 1 : b)] : 1;
+    g.transpose_lhs = lf && lc == b;
+    g.transpose_rhs = rf && rc == b + 1;
+    return Thunk(g);
+  }
+
+  static std::optional<Thunk> Collective(const Instruction* in, size_t num_inputs, size_t num_outputs) {
+    static const std::unordered_map<Opcode, std::string> kinds = {
+        {Opcode::kAllReduce, "all-reduce"}, {Opcode::kAllGather, "all-gather"}, {Opcode::kReduceScatter, "reduce-scatter"},
+        {Opcode::kAllToAll, "all-to-all"}, {Opcode::kCollectivePermute, "collective-permute"}};
+    auto kind = kinds.find(in->opcode);
+    if (kind == kinds.end() || num_inputs != num_outputs || num_inputs == 0) return std::nullopt;
+    CollectiveThunk c;
+    c.kind = kind->second;
+    c.name = in->name;
+    const Shape& first = in->operands[0]->shape;
+    c.dtype = first.dtype;
+    c.dims = first.dims;
+    for (const Instruction* o : in->operands)
+      if (o->shape.IsTuple() || o->shape.dtype != c.dtype || o->shape.dims != c.dims) return std::nullopt;
+    bool reducing = in->opcode == Opcode::kAllReduce || in->opcode == Opcode::kReduceScatter;
+    if (reducing) {
+      std::optional<std::string> r = in->called.empty() ? std::nullopt : SimpleReduction(*in->called[0]);
+      if (!r) return std::nullopt;
+      c.reduction = *r;
+    }
+    bool dimensioned = in->opcode == Opcode::kAllGather || in->opcode == Opcode::kReduceScatter || in->opcode == Opcode::kAllToAll;
+    if (dimensioned) {
+      // Tuple-form all-to-all (several operands, no dimension) stays a kernel.
+      if (in->dimensions.size() != 1 || num_inputs != 1) return std::nullopt;
+      c.dimension = in->dimensions[0];
+    }
+    c.replica_groups = in->replica_groups.groups;
+    c.source_target_pairs = in->source_target_pairs;
+    c.channel_id = in->channel_id.value_or(0);
+    c.inputs.resize(num_inputs);
+    c.outputs.resize(num_outputs);
+    return Thunk(std::move(c));
+  }
+
+  const Module& module_;
+  std::vector<LogicalBuffer> buffers_;
+  std::unordered_map<const Instruction*, std::vector<int>> leaves_;
+  std::vector<Pending> pending_;
+  std::vector<std::string> kernels_;
+  std::vector<int> parameter_ids_, result_ids_;
+};
+
+}  // namespace
+
+StatusOr<ThunkPlan> LowerToThunks(const Module& device_program) { return Lowering(device_program).Run(); }
+
+}  // namespace pjit

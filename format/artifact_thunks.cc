@@ -1,0 +1,219 @@
+#include "format/artifact_thunks.h"
+
+#include <set>
+
+#include "format/artifact_program.h"
+
+namespace pjit {
+namespace {
+
+using flatbuffers::FlatBufferBuilder;
+using flatbuffers::Offset;
+
+fb::BufferSlice ToFb(const BufferSlice& s) { return fb::BufferSlice(s.offset, s.size); }
+
+Offset<flatbuffers::Vector<const fb::BufferSlice*>> Slices(FlatBufferBuilder& b, const std::vector<BufferSlice>& slices) {
+  std::vector<fb::BufferSlice> out;
+  for (const BufferSlice& s : slices) out.push_back(ToFb(s));
+  return b.CreateVectorOfStructs(out);
+}
+
+std::vector<BufferSlice> FromFb(const flatbuffers::Vector<const fb::BufferSlice*>* v) {
+  std::vector<BufferSlice> out;
+  for (const fb::BufferSlice& s : ReadStructs(v)) out.push_back({s.offset(), s.size()});
+  return out;
+}
+
+BufferSlice FromFb(const fb::BufferSlice* s) { return s ? BufferSlice{s->offset(), s->size()} : BufferSlice{}; }
+
+std::string Str(const flatbuffers::String* s) { return s ? s->str() : ""; }
+
+struct ThunkOffset {
+  fb::Thunk type;
+  Offset<void> value;
+};
+
+ThunkOffset ThunkToFb(FlatBufferBuilder& b, const Thunk& thunk) {
+  if (const auto* k = std::get_if<KernelThunk>(&thunk)) {
+    auto name = b.CreateString(k->kernel);
+    auto args = Slices(b, k->arguments);
+    return {fb::Thunk::KernelThunk, fb::CreateKernelThunk(b, k->executable, name, args).Union()};
+  }
+  if (const auto* g = std::get_if<GemmThunk>(&thunk)) {
+    fb::BufferSlice lhs = ToFb(g->lhs), rhs = ToFb(g->rhs), out = ToFb(g->out);
+    return {fb::Thunk::GemmThunk, fb::CreateGemmThunk(b, &lhs, &rhs, &out, static_cast<fb::DType>(g->dtype), g->batch, g->m,
+                                                      g->n, g->k, g->transpose_lhs, g->transpose_rhs).Union()};
+  }
+  if (const auto* c = std::get_if<CollectiveThunk>(&thunk)) {
+    std::vector<Offset<fb::ReplicaGroup>> groups;
+    for (const auto& g : c->replica_groups) groups.push_back(fb::CreateReplicaGroup(b, b.CreateVector(g)));
+    std::vector<fb::SourceTarget> pairs;
+    for (const auto& [s, t] : c->source_target_pairs) pairs.emplace_back(s, t);
+    auto kind = b.CreateString(c->kind);
+    auto reduction = b.CreateString(c->reduction);
+    auto group_vector = b.CreateVector(groups);
+    auto pair_vector = b.CreateVectorOfStructs(pairs);
+    auto inputs = Slices(b, c->inputs);
+    auto outputs = Slices(b, c->outputs);
+    auto dims = b.CreateVector(c->dims);
+    auto name = b.CreateString(c->name);
+    return {fb::Thunk::CollectiveThunk,
+            fb::CreateCollectiveThunk(b, kind, reduction, static_cast<fb::DType>(c->dtype), group_vector, pair_vector,
+                                      c->dimension, inputs, outputs, c->channel_id, dims, name).Union()};
+  }
+  const auto& copy = std::get<CopyThunk>(thunk);
+  fb::BufferSlice source = ToFb(copy.source), destination = ToFb(copy.destination);
+  return {fb::Thunk::CopyThunk, fb::CreateCopyThunk(b, &source, &destination).Union()};
+}
+
+// Errors name where in the plan they are.
+struct PlanChecker {
+  uint64_t arena = 0;
+  std::string where;
+
+  Status Slice(const BufferSlice& s) const {
+    if (s.offset > arena || s.size > arena - s.offset)
+      return InvalidArgument(where, "slice [", s.offset, ", +", s.size, ") outside the arena of ", arena, " bytes");
+    return OkStatus();
+  }
+  Status Slices(const std::vector<BufferSlice>& v) const {
+    for (const BufferSlice& s : v) PJIT_RETURN_IF_ERROR(Slice(s));
+    return OkStatus();
+  }
+};
+
+StatusOr<Thunk> ThunkFromFb(const fb::ThunkSequence* seq, size_t i, const PlanChecker& check, size_t num_executables) {
+  switch (seq->thunks_type()->Get(static_cast<flatbuffers::uoffset_t>(i))) {
+    case fb::Thunk::KernelThunk: {
+      const auto* k = static_cast<const fb::KernelThunk*>(seq->thunks()->Get(static_cast<flatbuffers::uoffset_t>(i)));
+      KernelThunk t{k->executable(), Str(k->kernel()), FromFb(k->arguments())};
+      if (t.executable >= num_executables) return InvalidArgument(check.where, "kernel of executable ", t.executable, " of ", num_executables);
+      PJIT_RETURN_IF_ERROR(check.Slices(t.arguments));
+      return Thunk(std::move(t));
+    }
+    case fb::Thunk::GemmThunk: {
+      const auto* g = static_cast<const fb::GemmThunk*>(seq->thunks()->Get(static_cast<flatbuffers::uoffset_t>(i)));
+      GemmThunk t{FromFb(g->lhs()), FromFb(g->rhs()), FromFb(g->out()), static_cast<DType>(g->dtype()), g->batch(), g->m(),
+                  g->n(), g->k(), g->transpose_lhs(), g->transpose_rhs()};
+      if (t.dtype != DType::kF32 && t.dtype != DType::kF64) return InvalidArgument(check.where, "gemm of dtype ", DTypeName(t.dtype));
+      uint64_t w = static_cast<uint64_t>(DTypeByteSize(t.dtype));
+      bool sane = t.batch >= 0 && t.m >= 0 && t.n >= 0 && t.k >= 0 && t.batch < (int64_t{1} << 31) && t.m < (int64_t{1} << 31) &&
+                  t.n < (int64_t{1} << 31) && t.k < (int64_t{1} << 31);
+      if (!sane) return InvalidArgument(check.where, "gemm dimensions out of range");
+      auto bytes = [&](int64_t a, int64_t b) {
+        return static_cast<unsigned __int128>(t.batch) * static_cast<uint64_t>(a) * static_cast<uint64_t>(b) * w;
+      };
+      if (bytes(t.m, t.k) != t.lhs.size || bytes(t.k, t.n) != t.rhs.size || bytes(t.m, t.n) != t.out.size)
+        return InvalidArgument(check.where, "gemm slices do not match ", t.batch, "x", t.m, "x", t.k, "x", t.n);
+      PJIT_RETURN_IF_ERROR(check.Slices({t.lhs, t.rhs, t.out}));
+      return Thunk(t);
+    }
+    case fb::Thunk::CollectiveThunk: {
+      const auto* c = static_cast<const fb::CollectiveThunk*>(seq->thunks()->Get(static_cast<flatbuffers::uoffset_t>(i)));
+      CollectiveThunk t;
+      t.kind = Str(c->kind());
+      t.reduction = Str(c->reduction());
+      t.dtype = static_cast<DType>(c->dtype());
+      t.dims = ReadLongs(c->dims());
+      if (c->replica_groups())
+        for (const fb::ReplicaGroup* g : *c->replica_groups()) t.replica_groups.push_back(ReadLongs(g->ids()));
+      for (const fb::SourceTarget& st : ReadStructs(c->source_target_pairs())) t.source_target_pairs.emplace_back(st.source(), st.target());
+      t.dimension = c->dimension();
+      t.inputs = FromFb(c->inputs());
+      t.outputs = FromFb(c->outputs());
+      t.channel_id = c->channel_id();
+      t.name = Str(c->name());
+      static const std::set<std::string> kinds = {"all-reduce", "all-gather", "reduce-scatter", "all-to-all", "collective-permute"};
+      if (!kinds.count(t.kind)) return InvalidArgument(check.where, "unknown collective '", t.kind, "'");
+      if (!IsArrayType(t.dtype)) return InvalidArgument(check.where, "collective of dtype ", static_cast<int>(t.dtype));
+      for (int64_t d : t.dims)
+        if (d < 0 || d > (int64_t{1} << 40)) return InvalidArgument(check.where, "collective dims out of range");
+      if (t.dimension < 0 || (!t.dims.empty() && t.dimension >= static_cast<int64_t>(t.dims.size())) || (t.dims.empty() && t.dimension != 0))
+        return InvalidArgument(check.where, "collective dimension ", t.dimension, " of rank ", t.dims.size());
+      if (t.inputs.size() != t.outputs.size() || t.inputs.empty())
+        return InvalidArgument(check.where, "collective with ", t.inputs.size(), " inputs and ", t.outputs.size(), " outputs");
+      PJIT_RETURN_IF_ERROR(check.Slices(t.inputs));
+      PJIT_RETURN_IF_ERROR(check.Slices(t.outputs));
+      return Thunk(std::move(t));
+    }
+    case fb::Thunk::CopyThunk: {
+      const auto* c = static_cast<const fb::CopyThunk*>(seq->thunks()->Get(static_cast<flatbuffers::uoffset_t>(i)));
+      CopyThunk t{FromFb(c->source()), FromFb(c->destination())};
+      if (t.source.size != t.destination.size) return InvalidArgument(check.where, "copy of ", t.source.size, " into ", t.destination.size, " bytes");
+      PJIT_RETURN_IF_ERROR(check.Slices({t.source, t.destination}));
+      return Thunk(t);
+    }
+    default:
+      return InvalidArgument(check.where, "unknown thunk type");
+  }
+}
+
+}  // namespace
+
+Offset<fb::ThunkSequences> ThunkSequencesToFlatBuffer(FlatBufferBuilder& b, const std::vector<ThunkSequence>& sequences) {
+  std::vector<Offset<fb::ThunkSequence>> out;
+  for (const ThunkSequence& s : sequences) {
+    std::vector<fb::Thunk> types;
+    std::vector<Offset<void>> values;
+    for (const Thunk& t : s.thunks) {
+      ThunkOffset o = ThunkToFb(b, t);
+      types.push_back(o.type);
+      values.push_back(o.value);
+    }
+    auto type_vector = b.CreateVector(types);
+    auto value_vector = b.CreateVector(values);
+    auto parameters = Slices(b, s.parameters);
+    auto results = Slices(b, s.results);
+    out.push_back(fb::CreateThunkSequence(b, s.device, type_vector,
+                                          value_vector, s.arena_bytes, s.peak_bytes, parameters, results));
+  }
+  return fb::CreateThunkSequences(b, b.CreateVector(out));
+}
+
+Offset<fb::Executables> ExecutablesToFlatBuffer(FlatBufferBuilder& b, const std::vector<ExecutableInfo>& executables) {
+  std::vector<Offset<fb::Executable>> out;
+  for (const ExecutableInfo& e : executables) {
+    std::vector<Offset<fb::Kernel>> kernels;
+    for (const std::string& k : e.kernels) kernels.push_back(fb::CreateKernelDirect(b, k.c_str()));
+    auto target = b.CreateString(e.target);
+    auto format = b.CreateString(e.format);
+    auto kernel_vector = b.CreateVector(kernels);
+    out.push_back(fb::CreateExecutable(b, target, format, 0, 0, kernel_vector));
+  }
+  return fb::CreateExecutables(b, b.CreateVector(out));
+}
+
+StatusOr<ThunkPlan> ThunkPlanFromFlatBuffer(const fb::ThunkSequences* sequences, const fb::Executables* executables) {
+  ThunkPlan plan;
+  if (executables && executables->executables())
+    for (const fb::Executable* e : *executables->executables()) {
+      ExecutableInfo info{Str(e->target()), Str(e->format()), {}};
+      if (e->kernels())
+        for (const fb::Kernel* k : *e->kernels()) info.kernels.push_back(Str(k->name()));
+      plan.executables.push_back(std::move(info));
+    }
+  if (!sequences || !sequences->sequences()) return plan;
+  for (flatbuffers::uoffset_t s = 0; s < sequences->sequences()->size(); ++s) {
+    const fb::ThunkSequence* seq = sequences->sequences()->Get(s);
+    ThunkSequence out;
+    out.device = seq->device();
+    out.arena_bytes = seq->arena_bytes();
+    out.peak_bytes = seq->peak_bytes();
+    PlanChecker check{out.arena_bytes, StrCat("sequence ", s, ": ")};
+    out.parameters = FromFb(seq->parameters());
+    out.results = FromFb(seq->results());
+    PJIT_RETURN_IF_ERROR(check.Slices(out.parameters));
+    PJIT_RETURN_IF_ERROR(check.Slices(out.results));
+    size_t n = seq->thunks() ? seq->thunks()->size() : 0;
+    if ((seq->thunks_type() ? seq->thunks_type()->size() : 0) != n) return InvalidArgument(check.where, "thunk types and thunks differ in number");
+    for (size_t i = 0; i < n; ++i) {
+      PlanChecker at{out.arena_bytes, StrCat("sequence ", s, " thunk ", i, ": ")};
+      PJIT_ASSIGN_OR_RETURN(Thunk t, ThunkFromFb(seq, i, at, plan.executables.size()));
+      out.thunks.push_back(std::move(t));
+    }
+    plan.sequences.push_back(std::move(out));
+  }
+  return plan;
+}
+
+}  // namespace pjit

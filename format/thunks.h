@@ -1,0 +1,90 @@
+// What a device executes, as plain structs (the THUNKS and EXECUTABLES sections): a sequence
+// of thunks — kernel launches, matrix products, collectives, copies — over slices of one
+// arena per device whose layout the compiler planned (offsets, sizes, peak).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "format/dtype.h"
+
+namespace pjit {
+
+struct BufferSlice {
+  uint64_t offset = 0;
+  uint64_t size = 0;
+  bool operator==(const BufferSlice&) const = default;
+};
+
+// Runs kernel `kernel` of executables[executable]. `arguments` are the slices of its operands'
+// leaves, then of its result's leaves.
+struct KernelThunk {
+  uint32_t executable = 0;
+  std::string kernel;
+  std::vector<BufferSlice> arguments;
+  bool operator==(const KernelThunk&) const = default;
+};
+
+// out[b] = op(lhs[b]) · op(rhs[b]) for b < batch, row-major m×k · k×n (op transposes when
+// asked: lhs stored k×m, rhs stored n×k).
+struct GemmThunk {
+  BufferSlice lhs, rhs, out;
+  DType dtype = DType::kF32;
+  int64_t batch = 1, m = 0, n = 0, k = 0;
+  bool transpose_lhs = false, transpose_rhs = false;
+  bool operator==(const GemmThunk&) const = default;
+};
+
+// kind: all-reduce, all-gather, reduce-scatter, all-to-all, collective-permute. Groups list
+// device ids (empty: every device); `dimension` is the gather/scatter/split dimension of
+// `dims` (the shape of each input).
+struct CollectiveThunk {
+  std::string kind;
+  std::string reduction;  // add, multiply, maximum, minimum, and, or (reducing kinds)
+  DType dtype = DType::kF32;
+  std::vector<int64_t> dims;
+  std::vector<std::vector<int64_t>> replica_groups;
+  std::vector<std::pair<int64_t, int64_t>> source_target_pairs;
+  int64_t dimension = 0;
+  std::vector<BufferSlice> inputs, outputs;
+  int64_t channel_id = 0;
+  std::string name;  // the instruction, for errors
+  bool operator==(const CollectiveThunk&) const = default;
+};
+
+struct CopyThunk {
+  BufferSlice source, destination;
+  bool operator==(const CopyThunk&) const = default;
+};
+
+using Thunk = std::variant<KernelThunk, GemmThunk, CollectiveThunk, CopyThunk>;
+
+struct ThunkSequence {
+  int64_t device = -1;  // -1: every device of the mesh (an SPMD program has one plan)
+  std::vector<Thunk> thunks;
+  uint64_t arena_bytes = 0;  // the arena each device allocates
+  uint64_t peak_bytes = 0;   // most bytes live at once
+  std::vector<BufferSlice> parameters;  // where the leaves of the entry parameters live, in order
+  std::vector<BufferSlice> results;     // where the leaves of the result live
+  bool operator==(const ThunkSequence&) const = default;
+};
+
+// A target's code. Format "hlo": no binary; kernel K is the entry instruction named K of the
+// device program, run by the platform's reference kernels (until native code generation).
+struct ExecutableInfo {
+  std::string target;  // "hlo", "x86_64", ...
+  std::string format;  // "hlo", "elf", "ptx", ...
+  std::vector<std::string> kernels;
+  bool operator==(const ExecutableInfo&) const = default;
+};
+
+struct ThunkPlan {
+  std::vector<ExecutableInfo> executables;
+  std::vector<ThunkSequence> sequences;
+  bool operator==(const ThunkPlan&) const = default;
+};
+
+}  // namespace pjit

@@ -1,0 +1,108 @@
+#include "run/plugins/cpu/collective_ops.h"
+
+#include <cstring>
+
+#include "format/literal.h"
+#include "run/interpreter/elementwise.h"
+
+namespace pjit {
+namespace {
+
+Opcode ReductionOpcode(const std::string& r) {
+  if (r == "multiply") return Opcode::kMultiply;
+  if (r == "maximum") return Opcode::kMaximum;
+  if (r == "minimum") return Opcode::kMinimum;
+  if (r == "and") return Opcode::kAnd;
+  if (r == "or") return Opcode::kOr;
+  return Opcode::kAdd;
+}
+
+// dims around dimension d: rows before it, its extent, bytes of one element row after it.
+struct Split {
+  uint64_t outer = 1, extent = 1, inner = 1;
+};
+
+Split SplitAt(const CollectiveThunk& t) {
+  Split s;
+  s.inner = static_cast<uint64_t>(DTypeByteSize(t.dtype));
+  if (t.dims.empty()) return s;
+  for (int64_t i = 0; i < t.dimension; ++i) s.outer *= static_cast<uint64_t>(t.dims[static_cast<size_t>(i)]);
+  s.extent = static_cast<uint64_t>(t.dims[static_cast<size_t>(t.dimension)]);
+  for (size_t i = static_cast<size_t>(t.dimension) + 1; i < t.dims.size(); ++i) s.inner *= static_cast<uint64_t>(t.dims[i]);
+  return s;
+}
+
+uint64_t Elements(const CollectiveThunk& t) {
+  uint64_t n = 1;
+  for (int64_t d : t.dims) n *= static_cast<uint64_t>(d);
+  return n;
+}
+
+// out[i] = reduce over members of in_j[first + i], for i < count.
+void Reduce(const CollectiveThunk& t, const std::vector<const std::byte*>& inputs, std::byte* out, uint64_t first, uint64_t count) {
+  Opcode op = ReductionOpcode(t.reduction);
+  VisitDType(t.dtype, [&]<typename T>() {
+    T* o = reinterpret_cast<T*>(out);
+    for (uint64_t i = 0; i < count; ++i) {
+      T acc;
+      std::memcpy(&acc, inputs[0] + (first + i) * sizeof(T), sizeof(T));
+      for (size_t j = 1; j < inputs.size(); ++j) {
+        T v;
+        std::memcpy(&v, inputs[j] + (first + i) * sizeof(T), sizeof(T));
+        acc = interp::ApplyBinary<T>(op, acc, v);
+      }
+      std::memcpy(o + i, &acc, sizeof(T));
+    }
+  });
+}
+
+}  // namespace
+
+Status CheckCollectiveSizes(const CollectiveThunk& t, size_t g) {
+  uint64_t in = Elements(t) * static_cast<uint64_t>(DTypeByteSize(t.dtype)), out = in;
+  uint64_t extent = t.dims.empty() ? 1 : static_cast<uint64_t>(t.dims[static_cast<size_t>(t.dimension)]);
+  if (t.kind == "all-gather") {
+    out = in * g;
+  } else if (t.kind == "reduce-scatter" || t.kind == "all-to-all") {
+    if (t.dims.empty() || extent % g) return InvalidArgument(t.name, ": dimension of ", extent, " does not split ", g, " ways");
+    if (t.kind == "reduce-scatter") out = in / g;
+  }
+  for (const BufferSlice& s : t.inputs)
+    if (s.size != in) return InvalidArgument(t.name, ": input slice of ", s.size, " bytes, expected ", in);
+  for (const BufferSlice& s : t.outputs)
+    if (s.size != out) return InvalidArgument(t.name, ": output slice of ", s.size, " bytes, expected ", out);
+  return OkStatus();
+}
+
+void RunCollective(const CollectiveThunk& t, const std::vector<std::byte*>& peers, size_t rank, int64_t source) {
+  size_t g = peers.size();
+  std::byte* mine = peers[rank];
+  for (size_t k = 0; k < t.inputs.size(); ++k) {
+    std::vector<const std::byte*> in(g);
+    for (size_t j = 0; j < g; ++j) in[j] = peers[j] + t.inputs[k].offset;
+    std::byte* out = mine + t.outputs[k].offset;
+    if (t.kind == "all-reduce") {
+      Reduce(t, in, out, 0, Elements(t));
+    } else if (t.kind == "collective-permute") {
+      if (source < 0) std::memset(out, 0, t.outputs[k].size);
+      else std::memcpy(out, in[static_cast<size_t>(source)], t.outputs[k].size);
+    } else if (t.kind == "all-gather") {
+      Split s = SplitAt(t);
+      uint64_t row = s.extent * s.inner;
+      for (uint64_t o = 0; o < s.outer; ++o)
+        for (size_t j = 0; j < g; ++j) std::memcpy(out + (o * g + j) * row, in[j] + o * row, row);
+    } else if (t.kind == "reduce-scatter") {
+      Split s = SplitAt(t);
+      uint64_t chunk = s.extent / g * s.inner, w = static_cast<uint64_t>(DTypeByteSize(t.dtype));
+      for (uint64_t o = 0; o < s.outer; ++o)
+        Reduce(t, in, out + o * chunk, (o * s.extent * s.inner + rank * chunk) / w, chunk / w);
+    } else {  // all-to-all: chunk j of my output is chunk `rank` of member j's input
+      Split s = SplitAt(t);
+      uint64_t chunk = s.extent / g * s.inner;
+      for (uint64_t o = 0; o < s.outer; ++o)
+        for (size_t j = 0; j < g; ++j) std::memcpy(out + o * s.extent * s.inner + j * chunk, in[j] + o * s.extent * s.inner + rank * chunk, chunk);
+    }
+  }
+}
+
+}  // namespace pjit

@@ -1,0 +1,69 @@
+// An artifact loaded on N virtual CPU devices: each device has its own arena (sized by the
+// artifact's buffer plan) and its own thread that runs the thunk sequence — gemms on OpenBLAS
+// over the device's oneTBB arena, collectives through shared memory at per-group rendezvous,
+// kernels of the "hlo" executable through the reference interpreter's per-op kernels.
+//
+// Devices get threads of their own, not oneTBB tasks: a collective blocks until its whole
+// group arrives, and with more devices than worker threads blocked tasks would starve the
+// members still to come. oneTBB runs the parallel work inside each device.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <tbb/task_arena.h>
+
+#include "format/artifact.h"
+#include "format/hlo_module.h"
+#include "format/thunks.h"
+#include "run/interpreter/collectives.h"
+#include "run/plugins/cpu/rendezvous.h"
+#include "run/plugins/host_plugin.h"
+
+namespace pjit {
+
+class CpuExecutable : public HostExecutable {
+ public:
+  static StatusOr<std::unique_ptr<HostExecutable>> Load(std::string_view artifact, const std::string& name,
+                                                        const HostClientOptions& options);
+
+  size_t num_inputs() const override { return signature_.inputs.size(); }
+  size_t num_outputs() const override { return signature_.outputs.size(); }
+  size_t num_devices() const override { return arenas_.size(); }
+  uint64_t arena_bytes() const override { return sequence_.arena_bytes; }
+  StatusOr<std::vector<std::vector<Literal>>> Execute(const std::vector<std::vector<const Literal*>>& arguments) override;
+
+ private:
+  // Where each device meets its group for one collective thunk.
+  struct CollectiveSite {
+    std::vector<std::unique_ptr<Rendezvous>> groups;
+    std::vector<size_t> group_of_device, rank_of_device;
+    std::vector<int64_t> source_of_device;  // collective-permute: the rank it receives from, or -1
+  };
+  struct AlignedFree {
+    void operator()(std::byte* p) const;
+  };
+
+  CpuExecutable() = default;
+  Status Prepare(int64_t num_devices);
+  Status RunDevice(size_t device, const std::vector<const Literal*>& arguments, std::vector<Literal>& results,
+                   Collectives& interpreter_collectives);
+  Status RunCollective(size_t thunk, const CollectiveThunk& t, size_t device);
+  void Abort();
+
+  Signature signature_;
+  std::unique_ptr<Module> program_;
+  ThunkSequence sequence_;
+  std::vector<const Instruction*> kernels_;                // by thunk (null: not a kernel)
+  std::vector<std::unique_ptr<CollectiveSite>> collectives_;  // by thunk (null: not a collective)
+  std::vector<std::unique_ptr<std::byte, AlignedFree>> arenas_;
+  std::vector<std::unique_ptr<tbb::task_arena>> cores_;
+  std::atomic<bool> aborted_{false};
+  int64_t timeout_ms_ = 60'000;
+};
+
+}  // namespace pjit

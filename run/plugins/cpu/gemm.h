@@ -1,0 +1,18 @@
+// Gemm thunks on the CPU: OpenBLAS, single-threaded per call, with the rows of each product
+// split over the device's oneTBB arena (its share of the cores).
+#pragma once
+
+#include <cstddef>
+
+#include <tbb/task_arena.h>
+
+#include "format/thunks.h"
+
+namespace pjit {
+
+// Makes OpenBLAS single-threaded: parallelism comes from the devices and their arenas.
+void InitGemm();
+
+void RunGemm(const GemmThunk& g, std::byte* arena, tbb::task_arena& cores);
+
+}  // namespace pjit

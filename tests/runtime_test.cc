@@ -1,0 +1,354 @@
+// The runtime end to end: artifacts compiled from testdata run on the cpu and interp platforms
+// through the plugin ABI and match JAX's outputs; a collective stress test checks every kind of
+// collective thunk against the interpreter's collectives; the loader's ABI rules.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "compile/pipeline.h"
+#include "compile/thunk_lowering.h"
+#include "format/artifact_writer.h"
+#include "format/file_util.h"
+#include "format/npy.h"
+#include "run/interpreter/evaluator.h"
+#include "run/plugins/cpu/cpu_executable.h"
+#include "run/plugins/cpu/rendezvous.h"
+#include "run/session.h"
+#include "tests/test_util.h"
+
+namespace pjit {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+class RuntimeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("pjit_runtime_test_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+};
+
+struct RunConfig {
+  std::string mesh;               // empty: the module's own (its annotations, or one device)
+  std::vector<std::string> axes;  // the axes --in-sharding splits over; empty: none
+};
+
+// "I=..." splitting dim (first mod rank) over the first axis and the next dim over the second.
+std::string Spec(size_t index, int64_t rank, size_t first, const RunConfig& c) {
+  std::vector<std::string> parts(static_cast<size_t>(rank), "_");
+  parts[first % static_cast<size_t>(rank)] = c.axes[0];
+  if (c.axes.size() > 1 && rank > 1) parts[(first + 1) % static_cast<size_t>(rank)] = c.axes[1];
+  std::string s = std::to_string(index) + "=";
+  for (size_t d = 0; d < parts.size(); ++d) s += (d ? "," : "") + parts[d];
+  return s;
+}
+
+// Parameter i splits its dim i; result 0 its dim 0 (overriding what the module annotates).
+void SetShardings(const Module& m, const RunConfig& c, CompileOptions& options) {
+  if (c.axes.empty()) return;
+  for (size_t i = 0; i < m.entry->parameters.size(); ++i) {
+    int64_t rank = m.entry->parameters[i]->shape.rank();
+    if (rank > 0) options.in_shardings.push_back(Spec(i, rank, i, c));
+  }
+  const Instruction* root = m.entry->root;
+  const Instruction* out0 = root->opcode == Opcode::kTuple ? root->operand(0) : root;
+  if (out0->shape.IsArray() && out0->shape.rank() > 0) options.out_shardings.push_back(Spec(0, out0->shape.rank(), 0, c));
+}
+
+class TestdataOnPlatforms : public RuntimeTest, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(TestdataOnPlatforms, MatchJaxOnEveryMesh) {
+  const std::string name = GetParam();
+  auto module = testing::ParseOrDie(*ReadFileToString(testing::TestdataPath(name + ".hlo")));
+  ASSERT_NE(module, nullptr);
+  std::vector<Literal> inputs;
+  for (size_t i = 0; i < module->entry->parameters.size(); ++i) {
+    auto in = ReadNpy(testing::TestdataPath(name + ".in" + std::to_string(i) + ".npy"));
+    ASSERT_TRUE(in.ok()) << in.status().message();
+    inputs.push_back(std::move(*in));
+  }
+  std::vector<RunConfig> configs = {{"", {}}, {"x=2", {"x"}}, {"data=2,model=2", {"data", "model"}}, {"x=3", {"x"}}};
+  for (const RunConfig& c : configs) {
+    CompileOptions options;
+    options.input = testing::TestdataPath(name + ".hlo");
+    options.output = (dir_ / (name + ".pjit")).string();
+    options.mesh = c.mesh;
+    SetShardings(*module, c, options);
+    auto report = Compile(options);
+    ASSERT_TRUE(report.ok()) << c.mesh << ": " << report.status().message();
+    for (const char* platform : {"cpu", "interp"}) {
+      if (std::string(platform) == "interp" && c.mesh != "data=2,model=2") continue;  // the oracle, checked once
+      SessionOptions so;
+      so.platform = platform;
+      auto session = Session::Open(options.output, so);
+      ASSERT_TRUE(session.ok()) << session.status().message();
+      auto outputs = (*session)->Run(inputs);
+      ASSERT_TRUE(outputs.ok()) << platform << " " << c.mesh << ": " << outputs.status().message();
+      for (size_t o = 0; o < outputs->size(); ++o) {
+        auto want = ReadNpy(testing::TestdataPath(name + ".out" + std::to_string(o) + ".npy"));
+        ASSERT_TRUE(want.ok()) << want.status().message();
+        DType t = want->shape().dtype;
+        bool low = t == DType::kF16 || t == DType::kBF16;
+        EXPECT_TRUE(testing::AllClose((*outputs)[o], *want, low ? 2e-2 : 1e-4, low ? 2e-2 : 1e-5))
+            << platform << ", mesh " << c.mesh << ", output " << o;
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Testdata, TestdataOnPlatforms, ::testing::ValuesIn(testing::TestdataModules()));
+
+// Writes a one-program artifact for `module` on `mesh` (no partitioning: the module is the
+// device program) and returns its path.
+std::string WriteSpmdArtifact(const Module& module, const Mesh& mesh, const fs::path& path) {
+  ArtifactContents contents;
+  contents.mesh = mesh;
+  contents.program = &module;
+  contents.signature = ShardedSignature(module, mesh);
+  contents.device_programs.push_back({mesh.device_ids, &module});
+  auto plan = LowerToThunks(module);
+  EXPECT_TRUE(plan.ok()) << plan.status().message();
+  if (plan.ok()) contents.thunks = *plan;
+  EXPECT_TRUE(WriteArtifact(path.string(), contents).ok());
+  return path.string();
+}
+
+// Every collective thunk kind and reduction, over replica groups, on 16 devices whose values
+// depend on their partition id.
+constexpr const char* kCollectives = R"(HloModule collectives, num_partitions=16
+add { a = f32[] parameter(0)  b = f32[] parameter(1)  ROOT r = f32[] add(a, b) }
+max { a = f32[] parameter(0)  b = f32[] parameter(1)  ROOT r = f32[] maximum(a, b) }
+min { a = s32[] parameter(0)  b = s32[] parameter(1)  ROOT r = s32[] minimum(a, b) }
+mul { a = s32[] parameter(0)  b = s32[] parameter(1)  ROOT r = s32[] multiply(a, b) }
+ENTRY e {
+  x = f32[8,4] parameter(0)
+  id = u32[] partition-id()
+  idf = f32[] convert(id)
+  one = f32[] constant(1)
+  scale = f32[] add(idf, one)
+  s = f32[8,4] broadcast(scale), dimensions={}
+  v = f32[8,4] multiply(x, s)
+  ids = s32[] convert(id)
+  three = s32[] constant(3)
+  k = s32[] remainder(ids, three)
+  kb = s32[8,4] broadcast(k), dimensions={}
+  onei = s32[] constant(1)
+  ob = s32[8,4] broadcast(onei), dimensions={}
+  w = s32[8,4] add(kb, ob)
+  sum = f32[8,4] all-reduce(v), channel_id=1, replica_groups={{0,1,2,3},{4,5,6,7},{8,9,10,11},{12,13,14,15}}, use_global_device_ids=true, to_apply=add
+  most = f32[8,4] all-reduce(v), channel_id=2, replica_groups={}, use_global_device_ids=true, to_apply=max
+  least = s32[8,4] all-reduce(w), channel_id=3, replica_groups={{0,2,4,6,8,10,12,14},{1,3,5,7,9,11,13,15}}, use_global_device_ids=true, to_apply=min
+  prod = s32[8,4] all-reduce(w), channel_id=4, replica_groups={{0,1},{2,3},{4,5},{6,7},{8,9},{10,11},{12,13},{14,15}}, use_global_device_ids=true, to_apply=mul
+  gathered = f32[8,16] all-gather(v), channel_id=5, replica_groups={{0,4,8,12},{1,5,9,13},{2,6,10,14},{3,7,11,15}}, dimensions={1}, use_global_device_ids=true
+  scattered = f32[2,4] reduce-scatter(v), channel_id=6, replica_groups={{0,1,2,3},{4,5,6,7},{8,9,10,11},{12,13,14,15}}, dimensions={0}, use_global_device_ids=true, to_apply=add
+  swapped = f32[8,4] all-to-all(v), channel_id=7, replica_groups={{0,1,2,3},{4,5,6,7},{8,9,10,11},{12,13,14,15}}, dimensions={0}
+  shifted = f32[8,4] collective-permute(v), channel_id=8, source_target_pairs={{0,1},{1,2},{2,3},{3,4},{4,5},{5,6},{6,7},{7,8},{8,9},{9,10},{10,11},{11,12},{12,13},{13,14},{14,0}}
+  ROOT t = (f32[8,4], f32[8,4], s32[8,4], s32[8,4], f32[8,16], f32[2,4], f32[8,4], f32[8,4]) tuple(sum, most, least, prod, gathered, scattered, swapped, shifted)
+}
+)";
+
+TEST_F(RuntimeTest, CollectiveStressMatchesTheInterpreter) {
+  auto module = testing::ParseOrDie(kCollectives);
+  ASSERT_NE(module, nullptr);
+  auto plan = LowerToThunks(*module);
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  int collective_thunks = 0;
+  for (const Thunk& t : plan->sequences[0].thunks) collective_thunks += std::holds_alternative<CollectiveThunk>(t);
+  EXPECT_EQ(collective_thunks, 8);  // none fell back to a kernel
+  std::string path = WriteSpmdArtifact(*module, Mesh::Linear(16), dir_ / "collectives.pjit");
+
+  Literal x(Shape::Array(DType::kF32, {8, 4}));
+  for (int64_t i = 0; i < x.element_count(); ++i) x.Set<float>(i, static_cast<float>(i % 7) - 2.5f);
+  auto want = EvaluateSpmd(*module, std::vector<std::vector<Literal>>(16, std::vector<Literal>{x}));
+  ASSERT_TRUE(want.ok()) << want.status().message();
+  std::vector<std::vector<Literal>> want_leaves;  // [device][output]
+  for (Literal& r : *want) want_leaves.push_back(FlattenResult(std::move(r)));
+
+  auto session = Session::Open(path, SessionOptions{"cpu", 60'000});
+  ASSERT_TRUE(session.ok()) << session.status().message();
+  auto on_devices = (*session)->Upload({x});
+  ASSERT_TRUE(on_devices.ok());
+  for (int iteration = 0; iteration < 50; ++iteration) {
+    auto results = (*session)->Execute(*on_devices);
+    ASSERT_TRUE(results.ok()) << results.status().message();
+    auto shards = (*session)->DownloadShards(*results);
+    ASSERT_TRUE(shards.ok());
+    for (size_t o = 0; o < shards->size(); ++o)
+      for (size_t d = 0; d < 16; ++d)
+        ASSERT_TRUE(testing::AllClose((*shards)[o][d], want_leaves[d][o], 1e-6, 1e-6))
+            << "iteration " << iteration << ", output " << o << ", device " << d;
+  }
+}
+
+// Every operand layout a gemm thunk takes (transposed or not, vectors, batches), and products
+// big enough to be split over the device's cores, against the interpreter.
+TEST_F(RuntimeTest, GemmThunksInEveryLayoutMatchTheInterpreter) {
+  auto module = testing::ParseOrDie(R"(HloModule gemms
+ENTRY e {
+  a = f32[96,40] parameter(0)
+  b = f32[40,72] parameter(1)
+  at = f32[40,96] parameter(2)
+  bt = f32[72,40] parameter(3)
+  v = f32[40] parameter(4)
+  x = f64[3,24,16] parameter(5)
+  y = f64[3,16,8] parameter(6)
+  big = f32[160,150] parameter(7)
+  bigr = f32[150,140] parameter(8)
+  nn = f32[96,72] dot(a, b), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  tn = f32[96,72] dot(at, b), lhs_contracting_dims={0}, rhs_contracting_dims={0}
+  nt = f32[96,72] dot(a, bt), lhs_contracting_dims={1}, rhs_contracting_dims={1}
+  tt = f32[96,72] dot(at, bt), lhs_contracting_dims={0}, rhs_contracting_dims={1}
+  mv = f32[96] dot(a, v), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  vm = f32[72] dot(v, b), lhs_contracting_dims={0}, rhs_contracting_dims={0}
+  bmm = f64[3,24,8] dot(x, y), lhs_batch_dims={0}, rhs_batch_dims={0}, lhs_contracting_dims={2}, rhs_contracting_dims={1}
+  split = f32[160,140] dot(big, bigr), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  ROOT t = (f32[96,72], f32[96,72], f32[96,72], f32[96,72], f32[96], f32[72], f64[3,24,8], f32[160,140]) tuple(nn, tn, nt, tt, mv, vm, bmm, split)
+})");
+  ASSERT_NE(module, nullptr);
+  auto plan = LowerToThunks(*module);
+  ASSERT_TRUE(plan.ok());
+  int gemms = 0;
+  for (const Thunk& t : plan->sequences[0].thunks) gemms += std::holds_alternative<GemmThunk>(t);
+  EXPECT_EQ(gemms, 8);
+  std::string path = WriteSpmdArtifact(*module, Mesh::Linear(1), dir_ / "gemms.pjit");
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> real(-1, 1);
+  std::vector<Literal> inputs;
+  for (const Instruction* p : module->entry->parameters) {
+    Literal l(p->shape);
+    for (int64_t i = 0; i < l.element_count(); ++i) l.SetFromDouble(i, real(rng));
+    inputs.push_back(std::move(l));
+  }
+  auto want = EvaluateModule(*module, inputs);
+  ASSERT_TRUE(want.ok());
+  std::vector<Literal> wants = FlattenResult(std::move(*want));
+  auto session = Session::Open(path, SessionOptions{"cpu", 0});
+  ASSERT_TRUE(session.ok()) << session.status().message();
+  auto got = (*session)->Run(inputs);
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  for (size_t o = 0; o < wants.size(); ++o) EXPECT_TRUE(testing::AllClose((*got)[o], wants[o], 1e-4, 1e-5)) << "output " << o;
+}
+
+TEST_F(RuntimeTest, AFailingDeviceStopsTheOthersWithItsError) {
+  auto module = testing::ParseOrDie(R"(HloModule m, num_partitions=2
+add { a = f32[] parameter(0)  b = f32[] parameter(1)  ROOT r = f32[] add(a, b) }
+ENTRY e {
+  x = f32[4] parameter(0)
+  ROOT s = f32[4] all-reduce(x), channel_id=1, replica_groups={{0,1}}, use_global_device_ids=true, to_apply=add
+})");
+  ASSERT_NE(module, nullptr);
+  auto bytes = ReadFileToString(WriteSpmdArtifact(*module, Mesh::Linear(2), dir_ / "m.pjit"));
+  ASSERT_TRUE(bytes.ok());
+  HostClientOptions options;
+  options.num_devices = 2;
+  options.timeout_ms = 600'000;  // the test would take ten minutes if device 0 waited it out
+  auto executable = CpuExecutable::Load(*bytes, "m.pjit", options);
+  ASSERT_TRUE(executable.ok()) << executable.status().message();
+  Literal good(Shape::Array(DType::kF32, {4})), bad(Shape::Array(DType::kF32, {3}));
+  auto start = std::chrono::steady_clock::now();
+  auto result = (*executable)->Execute({{&good}, {&bad}});
+  ASSERT_FALSE(result.ok());
+  EXPECT_THAT(result.status().message(), HasSubstr("device 1: input 0 is f32[3] (12 bytes), the device expects 16 bytes"));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(60));
+  // The executable stays usable.
+  auto again = (*executable)->Execute({{&good}, {&good}});
+  EXPECT_TRUE(again.ok()) << again.status().message();
+}
+
+TEST(RendezvousTest, ATimeoutNamesTheDevicesThatDidNotArrive) {
+  Rendezvous r({3, 5, 7});
+  std::atomic<bool> aborted{false};
+  std::thread five([&] { EXPECT_TRUE(r.Wait(1, std::chrono::steady_clock::now() + std::chrono::milliseconds(200), aborted, "x").ok() == false); });
+  Status s = r.Wait(0, std::chrono::steady_clock::now() + std::chrono::milliseconds(100), aborted, "all-reduce ar.1");
+  five.join();
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("all-reduce ar.1: device(s) "));
+  EXPECT_THAT(s.message(), HasSubstr("7 did not arrive in time"));
+}
+
+TEST(RendezvousTest, ManyRoundsOfManyDevices) {
+  constexpr int kDevices = 32, kRounds = 200;
+  std::vector<int64_t> ids(kDevices);
+  for (int i = 0; i < kDevices; ++i) ids[static_cast<size_t>(i)] = i;
+  Rendezvous r(ids);
+  std::atomic<bool> aborted{false};
+  std::vector<int> progress(kDevices, 0);
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int d = 0; d < kDevices; ++d)
+    threads.emplace_back([&, d] {
+      for (int round = 0; round < kRounds; ++round) {
+        progress[static_cast<size_t>(d)] = round;
+        if (!r.Wait(static_cast<size_t>(d), std::chrono::steady_clock::now() + std::chrono::seconds(60), aborted, "x").ok()) ++failures;
+        // After the meeting every device has reached this round.
+        for (int other = 0; other < kDevices; ++other)
+          if (progress[static_cast<size_t>(other)] < round) ++failures;
+        if (!r.Wait(static_cast<size_t>(d), std::chrono::steady_clock::now() + std::chrono::seconds(60), aborted, "x").ok()) ++failures;
+      }
+    });
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures, 0);
+}
+
+TEST(PluginLoaderTest, NamesWhatIsWrongWithAPlugin) {
+  auto missing = Plugin::Load("nosuch");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(missing.status().message(), HasSubstr("--platform nosuch: no plugin libpjit_plugin_nosuch.so"));
+  EXPECT_THAT(missing.status().message(), HasSubstr("cpu"));
+  auto bad_name = Plugin::Load("../evil");
+  EXPECT_FALSE(bad_name.ok());
+  auto not_a_library = Plugin::Load(testing::TestdataPath("mlp.hlo"));
+  ASSERT_FALSE(not_a_library.ok());
+  EXPECT_THAT(not_a_library.status().message(), HasSubstr("cannot load plugin"));
+}
+
+// The ABI shim (tests/abi_shim_plugin.cc) forwards to the cpu plugin but presents its table
+// the way PJIT_TEST_SHIM_MODE says.
+TEST(PluginLoaderTest, APluginWithTheCoreTableOnlyStillRuns) {
+  ::setenv("PJIT_TEST_SHIM_MODE", "core", 1);
+  auto plugin = Plugin::Load(PJIT_ABI_SHIM);
+  ASSERT_TRUE(plugin.ok()) << plugin.status().message();
+  EXPECT_EQ((*plugin)->api().executable_describe, nullptr);  // past its struct_size: reads as absent
+  EXPECT_EQ((*plugin)->api().event_is_ready, nullptr);
+  auto module = testing::ParseOrDie("HloModule m\nENTRY e {\n  x = f32[2] parameter(0)\n  ROOT y = f32[2] add(x, x)\n}\n");
+  fs::path dir = fs::temp_directory_path() / ("pjit_abi_test_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  auto bytes = ReadFileToString(WriteSpmdArtifact(*module, Mesh::Linear(1), dir / "m.pjit"));
+  fs::remove_all(dir);
+  ASSERT_TRUE(bytes.ok());
+  auto client = PluginClient::Create(*plugin, 1);
+  ASSERT_TRUE(client.ok()) << client.status().message();
+  auto executable = (*client)->Load(*bytes, "m.pjit");
+  ASSERT_TRUE(executable.ok()) << executable.status().message();
+  Literal x(Shape::Array(DType::kF32, {2}));
+  x.Set<float>(0, 1.5f);
+  x.Set<float>(1, -2.0f);
+  auto buffer = (*client)->BufferFromHost(x, 0);
+  ASSERT_TRUE(buffer.ok());
+  auto results = (*executable)->Execute({{&*buffer}}, 1);
+  ASSERT_TRUE(results.ok()) << results.status().message();
+  auto y = (*results)[0][0].ToHost();
+  ASSERT_TRUE(y.ok());
+  EXPECT_EQ(y->Get<float>(0), 3.0f);
+  EXPECT_EQ(y->Get<float>(1), -4.0f);
+
+  ::setenv("PJIT_TEST_SHIM_MODE", "major2", 1);
+  auto newer = Plugin::Load(PJIT_ABI_SHIM);
+  ASSERT_FALSE(newer.ok());
+  EXPECT_THAT(newer.status().message(), HasSubstr("plugin ABI 2.0, this pjit speaks 1.x"));
+  ::setenv("PJIT_TEST_SHIM_MODE", "short", 1);
+  auto short_table = Plugin::Load(PJIT_ABI_SHIM);
+  ASSERT_FALSE(short_table.ok());
+  EXPECT_THAT(short_table.status().message(), HasSubstr("shorter than the ABI's core"));
+  ::unsetenv("PJIT_TEST_SHIM_MODE");
+}
+
+}  // namespace
+}  // namespace pjit
