@@ -49,12 +49,18 @@ class JobRunner {
  public:
   JobRunner(const RunOptions& options, const Session& session, std::ostream& out) : options_(options), session_(session), out_(out) {}
 
-  Status RunJob(const Job& job, RunSummary& summary) {
-    const Signature& signature = session_.signature();
+  // The job's global inputs, checked against the artifact.
+  StatusOr<std::vector<Literal>> Inputs(const Job& job) const {
     BindingOptions bind;
     bind.seed = options_.seed;
-    StatusOr<std::vector<Literal>> inputs = BindArrays(signature.inputs, job.inputs, bind);
+    StatusOr<std::vector<Literal>> inputs = BindArrays(session_.signature().inputs, job.inputs, bind);
     if (!inputs.ok()) return Status(inputs.status().code(), job.where + inputs.status().message());
+    return inputs;
+  }
+
+  Status RunJob(const Job& job, RunSummary& summary) {
+    const Signature& signature = session_.signature();
+    PJIT_ASSIGN_OR_RETURN(std::vector<Literal> inputs, Inputs(job));
     std::vector<Literal> expected;
     if (!options_.expected.empty()) {
       BindingOptions want;
@@ -62,7 +68,7 @@ class JobRunner {
       want.require_all = false;
       PJIT_ASSIGN_OR_RETURN(expected, BindArrays(signature.outputs, options_.expected, want));
     }
-    PJIT_ASSIGN_OR_RETURN(DeviceArrays on_devices, session_.Upload(*inputs));
+    PJIT_ASSIGN_OR_RETURN(DeviceArrays on_devices, session_.Upload(inputs));
     DeviceArrays results;
     for (int64_t r = 0; r < options_.repeat; ++r) {
       auto start = std::chrono::steady_clock::now();
@@ -147,6 +153,9 @@ StatusOr<RunSummary> Run(const RunOptions& options, std::ostream& out, std::ostr
                            session->num_devices(), " devices");
   }
   JobRunner runner(options, *session, out);
+  // Every job's inputs are checked before any job runs, so a bad line fails the batch at once.
+  if (jobs.size() > 1)
+    for (const Job& job : jobs) PJIT_RETURN_IF_ERROR(runner.Inputs(job).status());
   RunSummary summary;
   for (size_t j = 0; j < jobs.size(); ++j) {
     PJIT_RETURN_IF_ERROR(runner.RunJob(jobs[j], summary));

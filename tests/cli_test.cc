@@ -14,6 +14,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 struct Result {
   int exit_code;
@@ -255,6 +256,7 @@ TEST_F(CliTest, RunErrorsNameTheFlagAndTheExpectedShape) {
       {" --input @random --devices 2", "--devices 2: " + pjit + " is compiled for the mesh x=1 of 1 devices"},
       {" --input @random --repeat 0", "--repeat 0: must be at least 1"},
       {" --input @random --expected-output 1=@random", "--expected-output 1=@random: no array '1'"},
+      {" --batch " + (dir_ / "none.txt").string(), "--batch takes its inputs and output directories from the manifest"},
   };
   for (const Case& c : cases) {
     Result r = Tool(run + c.flags);
@@ -262,6 +264,18 @@ TEST_F(CliTest, RunErrorsNameTheFlagAndTheExpectedShape) {
     EXPECT_THAT(r.output, HasSubstr(c.message)) << c.flags;
     EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
   }
+  fs::path manifest = dir_ / "jobs.txt";
+  FILE* f = fopen(manifest.c_str(), "w");
+  fprintf(f, "%s @random\n%s 0=4x40xf32=1\n", (dir_ / "a").c_str(), (dir_ / "b").c_str());
+  fclose(f);
+  Result batch = Tool("pjit-run " + pjit + " --platform interp --batch " + manifest.string());
+  EXPECT_EQ(batch.exit_code, 1);
+  EXPECT_THAT(batch.output, HasSubstr(manifest.string() + ":2: --input 0=4x40xf32=1: 4x40xf32=1 is f32[4,40] but input 0 (Arg_0.1) is f32[6,40]"));
+  EXPECT_THAT(batch.output, Not(HasSubstr("job 1/2")));  // nothing ran
+  EXPECT_FALSE(fs::exists(dir_ / "a"));
+  Result no_manifest = Tool("pjit-run " + pjit + " --batch " + (dir_ / "none.txt").string());
+  EXPECT_THAT(no_manifest.output, HasSubstr("none.txt"));
+  EXPECT_EQ(no_manifest.exit_code, 1);
   Result text = Tool("pjit-run " + testing::TestdataPath("softmax.hlo") + " -o " + dir_.string());
   EXPECT_THAT(text.output, HasSubstr("not a .pjit artifact (compile it with pjit-compile first)"));
   Result platform = Tool("pjit-run " + pjit + " --input @random -o " + dir_.string() + " --platform tpu");
