@@ -480,12 +480,10 @@ double Extreme(DType t, bool largest) {
 // True when `init` is a constant that `reducer` (one binary op on its two parameters) leaves
 // unchanged, so partial reductions may each start from it and padding may be filled with it.
 bool IsIdentityOf(const Instruction& init, const Computation& reducer) {
-  const Instruction& r = *reducer.root;
-  if (init.opcode != O::kConstant || r.operands.size() != 2 || r.operand(0)->opcode != O::kParameter ||
-      r.operand(1)->opcode != O::kParameter || r.operand(0) == r.operand(1))
-    return false;
+  std::optional<Opcode> op = SimpleReducer(reducer);
+  if (init.opcode != O::kConstant || !op) return false;
   double v = init.literal.GetAsDouble(0);
-  switch (r.opcode) {
+  switch (*op) {
     case O::kAdd: case O::kOr: case O::kXor: return v == 0;
     case O::kMultiply: return v == 1;
     case O::kAnd: return init.shape.dtype == DType::kPred ? v == 1 : init.literal.GetAsInt64(0) == -1;

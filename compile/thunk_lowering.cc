@@ -9,24 +9,19 @@
 namespace pjit {
 namespace {
 
-uint64_t LeafBytes(const Shape& s) {
-  return IsArrayType(s.dtype) ? static_cast<uint64_t>(s.ElementCount() * DTypeByteSize(s.dtype)) : 0;
-}
+uint64_t LeafBytes(const Shape& leaf) { return static_cast<uint64_t>(leaf.ByteSize()); }
 
-// "add" for a computation that is add(p0, p1) (either order), and so on; nothing otherwise.
-std::optional<std::string> SimpleReduction(const Computation& c) {
-  const Instruction* root = c.root;
-  if (c.parameters.size() != 2 || root->operands.size() != 2 || root->operands[0]->opcode != Opcode::kParameter ||
-      root->operands[1]->opcode != Opcode::kParameter || root->operands[0] == root->operands[1])
-    return std::nullopt;
-  switch (root->opcode) {
-    case Opcode::kAdd: return "add";
-    case Opcode::kMultiply: return "multiply";
-    case Opcode::kMaximum: return "maximum";
-    case Opcode::kMinimum: return "minimum";
-    case Opcode::kAnd: return "and";
-    case Opcode::kOr: return "or";
-    default: return std::nullopt;
+// The reduction of a collective thunk: the reducer's opcode name ("add", "maximum", ...)
+// when it is one the platforms' communicators run.
+std::optional<std::string> ThunkReduction(const Computation& c) {
+  std::optional<Opcode> op = SimpleReducer(c);
+  if (!op) return std::nullopt;
+  switch (*op) {
+    case Opcode::kAdd: case Opcode::kMultiply: case Opcode::kMaximum: case Opcode::kMinimum: case Opcode::kAnd:
+    case Opcode::kOr:
+      return std::string(OpcodeName(*op));
+    default:
+      return std::nullopt;
   }
 }
 
@@ -200,7 +195,7 @@ class Lowering {
       if (o->shape.IsTuple() || o->shape.dtype != c.dtype || o->shape.dims != c.dims) return std::nullopt;
     bool reducing = in->opcode == Opcode::kAllReduce || in->opcode == Opcode::kReduceScatter;
     if (reducing) {
-      std::optional<std::string> r = in->called.empty() ? std::nullopt : SimpleReduction(*in->called[0]);
+      std::optional<std::string> r = in->called.empty() ? std::nullopt : ThunkReduction(*in->called[0]);
       if (!r) return std::nullopt;
       c.reduction = *r;
     }

@@ -125,6 +125,9 @@ StatusOr<Thunk> ThunkFromFb(const fb::ThunkSequence* seq, size_t i, const PlanCh
       t.name = Str(c->name());
       static const std::set<std::string> kinds = {"all-reduce", "all-gather", "reduce-scatter", "all-to-all", "collective-permute"};
       if (!kinds.count(t.kind)) return InvalidArgument(check.where, "unknown collective '", t.kind, "'");
+      static const std::set<std::string> reductions = {"add", "multiply", "maximum", "minimum", "and", "or"};
+      bool reducing = t.kind == "all-reduce" || t.kind == "reduce-scatter";
+      if (reducing && !reductions.count(t.reduction)) return InvalidArgument(check.where, "unknown reduction '", t.reduction, "'");
       if (!IsArrayType(t.dtype)) return InvalidArgument(check.where, "collective of dtype ", static_cast<int>(t.dtype));
       for (int64_t d : t.dims)
         if (d < 0 || d > (int64_t{1} << 40)) return InvalidArgument(check.where, "collective dims out of range");

@@ -10,6 +10,18 @@ Instruction* Computation::Find(std::string_view n) const {
   return nullptr;
 }
 
+std::optional<Opcode> SimpleReducer(const Computation& c) {
+  if (c.parameters.size() != 2) return std::nullopt;
+  const Instruction* r = c.root;
+  if (!IsElementwiseBinary(r->opcode)) return std::nullopt;
+  if (r->operands[0] == c.parameters[0] && r->operands[1] == c.parameters[1]) return r->opcode;
+  bool commutative = r->opcode == Opcode::kAdd || r->opcode == Opcode::kMultiply || r->opcode == Opcode::kMaximum ||
+                     r->opcode == Opcode::kMinimum || r->opcode == Opcode::kAnd || r->opcode == Opcode::kOr ||
+                     r->opcode == Opcode::kXor;
+  if (commutative && r->operands[0] == c.parameters[1] && r->operands[1] == c.parameters[0]) return r->opcode;
+  return std::nullopt;
+}
+
 Computation* Module::FindComputation(std::string_view n) const {
   for (const auto& c : computations)
     if (c->name == n) return c.get();

@@ -40,6 +40,10 @@ struct Module {
   const std::string* FindAttribute(std::string_view key) const;
 };
 
+// The opcode of a reducer computation that is `ROOT op(p0, p1)` (or op(p1, p0) for a
+// commutative op): reductions and collectives can then skip calling the computation.
+std::optional<Opcode> SimpleReducer(const Computation& c);
+
 // The device count a module declares (num_partitions) or, without one, the most devices any
 // of its shardings needs; at least 1.
 int64_t DevicesImplied(const Module& module);

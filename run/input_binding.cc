@@ -57,7 +57,7 @@ struct Binder {
   std::vector<std::optional<Literal>> bound;
 
   std::string Describe(size_t i) const {
-    return StrCat(options.flag == "--input" ? "input " : "output ", i, " (", slots[i].name, ")");
+    return StrCat(options.what, " ", i, " (", slots[i].name, ")");
   }
 
   StatusOr<size_t> Slot(const std::string& spec, const std::string& key) const {

@@ -19,6 +19,7 @@ namespace pjit {
 
 struct BindingOptions {
   std::string flag = "--input";  // names the flag in errors
+  std::string what = "input";    // names the arrays in errors: "input 0 (x)"
   uint64_t seed = 0;             // for @random
   bool require_all = true;       // else a slot nobody binds gets an empty Literal (dtype invalid)
 };

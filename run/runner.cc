@@ -65,6 +65,7 @@ class JobRunner {
     if (!options_.expected.empty()) {
       BindingOptions want;
       want.flag = "--expected-output";
+      want.what = "output";
       want.require_all = false;
       PJIT_ASSIGN_OR_RETURN(expected, BindArrays(signature.outputs, options_.expected, want));
     }

@@ -17,6 +17,7 @@
 #include "run/plugins/cpu/cpu_executable.h"
 #include "run/plugins/cpu/rendezvous.h"
 #include "run/session.h"
+#include "tests/mesh_configs.h"
 #include "tests/test_util.h"
 
 namespace pjit {
@@ -35,33 +36,6 @@ class RuntimeTest : public ::testing::Test {
   fs::path dir_;
 };
 
-struct RunConfig {
-  std::string mesh;               // empty: the module's own (its annotations, or one device)
-  std::vector<std::string> axes;  // the axes --in-sharding splits over; empty: none
-};
-
-// "I=..." splitting dim (first mod rank) over the first axis and the next dim over the second.
-std::string Spec(size_t index, int64_t rank, size_t first, const RunConfig& c) {
-  std::vector<std::string> parts(static_cast<size_t>(rank), "_");
-  parts[first % static_cast<size_t>(rank)] = c.axes[0];
-  if (c.axes.size() > 1 && rank > 1) parts[(first + 1) % static_cast<size_t>(rank)] = c.axes[1];
-  std::string s = std::to_string(index) + "=";
-  for (size_t d = 0; d < parts.size(); ++d) s += (d ? "," : "") + parts[d];
-  return s;
-}
-
-// Parameter i splits its dim i; result 0 its dim 0 (overriding what the module annotates).
-void SetShardings(const Module& m, const RunConfig& c, CompileOptions& options) {
-  if (c.axes.empty()) return;
-  for (size_t i = 0; i < m.entry->parameters.size(); ++i) {
-    int64_t rank = m.entry->parameters[i]->shape.rank();
-    if (rank > 0) options.in_shardings.push_back(Spec(i, rank, i, c));
-  }
-  const Instruction* root = m.entry->root;
-  const Instruction* out0 = root->opcode == Opcode::kTuple ? root->operand(0) : root;
-  if (out0->shape.IsArray() && out0->shape.rank() > 0) options.out_shardings.push_back(Spec(0, out0->shape.rank(), 0, c));
-}
-
 class TestdataOnPlatforms : public RuntimeTest, public ::testing::WithParamInterface<std::string> {};
 
 TEST_P(TestdataOnPlatforms, MatchJaxOnEveryMesh) {
@@ -74,13 +48,12 @@ TEST_P(TestdataOnPlatforms, MatchJaxOnEveryMesh) {
     ASSERT_TRUE(in.ok()) << in.status().message();
     inputs.push_back(std::move(*in));
   }
-  std::vector<RunConfig> configs = {{"", {}}, {"x=2", {"x"}}, {"data=2,model=2", {"data", "model"}}, {"x=3", {"x"}}};
-  for (const RunConfig& c : configs) {
+  std::vector<testing::MeshConfig> configs = {{"", {}}, {"x=2", {"x"}}, {"data=2,model=2", {"data", "model"}}, {"x=3", {"x"}}};
+  for (const testing::MeshConfig& c : configs) {
     CompileOptions options;
     options.input = testing::TestdataPath(name + ".hlo");
     options.output = (dir_ / (name + ".pjit")).string();
-    options.mesh = c.mesh;
-    SetShardings(*module, c, options);
+    testing::SetMeshAndShardings(*module, c, options);
     auto report = Compile(options);
     ASSERT_TRUE(report.ok()) << c.mesh << ": " << report.status().message();
     for (const char* platform : {"cpu", "interp"}) {
@@ -265,7 +238,7 @@ ENTRY e {
 TEST(RendezvousTest, ATimeoutNamesTheDevicesThatDidNotArrive) {
   Rendezvous r({3, 5, 7});
   std::atomic<bool> aborted{false};
-  std::thread five([&] { EXPECT_TRUE(r.Wait(1, std::chrono::steady_clock::now() + std::chrono::milliseconds(200), aborted, "x").ok() == false); });
+  std::thread five([&] { EXPECT_FALSE(r.Wait(1, std::chrono::steady_clock::now() + std::chrono::milliseconds(200), aborted, "x").ok()); });
   Status s = r.Wait(0, std::chrono::steady_clock::now() + std::chrono::milliseconds(100), aborted, "all-reduce ar.1");
   five.join();
   ASSERT_FALSE(s.ok());

@@ -18,6 +18,7 @@
 #include "format/npy.h"
 #include "run/interpreter/evaluator.h"
 #include "run/sharded_arrays.h"
+#include "tests/mesh_configs.h"
 #include "tests/test_util.h"
 
 namespace pjit {
@@ -49,23 +50,7 @@ std::vector<Literal> Inputs(const std::string& name, const Module& m, std::mt199
   return args;
 }
 
-struct Config {
-  std::string mesh;
-  std::vector<std::string> axes;
-  int64_t shift = 0;
-};
-
-// Parameter i splits dim ((i + shift) mod rank) over the first axis and, on 2-D meshes, the
-// next dim over the second; result 0 splits its dim `shift` (mod rank) the same way.
-std::string Spec(int64_t rank, int64_t first_dim, const Config& c) {
-  std::vector<std::string> parts(static_cast<size_t>(rank), "_");
-  if (rank == 0) return "";
-  parts[first_dim % rank] = c.axes[0];
-  if (c.axes.size() > 1 && rank > 1) parts[(first_dim + 1) % rank] = c.axes[1];
-  std::string s;
-  for (size_t i = 0; i < parts.size(); ++i) s += (i ? "," : "") + parts[i];
-  return s;
-}
+using Config = testing::MeshConfig;
 
 // Runs the global program and the partitioned one on the same inputs (from `name`'s testdata
 // files where they exist). Sets *global_ran to whether the interpreter could run the global
@@ -129,14 +114,7 @@ std::string Spec(int64_t rank, int64_t first_dim, const Config& c) {
   auto global = testing::ParseOrDie(*text);
   CompileOptions options;
   options.input = name + ".hlo";
-  options.mesh = c.mesh;
-  for (size_t i = 0; i < global->entry->parameters.size(); ++i) {
-    int64_t rank = global->entry->parameters[i]->shape.rank();
-    if (rank > 0) options.in_shardings.push_back(std::to_string(i) + "=" + Spec(rank, static_cast<int64_t>(i) + c.shift, c));
-  }
-  const Instruction* root = global->entry->root;
-  const Instruction* out0 = root->opcode == Opcode::kTuple ? root->operand(0) : root;
-  if (out0->shape.IsArray() && out0->shape.rank() > 0) options.out_shardings.push_back("0=" + Spec(out0->shape.rank(), c.shift, c));
+  testing::SetMeshAndShardings(*global, c, options);
   return PartitionedMatchesGlobal(name, *text, options);
 }
 

@@ -42,21 +42,6 @@ int64_t Dot(const std::vector<int64_t>& index, const std::vector<int64_t>& strid
   return s;
 }
 
-bool IsCommutative(Opcode op) {
-  return op == Opcode::kAdd || op == Opcode::kMultiply || op == Opcode::kMaximum || op == Opcode::kMinimum ||
-         op == Opcode::kAnd || op == Opcode::kOr || op == Opcode::kXor;
-}
-
-// Matches a reducer `ROOT op(p0, p1)` so that reductions can skip calling the computation.
-std::optional<Opcode> SimpleReducer(const Computation& c) {
-  if (c.parameters.size() != 2) return std::nullopt;
-  const Instruction* r = c.root;
-  if (!IsElementwiseBinary(r->opcode)) return std::nullopt;
-  if (r->operands[0] == c.parameters[0] && r->operands[1] == c.parameters[1]) return r->opcode;
-  if (IsCommutative(r->opcode) && r->operands[0] == c.parameters[1] && r->operands[1] == c.parameters[0]) return r->opcode;
-  return std::nullopt;
-}
-
 // Copies element `from_index` of `from` into element `to_index` of `to` (same dtype).
 inline void CopyElement(const Literal& from, int64_t from_index, Literal& to, int64_t to_index, size_t size) {
   std::memcpy(to.bytes().data() + to_index * size, from.bytes().data() + from_index * size, size);

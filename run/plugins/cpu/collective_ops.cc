@@ -8,15 +8,6 @@
 namespace pjit {
 namespace {
 
-Opcode ReductionOpcode(const std::string& r) {
-  if (r == "multiply") return Opcode::kMultiply;
-  if (r == "maximum") return Opcode::kMaximum;
-  if (r == "minimum") return Opcode::kMinimum;
-  if (r == "and") return Opcode::kAnd;
-  if (r == "or") return Opcode::kOr;
-  return Opcode::kAdd;
-}
-
 // dims around dimension d: rows before it, its extent, bytes of one element row after it.
 struct Split {
   uint64_t outer = 1, extent = 1, inner = 1;
@@ -40,7 +31,7 @@ uint64_t Elements(const CollectiveThunk& t) {
 
 // out[i] = reduce over members of in_j[first + i], for i < count.
 void Reduce(const CollectiveThunk& t, const std::vector<const std::byte*>& inputs, std::byte* out, uint64_t first, uint64_t count) {
-  Opcode op = ReductionOpcode(t.reduction);
+  Opcode op = *OpcodeFromName(t.reduction);  // checked when the artifact was read
   VisitDType(t.dtype, [&]<typename T>() {
     T* o = reinterpret_cast<T*>(out);
     for (uint64_t i = 0; i < count; ++i) {

@@ -5,6 +5,7 @@
 #include <new>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 
 #include "format/artifact_reader.h"
 #include "run/interpreter/evaluator.h"
@@ -16,9 +17,7 @@ namespace {
 
 constexpr std::align_val_t kArenaAlignment{64};
 
-uint64_t LeafBytes(const Shape& s) {
-  return IsArrayType(s.dtype) ? static_cast<uint64_t>(s.ElementCount() * DTypeByteSize(s.dtype)) : 0;
-}
+uint64_t LeafBytes(const Shape& leaf) { return static_cast<uint64_t>(leaf.ByteSize()); }
 
 // Copies between a value's leaves and consecutive arena slices starting at slices[next].
 void LoadLeaves(Literal& value, const std::byte* arena, const std::vector<BufferSlice>& slices, size_t& next) {
@@ -99,12 +98,15 @@ Status CpuExecutable::Prepare(int64_t n) {
   PJIT_RETURN_IF_ERROR(CheckArraySlices(signature_.outputs, sequence_.results, "output"));
   size_t count = sequence_.thunks.size();
   kernels_.assign(count, nullptr);
+  std::unordered_map<std::string_view, const Instruction*> by_name;
+  if (program_)
+    for (const auto& instr : program_->entry->instructions) by_name.emplace(instr->name, instr.get());
   collectives_.resize(count);
   for (size_t i = 0; i < count; ++i) {
     const Thunk& thunk = sequence_.thunks[i];
     if (const auto* k = std::get_if<KernelThunk>(&thunk)) {
-      for (const auto& instr : program_->entry->instructions)
-        if (instr->name == k->kernel) kernels_[i] = instr.get();
+      auto found = by_name.find(k->kernel);
+      if (found != by_name.end()) kernels_[i] = found->second;
       if (!kernels_[i] || kernels_[i]->opcode == Opcode::kParameter)
         return InvalidArgument("thunk ", i, ": the device program has no instruction '", k->kernel, "' to run");
       PJIT_RETURN_IF_ERROR(CheckKernelSlices(*kernels_[i], *k));
