@@ -119,6 +119,8 @@ Instruction* EmitDynamicSlice(SpmdBuilder& b, Instruction* x, const Shape& globa
 }  // namespace
 
 Instruction* EmitReshard(SpmdBuilder& b, Instruction* local, const Shape& global, const std::vector<ReshardStep>& plan) {
+  if (plan.empty()) return local;
+  b.BeginResharding(local, plan.front().from, plan.back().to);
   for (const ReshardStep& s : plan) {
     switch (s.kind) {
       case ReshardStep::Kind::kAllGather: local = EmitAllGather(b, local, global, s); break;
@@ -126,6 +128,7 @@ Instruction* EmitReshard(SpmdBuilder& b, Instruction* local, const Shape& global
       case ReshardStep::Kind::kDynamicSlice: local = EmitDynamicSlice(b, local, global, s); break;
     }
   }
+  b.EndResharding();
   return local;
 }
 

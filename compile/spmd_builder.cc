@@ -51,12 +51,21 @@ Instruction* SpmdBuilder::Add(Instruction in) {
   if (origin_) {
     in.metadata = origin_->metadata;
     in.location = origin_->location;
+    in.spmd_origin = resharding_;
+    in.spmd_origin.instruction = origin_->name;
   }
   in.shape.layout.reset();
   auto owned = std::make_unique<Instruction>(std::move(in));
   Instruction* raw = owned.get();
   c_.instructions.push_back(std::move(owned));
   return raw;
+}
+
+void SpmdBuilder::BeginResharding(const Instruction* local, const Tiling& from, const Tiling& to) {
+  resharding_.resharded = local->spmd_origin.instruction;
+  resharding_.from_sharding = FromTiling(from, *m_.mesh).ToString();
+  resharding_.to_sharding = FromTiling(to, *m_.mesh).ToString();
+  resharding_.fallback = fallback_;
 }
 
 Instruction* SpmdBuilder::Op(Opcode op, Shape shape, std::vector<Instruction*> operands) {

@@ -18,6 +18,7 @@ namespace pjit {
 // What every computation of one partitioned module shares: instruction names, channel ids,
 // and the scalar reducers the partitioner adds.
 struct SpmdModuleState {
+  const Mesh* mesh = nullptr;  // for the shardings that SpmdOrigin names
   std::unordered_set<std::string> names;
   int64_t next_channel_id = 1;
   std::vector<std::unique_ptr<Computation>> helpers;  // reducers, in creation order
@@ -39,6 +40,12 @@ class SpmdBuilder {
   // Instructions added from now on carry `origin`'s metadata and location.
   void SetOrigin(const Instruction* origin) { origin_ = origin; }
   SpmdModuleState& module() { return m_; }
+  // Instructions added until EndResharding are marked as moving `local`'s value (the global
+  // instruction it partitions) from tiling `from` to `to`.
+  void BeginResharding(const Instruction* local, const Tiling& from, const Tiling& to);
+  void EndResharding() { resharding_ = {}; }
+  // While set, reshardings gather operands in full because the origin is not partitioned.
+  void SetFallback(bool fallback) { fallback_ = fallback; }
   int64_t num_devices() const { return num_devices_; }
 
   // Appends `in` (name made unique from `in.name`, or from its opcode when empty).
@@ -75,6 +82,8 @@ class SpmdBuilder {
   SpmdModuleState& m_;
   int64_t num_devices_;
   const Instruction* origin_ = nullptr;
+  SpmdOrigin resharding_;  // what instructions added now move (resharded empty: nothing)
+  bool fallback_ = false;
   Instruction* partition_id_ = nullptr;
   std::map<std::vector<int64_t>, Instruction*> device_values_;
 };

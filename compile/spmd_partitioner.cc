@@ -58,7 +58,7 @@ std::vector<int64_t> SplitDims(const Tiling& t, const std::vector<int64_t>& dims
 
 class ModulePartitioner {
  public:
-  explicit ModulePartitioner(const Mesh& mesh) : mesh_(mesh), n_(mesh.device_count()) {}
+  explicit ModulePartitioner(const Mesh& mesh) : mesh_(mesh), n_(mesh.device_count()) { state_.mesh = &mesh_; }
 
   StatusOr<std::vector<Tiling>> LeafTilings(const Instruction& in, bool* manual) const;
   Computation* Clone(const Computation* c);
@@ -376,7 +376,9 @@ Value ComputationPartitioner::Fallback(const Instruction& g) {
       gathered = gathered || IsSplit(t);
       full.push_back(Rep(static_cast<int64_t>(t.dims.size())));
     }
+    b_.SetFallback(true);
     ops.push_back(ReshardValue(v, o->shape, full));
+    b_.SetFallback(false);
   }
   if (gathered)
     mp_.warnings().push_back(StrCat(g.location, ": ", g.name, ": pjit does not partition ", OpcodeName(g.opcode),

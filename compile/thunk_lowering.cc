@@ -1,5 +1,6 @@
 #include "compile/thunk_lowering.h"
 
+#include <algorithm>
 #include <limits>
 #include <optional>
 #include <unordered_map>
@@ -49,6 +50,17 @@ class Lowering {
     for (int id : parameter_ids_) seq.parameters.push_back(slice(id));
     for (int id : result_ids_) seq.results.push_back(slice(id));
     for (Pending& p : pending_) seq.thunks.push_back(p.Resolve(slice));
+    std::vector<BufferInfo::Kind> kinds(buffers_.size(), BufferInfo::Kind::kTemporary);
+    for (size_t id = 0; id < buffers_.size(); ++id)
+      if (owners_[id].instruction->opcode == Opcode::kConstant) kinds[id] = BufferInfo::Kind::kConstant;
+    for (int id : result_ids_) kinds[static_cast<size_t>(id)] = BufferInfo::Kind::kOutput;
+    for (int id : parameter_ids_) kinds[static_cast<size_t>(id)] = BufferInfo::Kind::kParameter;
+    const int64_t end = static_cast<int64_t>(entry.instructions.size());
+    for (size_t id = 0; id < buffers_.size(); ++id) {
+      const LogicalBuffer& b = buffers_[id];
+      seq.buffers.push_back(BufferInfo{owners_[id].instruction->name, owners_[id].leaf, kinds[id], slice(static_cast<int>(id)),
+                                       b.defined_at, std::min(b.last_use, end)});
+    }
     ThunkPlan out;
     out.executables.push_back(ExecutableInfo{"hlo", "hlo", kernels_});
     out.sequences.push_back(std::move(seq));
@@ -82,10 +94,11 @@ class Lowering {
     }
   };
 
-  std::vector<int> NewBuffers(const Shape& shape, int64_t pos) {
+  std::vector<int> NewBuffers(const Instruction* in, int64_t pos) {
     std::vector<int> ids;
-    for (const Shape* leaf : LeafShapes(shape)) {
+    for (const Shape* leaf : LeafShapes(in->shape)) {
       ids.push_back(static_cast<int>(buffers_.size()));
+      owners_.push_back(Owner{in, static_cast<uint32_t>(ids.size() - 1)});
       buffers_.push_back(LogicalBuffer{LeafBytes(*leaf), pos, pos});
     }
     return ids;
@@ -105,7 +118,7 @@ class Lowering {
   Status Lower(const Instruction* in, int64_t pos) {
     switch (in->opcode) {
       case Opcode::kParameter:
-        leaves_[in] = NewBuffers(in->shape, 0);
+        leaves_[in] = NewBuffers(in, 0);
         return OkStatus();
       case Opcode::kTuple: {
         std::vector<int>& ids = leaves_[in];
@@ -132,7 +145,7 @@ class Lowering {
         break;
     }
     std::vector<int> inputs = OperandIds(in, pos);
-    std::vector<int> outputs = NewBuffers(in->shape, pos);
+    std::vector<int> outputs = NewBuffers(in, pos);
     leaves_[in] = outputs;
     std::vector<int> ids = inputs;
     ids.insert(ids.end(), outputs.begin(), outputs.end());
@@ -213,8 +226,15 @@ class Lowering {
     return Thunk(std::move(c));
   }
 
+  // The instruction (and leaf) whose value a buffer holds.
+  struct Owner {
+    const Instruction* instruction;
+    uint32_t leaf;
+  };
+
   const Module& module_;
   std::vector<LogicalBuffer> buffers_;
+  std::vector<Owner> owners_;  // by buffer id
   std::unordered_map<const Instruction*, std::vector<int>> leaves_;
   std::vector<Pending> pending_;
   std::vector<std::string> kernels_;

@@ -170,6 +170,11 @@ Offset<fb::Instruction> InstructionToFlatBuffer(FlatBufferBuilder& b, const Inst
   const ShardingProvenance& p = in.sharding_provenance;
   auto provenance = fb::CreateShardingProvenanceDirect(b, static_cast<fb::ShardingOrigin>(p.origin), p.from.c_str(), p.operand,
                                                        p.rule.c_str(), p.level, p.pass);
+  const SpmdOrigin& o = in.spmd_origin;
+  Offset<fb::SpmdOrigin> origin;
+  if (o != SpmdOrigin{})
+    origin = fb::CreateSpmdOriginDirect(b, o.instruction.c_str(), o.resharded.c_str(), o.from_sharding.c_str(),
+                                        o.to_sharding.c_str(), o.fallback);
 
   fb::InstructionBuilder ib(b);
   ib.add_name(name);
@@ -216,6 +221,7 @@ Offset<fb::Instruction> InstructionToFlatBuffer(FlatBufferBuilder& b, const Inst
   ib.add_opaque_attributes(opaque);
   ib.add_location(location);
   ib.add_sharding_provenance(provenance);
+  if (!origin.IsNull()) ib.add_spmd_origin(origin);
   return ib.Finish();
 }
 
@@ -301,6 +307,8 @@ Status InstructionFromFlatBuffer(const fb::Instruction& f, Instruction& in, cons
     in.sharding_provenance = {static_cast<ShardingProvenance::Origin>(p->origin()), Str(p->from()), p->operand(), Str(p->rule()),
                               p->level(), p->pass()};
   }
+  if (const fb::SpmdOrigin* o = f.spmd_origin())
+    in.spmd_origin = {Str(o->instruction()), Str(o->resharded()), Str(o->from_sharding()), Str(o->to_sharding()), o->fallback()};
   return OkStatus();
 }
 

@@ -167,8 +167,15 @@ Offset<fb::ThunkSequences> ThunkSequencesToFlatBuffer(FlatBufferBuilder& b, cons
     auto value_vector = b.CreateVector(values);
     auto parameters = Slices(b, s.parameters);
     auto results = Slices(b, s.results);
-    out.push_back(fb::CreateThunkSequence(b, s.device, type_vector,
-                                          value_vector, s.arena_bytes, s.peak_bytes, parameters, results));
+    std::vector<Offset<fb::BufferInfo>> buffers;
+    for (const BufferInfo& info : s.buffers) {
+      fb::BufferSlice slice = ToFb(info.slice);
+      buffers.push_back(fb::CreateBufferInfoDirect(b, info.instruction.c_str(), info.leaf, static_cast<fb::BufferKind>(info.kind),
+                                                   &slice, info.defined_at, info.last_use));
+    }
+    auto buffer_vector = b.CreateVector(buffers);
+    out.push_back(fb::CreateThunkSequence(b, s.device, type_vector, value_vector, s.arena_bytes, s.peak_bytes, parameters,
+                                          results, buffer_vector));
   }
   return fb::CreateThunkSequences(b, b.CreateVector(out));
 }
@@ -207,6 +214,17 @@ StatusOr<ThunkPlan> ThunkPlanFromFlatBuffer(const fb::ThunkSequences* sequences,
     out.results = FromFb(seq->results());
     PJIT_RETURN_IF_ERROR(check.Slices(out.parameters));
     PJIT_RETURN_IF_ERROR(check.Slices(out.results));
+    if (seq->buffers())
+      for (flatbuffers::uoffset_t i = 0; i < seq->buffers()->size(); ++i) {
+        const fb::BufferInfo* f = seq->buffers()->Get(i);
+        PlanChecker at{out.arena_bytes, StrCat("sequence ", s, " buffer ", i, ": ")};
+        if (f->kind() > fb::BufferKind::MAX) return InvalidArgument(at.where, "unknown buffer kind");
+        if (f->defined_at() < 0 || f->last_use() < f->defined_at()) return InvalidArgument(at.where, "live range ", f->defined_at(), "..", f->last_use(), " is empty");
+        BufferInfo info{Str(f->instruction()), f->leaf(), static_cast<BufferInfo::Kind>(f->kind()), FromFb(f->slice()),
+                        f->defined_at(), f->last_use()};
+        PJIT_RETURN_IF_ERROR(at.Slice(info.slice));
+        out.buffers.push_back(std::move(info));
+      }
     size_t n = seq->thunks() ? seq->thunks()->size() : 0;
     if ((seq->thunks_type() ? seq->thunks_type()->size() : 0) != n) return InvalidArgument(check.where, "thunk types and thunks differ in number");
     for (size_t i = 0; i < n; ++i) {

@@ -11,6 +11,7 @@
 #include "format/hlo_attributes.h"
 #include "format/hlo_sharding.h"
 #include "format/sharding_provenance.h"
+#include "format/spmd_origin.h"
 #include "format/literal.h"
 #include "format/opcode.h"
 #include "format/shape.h"
@@ -71,6 +72,8 @@ struct Instruction {
 
   // Where the instruction was defined in its source text ("file:line:col"), for messages.
   std::string location;
+  // Per-device programs only: the global instruction this one partitions.
+  SpmdOrigin spmd_origin;
 
   const Instruction* operand(size_t i) const { return operands[i]; }
 };

@@ -62,6 +62,19 @@ struct CopyThunk {
 
 using Thunk = std::variant<KernelThunk, GemmThunk, CollectiveThunk, CopyThunk>;
 
+// One buffer of the arena plan, for pjit-inspect --memory: the instruction (and leaf of its
+// tuple) whose value it holds and the program positions (indices of the device program's
+// entry instructions) from its definition through its last use. Outputs live to the end.
+struct BufferInfo {
+  enum class Kind : uint8_t { kParameter, kOutput, kConstant, kTemporary };
+  std::string instruction;
+  uint32_t leaf = 0;
+  Kind kind = Kind::kTemporary;
+  BufferSlice slice;
+  int64_t defined_at = 0, last_use = 0;
+  bool operator==(const BufferInfo&) const = default;
+};
+
 struct ThunkSequence {
   int64_t device = -1;  // -1: every device of the mesh (an SPMD program has one plan)
   std::vector<Thunk> thunks;
@@ -69,6 +82,7 @@ struct ThunkSequence {
   uint64_t peak_bytes = 0;   // most bytes live at once
   std::vector<BufferSlice> parameters;  // where the leaves of the entry parameters live, in order
   std::vector<BufferSlice> results;     // where the leaves of the result live
+  std::vector<BufferInfo> buffers;      // every planned buffer (debug information)
   bool operator==(const ThunkSequence&) const = default;
 };
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "compile/pipeline.h"
+#include "compile/thunk_lowering.h"
 #include "format/artifact_reader.h"
 #include "format/artifact_writer.h"
 #include "format/content_hash.h"
@@ -50,6 +51,46 @@ TEST(Artifact, EveryTestdataModuleRoundTrips) {
     EXPECT_EQ((*devices)[0].devices, std::vector<int64_t>{0});
     testing::ExpectSameModule(**m, *(*devices)[0].module);
   }
+}
+
+// The per-device program keeps where each instruction came from, and the thunk plan its buffer
+// table, through the artifact.
+TEST(Artifact, PartitionedProgramAndPlanRoundTrip) {
+  CompileOptions options;
+  options.input = "mlp.hlo";
+  options.mesh = "data=2,model=2";
+  options.in_shardings = {"0=data,_", "1=_,model", "2=model"};
+  options.out_shardings = {"0=data,_"};
+  auto text = ReadFileToString(testing::TestdataPath("mlp.hlo"));
+  ASSERT_TRUE(text.ok());
+  auto compiled = CompileText(*text, options);
+  ASSERT_TRUE(compiled.ok()) << compiled.status().message();
+  auto plan = LowerToThunks(*compiled->device);
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  ArtifactContents c;
+  c.mesh = compiled->mesh;
+  c.program = compiled->global.get();
+  c.signature = ShardedSignature(*compiled->global, c.mesh);
+  c.device_programs.push_back({{0, 1, 2, 3}, compiled->device.get()});
+  c.thunks = *plan;
+  auto bytes = SerializeArtifact(c);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+  auto reader = ArtifactReader::FromBytes(*bytes, "mlp.pjit");
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  auto devices = (*reader)->LoadDevicePrograms();
+  ASSERT_TRUE(devices.ok()) << devices.status().message();
+  testing::ExpectSameModule(*compiled->device, *(*devices)[0].module);
+  const Instruction* gather = nullptr;
+  for (const auto& in : (*devices)[0].module->entry->instructions)
+    if (in->opcode == Opcode::kAllGather) gather = in.get();
+  ASSERT_NE(gather, nullptr) << "the data-only output needs its model split gathered";
+  EXPECT_EQ(gather->spmd_origin.instruction, "call.15.maximum.14");
+  EXPECT_EQ(gather->spmd_origin.resharded, "add.9");
+  EXPECT_EQ(gather->spmd_origin.to_sharding, "{devices=[2,1,2]<=[4] last_tile_dim_replicate}");
+  auto read_plan = (*reader)->LoadThunks();
+  ASSERT_TRUE(read_plan.ok()) << read_plan.status().message();
+  EXPECT_EQ(*read_plan, *plan);
+  EXPECT_FALSE(read_plan->sequences[0].buffers.empty());
 }
 
 TEST(Artifact, SameInputSameBytes) {

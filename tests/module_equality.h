@@ -55,6 +55,7 @@ inline void ExpectSameInstruction(const Instruction& a, const Instruction& b) {
   EXPECT_EQ(a.rng_algorithm, b.rng_algorithm);
   EXPECT_EQ(a.operand_precision, b.operand_precision);
   EXPECT_EQ(a.sharding_provenance, b.sharding_provenance);
+  EXPECT_EQ(a.spmd_origin, b.spmd_origin);
   EXPECT_EQ(a.sharding.has_value(), b.sharding.has_value());
   if (a.sharding && b.sharding) {
     EXPECT_TRUE(*a.sharding == *b.sharding);
