@@ -28,6 +28,13 @@ Computation* Module::FindComputation(std::string_view n) const {
   return nullptr;
 }
 
+Instruction* Module::FindInstruction(std::string_view n) const {
+  if (Instruction* in = entry ? entry->Find(n) : nullptr) return in;
+  for (const auto& c : computations)
+    if (Instruction* in = c->Find(n)) return in;
+  return nullptr;
+}
+
 int64_t DevicesImplied(const Module& module) {
   if (module.num_partitions && *module.num_partitions > 0) return *module.num_partitions;
   int64_t n = 1;

@@ -37,6 +37,8 @@ struct Module {
   std::string stack_frame_tables;
 
   Computation* FindComputation(std::string_view name) const;
+  // An instruction of any computation (names are unique in a module), the entry's first.
+  Instruction* FindInstruction(std::string_view name) const;
   const std::string* FindAttribute(std::string_view key) const;
 };
 

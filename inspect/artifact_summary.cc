@@ -2,7 +2,9 @@
 
 #include <cstdio>
 
+#include "format/partition_spec.h"
 #include "inspect/json_writer.h"
+#include "inspect/units.h"
 
 namespace pjit {
 namespace {
@@ -13,26 +15,35 @@ std::string Hex(uint64_t v) {
   return buf;
 }
 
-std::string MeshText(const Mesh& mesh) {
+// The mesh's device ids laid out as its axes: rows the first axis, the rest flattened.
+std::string DeviceGrid(const Mesh& mesh) {
+  int64_t cols = mesh.axes.size() > 1 ? mesh.device_count() / mesh.axes[0].size : mesh.device_count();
   std::string out;
-  for (size_t i = 0; i < mesh.axes.size(); ++i) out += (i ? "," : "") + mesh.axes[i].name + "=" + std::to_string(mesh.axes[i].size);
-  out += " (devices";
-  for (int64_t d : mesh.device_ids) out += " " + std::to_string(d);
-  return out + ")";
+  for (size_t i = 0; i < mesh.device_ids.size(); ++i) {
+    if (i % static_cast<size_t>(cols) == 0) out += "  ";
+    out += std::to_string(mesh.device_ids[i]) + ((i + 1) % static_cast<size_t>(cols) ? " " : "\n");
+  }
+  return out;
 }
 
-void ArraysText(const char* title, const std::vector<ArrayInfo>& arrays, std::string& out) {
+std::string Spec(const ArrayInfo& a, const Mesh& mesh) {
+  if (!a.sharding) return "P()";
+  StatusOr<PartitionSpec> spec = ShardingToPartitionSpec(*a.sharding, mesh, a.shape.rank());
+  return spec.ok() ? "P(" + spec->ToString() + ")" : "(no PartitionSpec)";
+}
+
+void ArraysText(const char* title, const std::vector<ArrayInfo>& arrays, const Mesh& mesh, std::string& out) {
   out += std::string(title) + ":\n";
   for (const ArrayInfo& a : arrays)
-    out += "  " + std::to_string(a.index) + " " + a.name + ": " + a.shape.ToString(false) +
-           (a.sharding ? "  sharding=" + a.sharding->ToString() : "") + "  per device " + a.shard_shape.ToString(false) + "\n";
+    out += "  " + std::to_string(a.index) + " " + a.name + ": " + a.shape.ToString(false) + "  " + Spec(a, mesh) + "  " +
+           (a.sharding ? a.sharding->ToString() : "{replicated}") + "  per device " + a.shard_shape.ToString(false) + "\n";
 }
 
-void ArraysJson(const std::vector<ArrayInfo>& arrays, JsonWriter& j) {
+void ArraysJson(const std::vector<ArrayInfo>& arrays, const Mesh& mesh, JsonWriter& j) {
   j.BeginArray();
   for (const ArrayInfo& a : arrays) {
     j.BeginObject().Key("index").Uint(a.index).Key("name").String(a.name).Key("shape").String(a.shape.ToString(false));
-    j.Key("sharding");
+    j.Key("partition_spec").String(Spec(a, mesh)).Key("sharding");
     if (a.sharding) j.String(a.sharding->ToString());
     else j.Null();
     j.Key("shard_shape").String(a.shard_shape.ToString(false)).EndObject();
@@ -46,17 +57,45 @@ uint64_t BlobBytes(const ArtifactReader& r) {
   return total;
 }
 
+struct Totals {
+  size_t collectives = 0;
+  uint64_t bytes = 0;
+  double seconds = 0;
+  uint64_t peak = 0;
+};
+
+Totals TotalsOf(const InspectedArtifact& a, const LinkModel& link) {
+  Totals t;
+  if (const LoadedDeviceProgram* p = a.ProgramOf(-1))
+    for (const CollectiveRecord& r : CollectCollectives(*p->module, *a.global, a.reader->mesh(), link)) {
+      ++t.collectives;
+      t.bytes += r.bytes_sent;
+      t.seconds += r.seconds;
+    }
+  for (const ThunkSequence& s : a.plan.sequences) t.peak = std::max(t.peak, s.peak_bytes);
+  return t;
+}
+
 }  // namespace
 
-std::string SummarizeArtifact(const ArtifactReader& r) {
+std::string SummarizeArtifact(const InspectedArtifact& a, const LinkModel& link) {
+  const ArtifactReader& r = *a.reader;
   const Producer& p = r.producer();
   std::string out = "artifact format " + std::to_string(r.format_major()) + "." + std::to_string(r.format_minor()) + ", " +
                     std::to_string(r.file_size()) + " bytes\n";
   out += "producer: " + p.tool + " " + p.version + " from " + p.source_name + " (xxh3 " + Hex(p.source_hash) + ")";
   for (const std::string& f : p.flags) out += " " + f;
-  out += "\nmesh: " + MeshText(r.mesh()) + "\n";
-  ArraysText("inputs", r.signature().inputs, out);
-  ArraysText("outputs", r.signature().outputs, out);
+  out += "\nmesh: " + MeshToString(r.mesh()) + ", " + Plural(r.mesh().device_count(), "device") + ":\n" + DeviceGrid(r.mesh());
+  ArraysText("inputs", r.signature().inputs, r.mesh(), out);
+  ArraysText("outputs", r.signature().outputs, r.mesh(), out);
+  Totals t = TotalsOf(a, link);
+  out += t.collectives ? "collectives: " + std::to_string(t.collectives) + ", " + FormatBytes(t.bytes) + " sent per device, about " +
+                             FormatSeconds(t.seconds) + " (--collectives)\n"
+                       : "collectives: none\n";
+  out += "memory: peak " + FormatBytes(t.peak) + " per device (--memory)\n";
+  out += "targets:";
+  for (const ExecutableInfo& e : a.plan.executables) out += " " + e.target + " (" + e.format + ", " + std::to_string(e.kernels.size()) + " kernels)";
+  out += a.plan.executables.empty() ? " none\n" : " (--binaries)\n";
   out += "sections:\n";
   for (const SectionInfo& s : r.sections()) {
     char line[96];
@@ -67,7 +106,8 @@ std::string SummarizeArtifact(const ArtifactReader& r) {
   return out;
 }
 
-std::string SummarizeArtifactJson(const ArtifactReader& r) {
+std::string SummarizeArtifactJson(const InspectedArtifact& a, const LinkModel& link) {
+  const ArtifactReader& r = *a.reader;
   const Producer& p = r.producer();
   JsonWriter j;
   j.BeginObject();
@@ -78,14 +118,21 @@ std::string SummarizeArtifactJson(const ArtifactReader& r) {
   for (const std::string& f : p.flags) j.String(f);
   j.EndArray().Key("source").String(p.source_name).Key("source_xxh3").String(Hex(p.source_hash)).EndObject();
   j.Key("mesh").BeginObject().Key("axes").BeginArray();
-  for (const MeshAxis& a : r.mesh().axes) j.BeginObject().Key("name").String(a.name).Key("size").Int(a.size).EndObject();
+  for (const MeshAxis& m : r.mesh().axes) j.BeginObject().Key("name").String(m.name).Key("size").Int(m.size).EndObject();
   j.EndArray().Key("device_ids").BeginArray();
   for (int64_t d : r.mesh().device_ids) j.Int(d);
   j.EndArray().EndObject();
   j.Key("inputs");
-  ArraysJson(r.signature().inputs, j);
+  ArraysJson(r.signature().inputs, r.mesh(), j);
   j.Key("outputs");
-  ArraysJson(r.signature().outputs, j);
+  ArraysJson(r.signature().outputs, r.mesh(), j);
+  Totals t = TotalsOf(a, link);
+  j.Key("collectives").BeginObject().Key("count").Uint(t.collectives).Key("bytes_sent").Uint(t.bytes).Key("seconds").Double(t.seconds).EndObject();
+  j.Key("peak_bytes_per_device").Uint(t.peak);
+  j.Key("targets").BeginArray();
+  for (const ExecutableInfo& e : a.plan.executables)
+    j.BeginObject().Key("target").String(e.target).Key("format").String(e.format).Key("kernels").Uint(e.kernels.size()).EndObject();
+  j.EndArray();
   j.Key("sections").BeginArray();
   for (const SectionInfo& s : r.sections())
     j.BeginObject().Key("name").String(s.name).Key("bytes").Uint(s.bytes).Key("xxh3").String(Hex(s.hash)).EndObject();

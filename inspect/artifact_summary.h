@@ -1,15 +1,17 @@
-// pjit-inspect's summary of a .pjit artifact: producer, mesh, inputs and outputs with
-// shapes and shardings, sections and blobs with their sizes. As text or as JSON (the JSON
-// schema is in man/pjit-inspect.1).
+// pjit-inspect's default view of a .pjit artifact: producer and flags, the mesh and its device
+// grid, inputs and outputs (global shape, PartitionSpec, HloSharding, per-device shard shape),
+// totals of collectives and bytes, peak memory per device, targets and binary sizes, and the
+// sections. As text or as JSON (the schema is in man/pjit-inspect.1).
 #pragma once
 
 #include <string>
 
-#include "format/artifact_reader.h"
+#include "inspect/collective_report.h"
+#include "inspect/inspected_artifact.h"
 
 namespace pjit {
 
-std::string SummarizeArtifact(const ArtifactReader& artifact);
-std::string SummarizeArtifactJson(const ArtifactReader& artifact);
+std::string SummarizeArtifact(const InspectedArtifact& artifact, const LinkModel& link);
+std::string SummarizeArtifactJson(const InspectedArtifact& artifact, const LinkModel& link);
 
 }  // namespace pjit

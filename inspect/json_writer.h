@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,14 @@ class JsonWriter {
   JsonWriter& String(std::string_view s) { Value(); AppendString(s); return *this; }
   JsonWriter& Int(int64_t v) { Value(); out_ += std::to_string(v); return *this; }
   JsonWriter& Uint(uint64_t v) { Value(); out_ += std::to_string(v); return *this; }
+  JsonWriter& Bool(bool v) { Value(); out_ += v ? "true" : "false"; return *this; }
+  JsonWriter& Double(double v) {
+    Value();
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+    out_ += buf;
+    return *this;
+  }
   JsonWriter& Null() { Value(); out_ += "null"; return *this; }
 
   std::string Finish() { return out_ + "\n"; }

@@ -2,10 +2,6 @@
 
 #include <map>
 
-#include "format/artifact_reader.h"
-#include "format/file_util.h"
-#include "format/hlo_parser.h"
-#include "inspect/artifact_summary.h"
 
 namespace pjit {
 
@@ -41,17 +37,6 @@ std::string SummarizeModule(const Module& m) {
   out += "collectives:" + std::string(collectives.empty() ? " none\n" : "\n");
   for (const auto& [name, n] : collectives) out += "  " + std::string(name) + ": " + std::to_string(n) + "\n";
   return out;
-}
-
-StatusOr<std::string> InspectFile(const std::string& path, bool json) {
-  PJIT_ASSIGN_OR_RETURN(bool artifact, IsArtifactFile(path));
-  if (artifact) {
-    PJIT_ASSIGN_OR_RETURN(std::unique_ptr<ArtifactReader> reader, ArtifactReader::Open(path));
-    return json ? SummarizeArtifactJson(*reader) : SummarizeArtifact(*reader);
-  }
-  if (json) return InvalidArgument(path, ": --json needs a .pjit artifact");
-  PJIT_ASSIGN_OR_RETURN(std::unique_ptr<Module> module, ParseHloFile(path));
-  return SummarizeModule(*module);
 }
 
 }  // namespace pjit

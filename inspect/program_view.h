@@ -8,6 +8,7 @@
 #include <string>
 
 #include "format/status.h"
+#include "inspect/inspected_artifact.h"
 
 namespace pjit {
 
@@ -17,6 +18,6 @@ struct ProgramViewOptions {
   bool json = false;              // {"devices": [...], "hlo": "..."}
 };
 
-StatusOr<std::string> ProgramView(const std::string& artifact_path, const ProgramViewOptions& options);
+StatusOr<std::string> ProgramView(const InspectedArtifact& artifact, const ProgramViewOptions& options);
 
 }  // namespace pjit

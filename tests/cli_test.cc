@@ -59,7 +59,7 @@ TEST_F(CliTest, CompileRunInspectShardedMlp) {
   EXPECT_TRUE(testing::AllClose(*got, *want, 2e-5, 2e-5));
   Result i = Tool("pjit-inspect " + compiled);
   ASSERT_EQ(i.exit_code, 0) << i.output;
-  EXPECT_THAT(i.output, HasSubstr("Arg_0.1: f32[16,32]  sharding={devices=[2,1,4]<=[8] last_tile_dim_replicate}"));
+  EXPECT_THAT(i.output, HasSubstr("Arg_0.1: f32[16,32]  (no PartitionSpec)  {devices=[2,1,4]<=[8] last_tile_dim_replicate}"));
 }
 
 TEST_F(CliTest, StdoutArtifactEqualsFileArtifact) {
@@ -76,11 +76,11 @@ TEST_F(CliTest, InspectJsonOfAnArtifact) {
   ASSERT_EQ(j.exit_code, 0) << j.output;
   EXPECT_THAT(j.output, HasSubstr(R"("format":"1.0")"));
   EXPECT_THAT(j.output, HasSubstr(R"("mesh":{"axes":[{"name":"x","size":1}],"device_ids":[0]})"));
-  EXPECT_THAT(j.output, HasSubstr(R"({"index":1,"name":"Arg_1.2","shape":"f32[32,64]","sharding":"{replicated}","shard_shape":"f32[32,64]"})"));
+  EXPECT_THAT(j.output, HasSubstr(R"j({"index":1,"name":"Arg_1.2","shape":"f32[32,64]","partition_spec":"P()","sharding":"{replicated}","shard_shape":"f32[32,64]"})j"));
   EXPECT_THAT(j.output, HasSubstr(R"({"name":"program","bytes":)"));
   Result t = Tool("pjit-inspect " + pjit);
-  EXPECT_THAT(t.output, HasSubstr("mesh: x=1 (devices 0)"));
-  EXPECT_THAT(t.output, HasSubstr("  1 Arg_1.2: f32[32,64]  sharding={replicated}  per device f32[32,64]"));
+  EXPECT_THAT(t.output, HasSubstr("mesh: x=1, 1 device:\n  0\n"));
+  EXPECT_THAT(t.output, HasSubstr("  1 Arg_1.2: f32[32,64]  P()  {replicated}  per device f32[32,64]"));
 }
 
 TEST_F(CliTest, DamagedArtifactIsOneLineNamingTheSection) {
@@ -102,12 +102,12 @@ TEST_F(CliTest, MeshAndShardingFlags) {
                   " --mesh data=2,model=4 --in-sharding 0=data,_ --in-sharding Arg_1.2=_,model --out-sharding 0=data,model");
   ASSERT_EQ(c.exit_code, 0) << c.output;
   Result t = Tool("pjit-inspect " + pjit);
-  EXPECT_THAT(t.output, HasSubstr("mesh: data=2,model=4 (devices 0 1 2 3 4 5 6 7)"));
-  EXPECT_THAT(t.output, HasSubstr("  0 Arg_0.1: f32[8,32]  sharding={devices=[2,1,4]<=[8] last_tile_dim_replicate}  per device f32[4,32]"));
-  EXPECT_THAT(t.output, HasSubstr("  1 Arg_1.2: f32[32,64]  sharding={devices=[1,4,2]<=[2,4]T(1,0) last_tile_dim_replicate}  per device f32[32,16]"));
+  EXPECT_THAT(t.output, HasSubstr("mesh: data=2,model=4, 8 devices:\n  0 1 2 3\n  4 5 6 7\n"));
+  EXPECT_THAT(t.output, HasSubstr("  0 Arg_0.1: f32[8,32]  P(data)  {devices=[2,1,4]<=[8] last_tile_dim_replicate}  per device f32[4,32]"));
+  EXPECT_THAT(t.output, HasSubstr("  1 Arg_1.2: f32[32,64]  P(_,model)  {devices=[1,4,2]<=[2,4]T(1,0) last_tile_dim_replicate}  per device f32[32,16]"));
   // The bias is only reached backward through its broadcast: split by model like the columns.
-  EXPECT_THAT(t.output, HasSubstr("  2 Arg_2.3: f32[64]  sharding={devices=[4,2]<=[2,4]T(1,0) last_tile_dim_replicate}  per device f32[16]"));
-  EXPECT_THAT(t.output, HasSubstr("f32[8,64]  sharding={devices=[2,4]<=[8]}  per device f32[4,16]"));
+  EXPECT_THAT(t.output, HasSubstr("  2 Arg_2.3: f32[64]  P(model)  {devices=[4,2]<=[2,4]T(1,0) last_tile_dim_replicate}  per device f32[16]"));
+  EXPECT_THAT(t.output, HasSubstr("f32[8,64]  P(data,model)  {devices=[2,4]<=[8]}  per device f32[4,16]"));
   EXPECT_THAT(t.output, HasSubstr("--in-sharding=Arg_1.2=_,model"));
 }
 
@@ -151,7 +151,7 @@ TEST_F(CliTest, MeshFromTheDumpsShardyAttribute) {
   ASSERT_EQ(c.exit_code, 0) << c.output;
   Result t = Tool("pjit-inspect " + pjit);
   EXPECT_THAT(t.output, HasSubstr("mesh: data=2,model=4"));
-  EXPECT_THAT(t.output, HasSubstr("n: f32[8,16]  sharding={devices=[4,2]<=[2,4]T(1,0)}  per device f32[2,8]"));
+  EXPECT_THAT(t.output, HasSubstr("n: f32[8,16]  P(model,data)  {devices=[4,2]<=[2,4]T(1,0)}  per device f32[2,8]"));
 }
 
 TEST_F(CliTest, ShardingFlagErrorsAndWarnings) {
