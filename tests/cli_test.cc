@@ -142,6 +142,42 @@ TEST_F(CliTest, InspectPrintsThePerDeviceProgram) {
   EXPECT_EQ(Tool("pjit-inspect --device 1 " + pjit).exit_code, 2);
 }
 
+// The views from the command line: one view at a time, flags that need another flag, the
+// colour switch, and a damaged artifact giving the reader's one-line error in every view.
+TEST_F(CliTest, InspectViewsFromTheCommandLine) {
+  std::string pjit = (dir_ / "m.pjit").string();
+  ASSERT_EQ(Tool("pjit-compile " + testing::TestdataPath("mlp.hlo") + " -o " + pjit +
+                 " --mesh data=2,model=2 --in-sharding 0=data,_ --in-sharding 1=_,model --out-sharding 0=data,_").exit_code, 0);
+  Result grid = Tool("pjit-inspect --shardings " + pjit + " add.9 --color never");
+  ASSERT_EQ(grid.exit_code, 0) << grid.output;
+  EXPECT_THAT(grid.output, HasSubstr("│  0  │  1  │"));
+  EXPECT_THAT(grid.output, ::testing::Not(HasSubstr("\x1b[")));
+  EXPECT_THAT(Tool("pjit-inspect --shardings " + pjit + " --color always").output, HasSubstr("\x1b[38;5;16;48;5;"));
+  EXPECT_THAT(Tool("pjit-inspect --shardings --ascii " + pjit).output, HasSubstr("+-----+"));
+  Result c = Tool("pjit-inspect --collectives --link-bandwidth 100Gb/s --link-latency 1us " + pjit);
+  ASSERT_EQ(c.exit_code, 0) << c.output;
+  EXPECT_THAT(c.output, HasSubstr("link model: 12.5 GB/s per device, 1.00 us per step"));
+  EXPECT_THAT(Tool("pjit-inspect --explain add.9 " + pjit).output, HasSubstr("given on the command line: --in-sharding 1=_,model"));
+  EXPECT_THAT(Tool("pjit-inspect --memory --all " + pjit).output, HasSubstr("live at the peak:"));
+  Result two = Tool("pjit-inspect --memory --collectives " + pjit);
+  EXPECT_EQ(two.exit_code, 2);
+  EXPECT_THAT(two.output, HasSubstr("choose one view"));
+  EXPECT_EQ(Tool("pjit-inspect " + pjit + " add.9").exit_code, 2);
+  EXPECT_EQ(Tool("pjit-inspect --extract hlo " + pjit).exit_code, 2);
+  EXPECT_EQ(Tool("pjit-inspect --all " + pjit).exit_code, 2);
+  Result units = Tool("pjit-inspect --collectives --link-latency 3parsecs " + pjit);
+  EXPECT_EQ(units.exit_code, 1);
+  EXPECT_THAT(units.output, HasSubstr("--link-latency '3parsecs': unknown unit"));
+  std::string bytes = *ReadFileToString(pjit);
+  bytes[bytes.size() / 2] ^= 0x55;
+  ASSERT_TRUE(WriteFileAtomically(pjit, bytes).ok());
+  for (const char* view : {"--shardings", "--collectives", "--memory", "--binaries", "--explain add.9"}) {
+    Result r = Tool("pjit-inspect " + std::string(view) + " " + pjit);
+    EXPECT_EQ(r.exit_code, 1) << view;
+    EXPECT_THAT(r.output, ::testing::MatchesRegex("pjit-inspect: error: .*m\\.pjit: (section '[a-z_]+'|header).*\n")) << view;
+  }
+}
+
 TEST_F(CliTest, MeshFromTheDumpsShardyAttribute) {
   fs::path hlo = dir_ / "sdy.hlo";
   ASSERT_TRUE(WriteFileAtomically(hlo.string(), "HloModule m, frontend_attributes={xla.sdy.meshes={mesh = #sdy.mesh<[\"data\"=2, \"model\"=4]>}}\n"
