@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <set>
 
 #include "compile/pipeline.h"
@@ -41,10 +42,8 @@ const std::vector<testing::MeshConfig>& Configs() {
   return configs;
 }
 
-// Every tile of every input's and output's grid holds, on each device it names, exactly the
-// elements the runtime's ShardArray gives that device; each device is in one tile.
-TEST(InspectGrid, TilesAreTheShardsPjitRunHandsOut) {
-  int arrays = 0;
+// Calls `check` with every testdata module compiled for every configuration.
+void ForEveryCompiledModule(const std::function<void(const CompiledProgram&)>& check) {
   for (const std::string& name : testing::TestdataModules()) {
     auto module = testing::ParseOrDie(*ReadFileToString(testing::TestdataPath(name + ".hlo")));
     ASSERT_NE(module, nullptr);
@@ -54,45 +53,54 @@ TEST(InspectGrid, TilesAreTheShardsPjitRunHandsOut) {
       testing::SetMeshAndShardings(*module, c, options);
       auto compiled = CompileModule(name, options);
       ASSERT_TRUE(compiled.ok()) << compiled.status().message();
-      Signature sig = ShardedSignature(*compiled->global, compiled->mesh);
-      std::vector<ArrayInfo> all = sig.inputs;
-      all.insert(all.end(), sig.outputs.begin(), sig.outputs.end());
-      for (const ArrayInfo& info : all) {
-        SCOPED_TRACE(info.name);
-        auto layouts = LayoutsOf(info.name, info.shape, info.sharding, compiled->mesh);
-        ASSERT_TRUE(layouts.ok()) << layouts.status().message();
-        ASSERT_EQ(layouts->size(), 1u);
-        const ShardingLayout& l = (*layouts)[0];
-        Literal global(Shape::Array(DType::kS32, info.shape.dims));
-        for (int64_t i = 0; i < global.element_count(); ++i) global.Set<int32_t>(i, static_cast<int32_t>(i));
-        std::vector<Literal> shards = ShardArray(global, info, compiled->mesh.device_count());
-        std::multiset<int64_t> seen;
-        for (const ShardingTile& t : l.tiles) {
-          for (int64_t d : t.devices) {
-            seen.insert(d);
-            const Literal& shard = shards.at(static_cast<size_t>(d));
-            // Walk the tile's elements: global index from the ranges, local index from the shard's dims.
-            int64_t rank = info.shape.rank(), count = 1;
-            for (const auto& r : t.ranges) count *= r.second - r.first;
-            for (int64_t e = 0; e < count; ++e) {
-              int64_t rest = e, g = 0, local = 0, gstride = 1, lstride = 1;
-              for (int64_t k = rank - 1; k >= 0; --k) {
-                int64_t extent = t.ranges[k].second - t.ranges[k].first, i = rest % extent;
-                rest /= extent;
-                g += (t.ranges[k].first + i) * gstride;
-                local += i * lstride;
-                gstride *= info.shape.dims[k];
-                lstride *= shard.shape().dims[k];
-              }
-              ASSERT_EQ(shard.Get<int32_t>(local), g) << "device " << d << ", element " << e;
-            }
-          }
-        }
-        EXPECT_EQ(seen, std::multiset<int64_t>(compiled->mesh.device_ids.begin(), compiled->mesh.device_ids.end()));
-        ++arrays;
-      }
+      check(*compiled);
     }
   }
+}
+
+// Every tile of every input's and output's grid holds, on each device it names, exactly the
+// elements the runtime's ShardArray gives that device; each device is in one tile.
+TEST(InspectGrid, TilesAreTheShardsPjitRunHandsOut) {
+  int arrays = 0;
+  ForEveryCompiledModule([&](const CompiledProgram& compiled) {
+    Signature sig = ShardedSignature(*compiled.global, compiled.mesh);
+    std::vector<ArrayInfo> all = sig.inputs;
+    all.insert(all.end(), sig.outputs.begin(), sig.outputs.end());
+    for (const ArrayInfo& info : all) {
+      SCOPED_TRACE(info.name);
+      auto layouts = LayoutsOf(info.name, info.shape, info.sharding, compiled.mesh);
+      ASSERT_TRUE(layouts.ok()) << layouts.status().message();
+      ASSERT_EQ(layouts->size(), 1u);
+      const ShardingLayout& l = (*layouts)[0];
+      Literal global(Shape::Array(DType::kS32, info.shape.dims));
+      for (int64_t i = 0; i < global.element_count(); ++i) global.Set<int32_t>(i, static_cast<int32_t>(i));
+      std::vector<Literal> shards = ShardArray(global, info, compiled.mesh.device_count());
+      std::multiset<int64_t> seen;
+      for (const ShardingTile& t : l.tiles) {
+        for (int64_t d : t.devices) {
+          seen.insert(d);
+          const Literal& shard = shards.at(static_cast<size_t>(d));
+          // Walk the tile's elements: global index from the ranges, local index from the shard's dims.
+          int64_t rank = info.shape.rank(), count = 1;
+          for (const auto& r : t.ranges) count *= r.second - r.first;
+          for (int64_t e = 0; e < count; ++e) {
+            int64_t rest = e, g = 0, local = 0, gstride = 1, lstride = 1;
+            for (int64_t k = rank - 1; k >= 0; --k) {
+              int64_t extent = t.ranges[k].second - t.ranges[k].first, i = rest % extent;
+              rest /= extent;
+              g += (t.ranges[k].first + i) * gstride;
+              local += i * lstride;
+              gstride *= info.shape.dims[k];
+              lstride *= shard.shape().dims[k];
+            }
+            ASSERT_EQ(shard.Get<int32_t>(local), g) << "device " << d << ", element " << e;
+          }
+        }
+      }
+      EXPECT_EQ(seen, std::multiset<int64_t>(compiled.mesh.device_ids.begin(), compiled.mesh.device_ids.end()));
+      ++arrays;
+    }
+  });
   std::printf("checked the grids of %d arrays against the runtime's shards\n", arrays);
 }
 
@@ -120,30 +128,22 @@ TEST(InspectGrid, DrawsTilesWithTheirDevices) {
 // The peak the memory view finds by sweeping the buffer table is the buffer assignment's, and
 // the buffers it lists at the peak add up to it.
 TEST(InspectMemory, PeakIsThePlansPeak) {
-  for (const std::string& name : testing::TestdataModules()) {
-    auto module = testing::ParseOrDie(*ReadFileToString(testing::TestdataPath(name + ".hlo")));
-    for (const testing::MeshConfig& c : Configs()) {
-      SCOPED_TRACE(name + " on " + c.mesh);
-      CompileOptions options;
-      testing::SetMeshAndShardings(*module, c, options);
-      auto compiled = CompileModule(name, options);
-      ASSERT_TRUE(compiled.ok()) << compiled.status().message();
-      auto plan = LowerToThunks(*compiled->device);
-      ASSERT_TRUE(plan.ok());
-      auto reports = BuildMemoryReports(*plan, *compiled->device, ShardedSignature(*compiled->global, compiled->mesh),
-                                        compiled->mesh.device_count());
-      ASSERT_TRUE(reports.ok()) << reports.status().message();
-      ASSERT_EQ(reports->size(), 1u);
-      const MemoryReport& r = (*reports)[0];
-      EXPECT_EQ(r.peak_bytes, plan->sequences[0].peak_bytes);
-      uint64_t live = 0;
-      for (const auto& b : r.live_at_peak) live += b.buffer->slice.size;
-      EXPECT_EQ(live, r.peak_bytes);
-      uint64_t params = 0;
-      for (const Instruction* p : compiled->device->entry->parameters) params += static_cast<uint64_t>(p->shape.ByteSize());
-      EXPECT_EQ(r.kind_bytes[static_cast<int>(BufferInfo::Kind::kParameter)], params);
-    }
-  }
+  ForEveryCompiledModule([](const CompiledProgram& compiled) {
+    auto plan = LowerToThunks(*compiled.device);
+    ASSERT_TRUE(plan.ok());
+    auto reports = BuildMemoryReports(*plan, *compiled.device, ShardedSignature(*compiled.global, compiled.mesh),
+                                      compiled.mesh.device_count());
+    ASSERT_TRUE(reports.ok()) << reports.status().message();
+    ASSERT_EQ(reports->size(), 1u);
+    const MemoryReport& r = (*reports)[0];
+    EXPECT_EQ(r.peak_bytes, plan->sequences[0].peak_bytes);
+    uint64_t live = 0;
+    for (const auto& b : r.live_at_peak) live += b.buffer->slice.size;
+    EXPECT_EQ(live, r.peak_bytes);
+    uint64_t params = 0;
+    for (const Instruction* p : compiled.device->entry->parameters) params += static_cast<uint64_t>(p->shape.ByteSize());
+    EXPECT_EQ(r.kind_bytes[static_cast<int>(BufferInfo::Kind::kParameter)], params);
+  });
 }
 
 // Megatron MLP: one all-reduce over the model axis, caused by the second matmul, moving
