@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   app.add_option("--mesh", options.mesh, "named device mesh, e.g. data=2,model=4 (default: from the module)");
   app.add_option("--in-sharding", options.in_shardings, "INDEX=SPEC or NAME=SPEC for an entry parameter, e.g. 0=data,_");
   app.add_option("--out-sharding", options.out_shardings, "INDEX=SPEC for a result, e.g. 0=(data,model),_");
+  app.add_option("--cpu", options.cpu, "CPU the kernels are compiled for: x86-64 (portable, default), x86-64-v3, x86-64-v4, native or a model");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

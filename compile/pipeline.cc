@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "compile/call_inliner.h"
+#include "compile/cpu_codegen.h"
+#include "compile/kernel_fusion.h"
 #include "compile/sharding_propagation.h"
 #include "compile/spmd_partitioner.h"
 #include "compile/thunk_lowering.h"
@@ -103,13 +105,19 @@ StatusOr<CompileReport> Compile(const CompileOptions& options) {
   if (!options.mesh.empty()) flags.push_back("--mesh=" + options.mesh);
   for (const std::string& f : options.in_shardings) flags.push_back("--in-sharding=" + f);
   for (const std::string& f : options.out_shardings) flags.push_back("--out-sharding=" + f);
+  PJIT_ASSIGN_OR_RETURN(std::string cpu, ResolveCpu(options.cpu));
+  flags.push_back("--cpu=" + cpu);
   // Where the artifact is written does not change it, so -o is not recorded.
   contents.producer = {"pjit-compile", PJIT_VERSION, flags, options.input, ContentHash(text)};
   contents.mesh = p.mesh;
   contents.program = p.global.get();
   contents.signature = ShardedSignature(*p.global, p.mesh);
   contents.device_programs.push_back({p.mesh.device_ids, p.device.get()});
-  PJIT_ASSIGN_OR_RETURN(contents.thunks, LowerToThunks(*p.device));
+  std::vector<LoopFusion> fusions = FindLoopFusions(*p.device->entry);
+  PJIT_ASSIGN_OR_RETURN(contents.thunks, LowerToThunks(*p.device, fusions));
+  if (!fusions.empty()) {
+    PJIT_ASSIGN_OR_RETURN(contents.thunks.executables[1].binary, CompileLoopKernels(fusions, {cpu}));
+  }
   PJIT_RETURN_IF_ERROR(WriteArtifact(options.output, contents));
   return CompileReport{std::move(p.warnings)};
 }

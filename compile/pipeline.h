@@ -1,7 +1,7 @@
 // The compile pipeline behind pjit-compile: parse and verify, apply the command-line mesh and
 // shardings, inline calls, propagate shardings, partition into the per-device SPMD program,
-// lower it to the thunk sequence with its arena plan, and write the .pjit artifact. Code
-// generation plugs in after the lowering.
+// fuse elementwise loops, lower it to the thunk sequence with its arena plan, compile the loop
+// kernels to x86-64 code, and write the .pjit artifact.
 #pragma once
 
 #include <memory>
@@ -23,6 +23,7 @@ struct CompileOptions {
   std::string mesh;
   std::vector<std::string> in_shardings;   // "0=data,_" or "NAME=_,model": entry parameters
   std::vector<std::string> out_shardings;  // "0=data,_": results
+  std::string cpu = "x86-64";              // the CPU the kernels are compiled for (see CpuCodegenOptions)
 };
 
 struct CompileReport {

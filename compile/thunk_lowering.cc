@@ -4,6 +4,7 @@
 #include <limits>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "compile/buffer_assignment.h"
 
@@ -28,7 +29,13 @@ std::optional<std::string> ThunkReduction(const Computation& c) {
 
 class Lowering {
  public:
-  explicit Lowering(const Module& m) : module_(m) {}
+  Lowering(const Module& m, const std::vector<LoopFusion>& fusions) : module_(m), fusions_(fusions) {
+    for (const LoopFusion& f : fusions) {
+      fusion_of_root_[f.root] = &f;
+      for (const Instruction* in : f.members)
+        if (in != f.root) absorbed_.insert(in);
+    }
+  }
 
   StatusOr<ThunkPlan> Run() {
     const Computation& entry = *module_.entry;
@@ -62,7 +69,12 @@ class Lowering {
                                        b.defined_at, std::min(b.last_use, end)});
     }
     ThunkPlan out;
-    out.executables.push_back(ExecutableInfo{"hlo", "hlo", kernels_});
+    out.executables.push_back(ExecutableInfo{"hlo", "hlo", kernels_, {}});
+    if (!fusions_.empty()) {
+      ExecutableInfo native{"x86_64", "elf", {}, {}};
+      for (const LoopFusion& f : fusions_) native.kernels.push_back(f.name);
+      out.executables.push_back(std::move(native));
+    }
     out.sequences.push_back(std::move(seq));
     return out;
   }
@@ -116,6 +128,8 @@ class Lowering {
   }
 
   Status Lower(const Instruction* in, int64_t pos) {
+    if (absorbed_.count(in)) return OkStatus();  // computed inside its fusions' kernels
+    if (auto f = fusion_of_root_.find(in); f != fusion_of_root_.end()) return LowerFusion(*f->second, pos);
     switch (in->opcode) {
       case Opcode::kParameter:
         leaves_[in] = NewBuffers(in, 0);
@@ -154,7 +168,27 @@ class Lowering {
       return OkStatus();
     }
     kernels_.push_back(in->name);
-    KernelThunk k{0, in->name, std::vector<BufferSlice>(ids.size())};
+    KernelThunk k{0, in->name, std::vector<BufferSlice>(ids.size()), {}};
+    pending_.push_back(Pending{std::move(k), std::move(ids)});
+    return OkStatus();
+  }
+
+  // One loop kernel of the native executable: reads the fusion's inputs, writes its root.
+  Status LowerFusion(const LoopFusion& f, int64_t pos) {
+    std::vector<int> ids;
+    for (const Instruction* input : f.inputs)
+      for (int id : leaves_.at(input)) {
+        ids.push_back(id);
+        LogicalBuffer& b = buffers_[static_cast<size_t>(id)];
+        b.last_use = std::max(b.last_use, pos);
+      }
+    std::vector<int> outputs = NewBuffers(f.root, pos);
+    leaves_[f.root] = outputs;
+    ids.insert(ids.end(), outputs.begin(), outputs.end());
+    const Shape& s = f.root->shape;
+    uint64_t rows = static_cast<uint64_t>(s.ElementCount());
+    if (s.rank() > 0) rows = s.dims.back() ? rows / static_cast<uint64_t>(s.dims.back()) : 0;
+    KernelThunk k{1, f.name, std::vector<BufferSlice>(ids.size()), {rows}};
     pending_.push_back(Pending{std::move(k), std::move(ids)});
     return OkStatus();
   }
@@ -233,6 +267,9 @@ class Lowering {
   };
 
   const Module& module_;
+  const std::vector<LoopFusion>& fusions_;
+  std::unordered_map<const Instruction*, const LoopFusion*> fusion_of_root_;
+  std::unordered_set<const Instruction*> absorbed_;
   std::vector<LogicalBuffer> buffers_;
   std::vector<Owner> owners_;  // by buffer id
   std::unordered_map<const Instruction*, std::vector<int>> leaves_;
@@ -243,6 +280,8 @@ class Lowering {
 
 }  // namespace
 
-StatusOr<ThunkPlan> LowerToThunks(const Module& device_program) { return Lowering(device_program).Run(); }
+StatusOr<ThunkPlan> LowerToThunks(const Module& device_program, const std::vector<LoopFusion>& fusions) {
+  return Lowering(device_program, fusions).Run();
+}
 
 }  // namespace pjit

@@ -3,15 +3,20 @@
 // with a simple reducer become collective thunks (run by the platform's own communicator),
 // copies become copy thunks, tuples, get-tuple-element, bitcasts and reshapes only rename
 // buffers, and every other instruction is a kernel of the "hlo" executable: the platform runs
-// that instruction with its reference kernels until native code generation replaces them.
+// that instruction with its reference kernels. Each loop fusion given becomes one kernel of a
+// second executable, "x86_64" (format elf, its binary left for the code generator to fill):
+// its members get no buffers of their own, its root's kernel reads the fusion's inputs.
 #pragma once
 
+#include <vector>
+
+#include "compile/kernel_fusion.h"
 #include "format/hlo_module.h"
 #include "format/status.h"
 #include "format/thunks.h"
 
 namespace pjit {
 
-StatusOr<ThunkPlan> LowerToThunks(const Module& device_program);
+StatusOr<ThunkPlan> LowerToThunks(const Module& device_program, const std::vector<LoopFusion>& fusions = {});
 
 }  // namespace pjit

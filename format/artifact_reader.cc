@@ -252,7 +252,11 @@ StatusOr<ThunkPlan> ArtifactReader::LoadThunks() const {
   std::string_view executables = section_data_[static_cast<int>(fb::SectionKind::EXECUTABLES)];
   StatusOr<ThunkPlan> plan = ThunkPlanFromFlatBuffer(
       thunks.empty() ? nullptr : flatbuffers::GetRoot<fb::ThunkSequences>(thunks.data()),
-      executables.empty() ? nullptr : flatbuffers::GetRoot<fb::Executables>(executables.data()));
+      executables.empty() ? nullptr : flatbuffers::GetRoot<fb::Executables>(executables.data()),
+      [this](uint32_t index) -> StatusOr<std::string_view> {
+        if (index >= blobs_.size()) return InvalidArgument("executable binary is blob ", index, " of ", blobs_.size());
+        return blob_bytes(index);
+      });
   if (!plan.ok()) return InvalidArgument(name_, ": section 'thunks': ", plan.status().message());
   return plan;
 }

@@ -37,7 +37,8 @@ ThunkOffset ThunkToFb(FlatBufferBuilder& b, const Thunk& thunk) {
   if (const auto* k = std::get_if<KernelThunk>(&thunk)) {
     auto name = b.CreateString(k->kernel);
     auto args = Slices(b, k->arguments);
-    return {fb::Thunk::KernelThunk, fb::CreateKernelThunk(b, k->executable, name, args).Union()};
+    auto launch = b.CreateVector(k->launch);
+    return {fb::Thunk::KernelThunk, fb::CreateKernelThunk(b, k->executable, name, args, launch).Union()};
   }
   if (const auto* g = std::get_if<GemmThunk>(&thunk)) {
     fb::BufferSlice lhs = ToFb(g->lhs), rhs = ToFb(g->rhs), out = ToFb(g->out);
@@ -86,7 +87,8 @@ StatusOr<Thunk> ThunkFromFb(const fb::ThunkSequence* seq, size_t i, const PlanCh
   switch (seq->thunks_type()->Get(static_cast<flatbuffers::uoffset_t>(i))) {
     case fb::Thunk::KernelThunk: {
       const auto* k = static_cast<const fb::KernelThunk*>(seq->thunks()->Get(static_cast<flatbuffers::uoffset_t>(i)));
-      KernelThunk t{k->executable(), Str(k->kernel()), FromFb(k->arguments())};
+      KernelThunk t{k->executable(), Str(k->kernel()), FromFb(k->arguments()), {}};
+      if (k->launch()) t.launch.assign(k->launch()->begin(), k->launch()->end());
       if (t.executable >= num_executables) return InvalidArgument(check.where, "kernel of executable ", t.executable, " of ", num_executables);
       PJIT_RETURN_IF_ERROR(check.Slices(t.arguments));
       return Thunk(std::move(t));
@@ -180,26 +182,33 @@ Offset<fb::ThunkSequences> ThunkSequencesToFlatBuffer(FlatBufferBuilder& b, cons
   return fb::CreateThunkSequences(b, b.CreateVector(out));
 }
 
-Offset<fb::Executables> ExecutablesToFlatBuffer(FlatBufferBuilder& b, const std::vector<ExecutableInfo>& executables) {
+Offset<fb::Executables> ExecutablesToFlatBuffer(FlatBufferBuilder& b, const std::vector<ExecutableInfo>& executables,
+                                                const std::vector<uint32_t>& blobs) {
   std::vector<Offset<fb::Executable>> out;
-  for (const ExecutableInfo& e : executables) {
+  for (size_t i = 0; i < executables.size(); ++i) {
+    const ExecutableInfo& e = executables[i];
     std::vector<Offset<fb::Kernel>> kernels;
     for (const std::string& k : e.kernels) kernels.push_back(fb::CreateKernelDirect(b, k.c_str()));
     auto target = b.CreateString(e.target);
     auto format = b.CreateString(e.format);
     auto kernel_vector = b.CreateVector(kernels);
-    out.push_back(fb::CreateExecutable(b, target, format, 0, 0, kernel_vector));
+    out.push_back(fb::CreateExecutable(b, target, format, blobs[i], 0, kernel_vector));
   }
   return fb::CreateExecutables(b, b.CreateVector(out));
 }
 
-StatusOr<ThunkPlan> ThunkPlanFromFlatBuffer(const fb::ThunkSequences* sequences, const fb::Executables* executables) {
+StatusOr<ThunkPlan> ThunkPlanFromFlatBuffer(const fb::ThunkSequences* sequences, const fb::Executables* executables,
+                                            const BlobLookup& blob) {
   ThunkPlan plan;
   if (executables && executables->executables())
     for (const fb::Executable* e : *executables->executables()) {
-      ExecutableInfo info{Str(e->target()), Str(e->format()), {}};
+      ExecutableInfo info{Str(e->target()), Str(e->format()), {}, {}};
       if (e->kernels())
         for (const fb::Kernel* k : *e->kernels()) info.kernels.push_back(Str(k->name()));
+      if (info.format != "hlo") {
+        PJIT_ASSIGN_OR_RETURN(std::string_view bytes, blob(e->blob()));
+        info.binary = std::string(bytes);
+      }
       plan.executables.push_back(std::move(info));
     }
   if (!sequences || !sequences->sequences()) return plan;

@@ -21,12 +21,12 @@ size_t RoundUp(size_t n, size_t a) { return (n + a - 1) / a * a; }
 // The trailing blob area; identical blobs are stored once.
 class BlobArea {
  public:
-  uint32_t Add(std::string_view name, fb::BlobKind kind, std::string_view bytes) {
+  uint32_t Add(std::string_view name, fb::BlobKind kind, std::string_view bytes, std::string_view target = "") {
     uint64_t hash = ContentHash(bytes);
     auto [it, inserted] = by_content_.try_emplace({hash, std::string(bytes)}, static_cast<uint32_t>(records_.size()));
     if (!inserted) return it->second;
     bytes_.resize(RoundUp(bytes_.size(), kBlobAlignment), '\0');
-    records_.push_back({std::string(name), kind, bytes_.size(), bytes.size(), hash});
+    records_.push_back({std::string(name), kind, std::string(target), bytes_.size(), bytes.size(), hash});
     bytes_.append(bytes);
     return it->second;
   }
@@ -34,7 +34,7 @@ class BlobArea {
   Offset<fb::Blobs> ToFlatBuffer(FlatBufferBuilder& b) const {
     std::vector<Offset<fb::Blob>> blobs;
     for (const Record& r : records_)
-      blobs.push_back(fb::CreateBlobDirect(b, r.name.c_str(), r.kind, "", -1, r.offset, r.size, r.hash));
+      blobs.push_back(fb::CreateBlobDirect(b, r.name.c_str(), r.kind, r.target.c_str(), -1, r.offset, r.size, r.hash));
     return fb::CreateBlobs(b, b.CreateVector(blobs));
   }
 
@@ -44,6 +44,7 @@ class BlobArea {
   struct Record {
     std::string name;
     fb::BlobKind kind;
+    std::string target;
     uint64_t offset, size, hash;
   };
   std::vector<Record> records_;
@@ -106,8 +107,11 @@ StatusOr<std::string> SerializeArtifact(const ArtifactContents& c) {
     sections.emplace_back(fb::SectionKind::THUNKS, NestedBuffer([&](FlatBufferBuilder& b) {
       return ThunkSequencesToFlatBuffer(b, c.thunks.sequences);
     }));
+    std::vector<uint32_t> binaries;
+    for (const ExecutableInfo& e : c.thunks.executables)
+      binaries.push_back(e.format == "hlo" ? 0 : area.Add(e.target, fb::BlobKind::BINARY, e.binary, e.target));
     sections.emplace_back(fb::SectionKind::EXECUTABLES, NestedBuffer([&](FlatBufferBuilder& b) {
-      return ExecutablesToFlatBuffer(b, c.thunks.executables);
+      return ExecutablesToFlatBuffer(b, c.thunks.executables, binaries);
     }));
   }
   sections.emplace_back(fb::SectionKind::BLOBS, NestedBuffer([&](FlatBufferBuilder& b) { return area.ToFlatBuffer(b); }));

@@ -20,11 +20,13 @@ struct BufferSlice {
 };
 
 // Runs kernel `kernel` of executables[executable]. `arguments` are the slices of its operands'
-// leaves, then of its result's leaves.
+// leaves, then of its result's leaves. A native loop kernel has launch = {rows}: the runtime
+// calls it on disjoint ranges of [0, rows), in parallel (see ExecutableInfo).
 struct KernelThunk {
   uint32_t executable = 0;
   std::string kernel;
   std::vector<BufferSlice> arguments;
+  std::vector<uint64_t> launch;
   bool operator==(const KernelThunk&) const = default;
 };
 
@@ -87,11 +89,14 @@ struct ThunkSequence {
 };
 
 // A target's code. Format "hlo": no binary; kernel K is the entry instruction named K of the
-// device program, run by the platform's reference kernels (until native code generation).
+// device program, run by the platform's reference kernels. Format "elf" (target x86_64): a
+// shared object whose kernel K is `extern "C" void K(void* const* arguments, int64_t begin,
+// int64_t end)`, with arguments the base addresses of the thunk's slices in order.
 struct ExecutableInfo {
   std::string target;  // "hlo", "x86_64", ...
   std::string format;  // "hlo", "elf", "ptx", ...
   std::vector<std::string> kernels;
+  std::string binary;  // the code (a BINARY blob in the artifact); empty for "hlo"
   bool operator==(const ExecutableInfo&) const = default;
 };
 

@@ -7,6 +7,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include <tbb/parallel_for.h>
+
 #include "format/artifact_reader.h"
 #include "run/interpreter/evaluator.h"
 #include "run/plugins/cpu/collective_ops.h"
@@ -60,6 +62,23 @@ Status CheckArraySlices(const std::vector<ArrayInfo>& arrays, const std::vector<
   return OkStatus();
 }
 
+// Rows split over the device's cores in chunks that each write at least 64 KiB.
+void RunLoopKernel(LoopKernel kernel, const KernelThunk& k, std::byte* arena, tbb::task_arena& cores) {
+  std::vector<void*> arguments;
+  for (const BufferSlice& s : k.arguments) arguments.push_back(arena + s.offset);
+  const int64_t rows = static_cast<int64_t>(k.launch[0]);
+  const uint64_t row_bytes = rows ? k.arguments.back().size / static_cast<uint64_t>(rows) : 0;
+  const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>((uint64_t{64} << 10) / std::max<uint64_t>(row_bytes, 1)));
+  if (rows <= grain || cores.max_concurrency() == 1) {
+    kernel(arguments.data(), 0, rows);
+    return;
+  }
+  cores.execute([&] {
+    tbb::parallel_for(tbb::blocked_range<int64_t>(0, rows, grain),
+                      [&](const tbb::blocked_range<int64_t>& r) { kernel(arguments.data(), r.begin(), r.end()); });
+  });
+}
+
 }  // namespace
 
 void CpuExecutable::AlignedFree::operator()(std::byte* p) const { ::operator delete[](p, kArenaAlignment); }
@@ -83,11 +102,23 @@ StatusOr<std::unique_ptr<HostExecutable>> CpuExecutable::Load(std::string_view a
     if (programs.size() != 1) return InvalidArgument(name, ": section 'device_programs': the cpu platform needs exactly one program");
     e->program_ = std::move(programs[0].module);
   }
-  for (const Thunk& t : e->sequence_.thunks)
-    if (const auto* k = std::get_if<KernelThunk>(&t))
-      if (plan.executables[k->executable].format != "hlo")
-        return Unimplemented(name, ": section 'executables': format '", plan.executables[k->executable].format,
-                             "' is not supported by this cpu platform");
+  std::vector<bool> native(plan.executables.size(), false);
+  for (size_t i = 0; i < plan.executables.size(); ++i) {
+    const ExecutableInfo& x = plan.executables[i];
+    if (x.format == "hlo") continue;
+    if (x.target != "x86_64" || x.format != "elf")
+      return Unimplemented(name, ": section 'executables': target '", x.target, "' (format '", x.format,
+                           "') is not supported by this cpu platform");
+    if (e->native_) return InvalidArgument(name, ": section 'executables': two x86_64 executables");
+    PJIT_ASSIGN_OR_RETURN(e->native_, NativeLibrary::Load(x.binary, name));
+    native[i] = true;
+  }
+  e->loop_kernels_.assign(e->sequence_.thunks.size(), nullptr);
+  for (size_t i = 0; i < e->sequence_.thunks.size(); ++i)
+    if (const auto* k = std::get_if<KernelThunk>(&e->sequence_.thunks[i]); k && native[k->executable]) {
+      if (k->launch.size() != 1) return InvalidArgument(name, ": section 'thunks': kernel ", k->kernel, " needs launch = {rows}");
+      PJIT_ASSIGN_OR_RETURN(e->loop_kernels_[i], e->native_->Kernel(k->kernel));
+    }
   Status prepared = e->Prepare(reader->mesh().device_count());
   if (!prepared.ok()) return Status(prepared.code(), StrCat(name, ": section 'thunks': ", prepared.message()));
   return std::unique_ptr<HostExecutable>(std::move(e));
@@ -104,6 +135,7 @@ Status CpuExecutable::Prepare(int64_t n) {
   collectives_.resize(count);
   for (size_t i = 0; i < count; ++i) {
     const Thunk& thunk = sequence_.thunks[i];
+    if (loop_kernels_[i]) continue;
     if (const auto* k = std::get_if<KernelThunk>(&thunk)) {
       auto found = by_name.find(k->kernel);
       if (found != by_name.end()) kernels_[i] = found->second;
@@ -190,7 +222,9 @@ Status CpuExecutable::RunDevice(size_t device, const std::vector<const Literal*>
   for (size_t i = 0; i < sequence_.thunks.size(); ++i) {
     if (aborted_) return Status(StatusCode::kInternal, "aborted");
     const Thunk& thunk = sequence_.thunks[i];
-    if (const auto* k = std::get_if<KernelThunk>(&thunk)) {
+    if (LoopKernel kernel = loop_kernels_[i]) {
+      RunLoopKernel(kernel, std::get<KernelThunk>(thunk), arena, *cores_[device]);
+    } else if (const auto* k = std::get_if<KernelThunk>(&thunk)) {
       const Instruction& instr = *kernels_[i];
       std::vector<Literal> operands;
       size_t next = 0;

@@ -1,7 +1,9 @@
 // An artifact loaded on N virtual CPU devices: each device has its own arena (sized by the
 // artifact's buffer plan) and its own thread that runs the thunk sequence — gemms on OpenBLAS
 // over the device's oneTBB arena, collectives through shared memory at per-group rendezvous,
-// kernels of the "hlo" executable through the reference interpreter's per-op kernels.
+// native loop kernels of the "x86_64" executable (loaded from memory) split over the device's
+// oneTBB arena, kernels of the "hlo" executable through the reference interpreter's per-op
+// kernels.
 //
 // Devices get threads of their own, not oneTBB tasks: a collective blocks until its whole
 // group arrives, and with more devices than worker threads blocked tasks would starve the
@@ -21,6 +23,7 @@
 #include "format/hlo_module.h"
 #include "format/thunks.h"
 #include "run/interpreter/collectives.h"
+#include "run/plugins/cpu/native_library.h"
 #include "run/plugins/cpu/rendezvous.h"
 #include "run/plugins/host_plugin.h"
 
@@ -58,7 +61,9 @@ class CpuExecutable : public HostExecutable {
   Signature signature_;
   std::unique_ptr<Module> program_;
   ThunkSequence sequence_;
-  std::vector<const Instruction*> kernels_;                // by thunk (null: not a kernel)
+  std::vector<const Instruction*> kernels_;                // by thunk (null: not an "hlo" kernel)
+  std::unique_ptr<NativeLibrary> native_;                  // the "x86_64" executable, if any
+  std::vector<LoopKernel> loop_kernels_;                   // by thunk (null: not a native kernel)
   std::vector<std::unique_ptr<CollectiveSite>> collectives_;  // by thunk (null: not a collective)
   std::vector<std::unique_ptr<std::byte, AlignedFree>> arenas_;
   std::vector<std::unique_ptr<tbb::task_arena>> cores_;

@@ -1,0 +1,147 @@
+#include "compile/cpu_codegen.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+
+#include <lld/Common/Driver.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/LegacyPassManager.h>
+#include <llvm/IR/Module.h>
+#include <llvm/MC/MCSubtargetInfo.h>
+#include <llvm/MC/TargetRegistry.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/Target/TargetMachine.h>
+#include <llvm/TargetParser/Host.h>
+#include <tbb/parallel_for.h>
+
+#include "compile/loop_emitter.h"
+#include "format/file_util.h"
+
+LLD_HAS_DRIVER(elf)
+
+namespace pjit {
+namespace {
+
+constexpr size_t kKernelsPerModule = 16;
+constexpr const char* kTriple = "x86_64-unknown-linux-gnu";
+
+void InitializeLlvm() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    LLVMInitializeX86TargetInfo();
+    LLVMInitializeX86Target();
+    LLVMInitializeX86TargetMC();
+    LLVMInitializeX86AsmPrinter();
+  });
+}
+
+StatusOr<std::unique_ptr<llvm::TargetMachine>> MakeTargetMachine(const std::string& cpu) {
+  std::string error;
+  const llvm::Target* target = llvm::TargetRegistry::lookupTarget(kTriple, error);
+  if (!target) return Internal("LLVM has no x86-64 target: ", error);
+  llvm::TargetOptions options;
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(kTriple, cpu, "", options, llvm::Reloc::PIC_,
+                                                                      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+  if (!tm) return Internal("LLVM cannot target CPU '", cpu, "'");
+  return tm;
+}
+
+// One module of kernels, optimised (O3) and compiled to an object file.
+StatusOr<std::string> CompileModule(const std::vector<LoopFusion>& fusions, size_t first, size_t last, const std::string& cpu) {
+  llvm::LLVMContext context;
+  auto module = std::make_unique<llvm::Module>("pjit_kernels_" + std::to_string(first), context);
+  PJIT_ASSIGN_OR_RETURN(std::unique_ptr<llvm::TargetMachine> tm, MakeTargetMachine(cpu));
+  module->setTargetTriple(kTriple);
+  module->setDataLayout(tm->createDataLayout());
+  for (size_t i = first; i < last; ++i) PJIT_RETURN_IF_ERROR(EmitLoopKernel(fusions[i], *module));
+
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder pb(tm.get());
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(*module, mam);
+
+  llvm::SmallVector<char, 0> object;
+  llvm::raw_svector_ostream os(object);
+  llvm::legacy::PassManager codegen;
+  if (tm->addPassesToEmitFile(codegen, os, nullptr, llvm::CodeGenFileType::ObjectFile))
+    return Internal("LLVM cannot emit an object file for CPU '", cpu, "'");
+  codegen.run(*module);
+  return std::string(object.data(), object.size());
+}
+
+// lld keeps global state: one link at a time in the process.
+std::mutex lld_mutex;
+
+StatusOr<std::string> Link(const std::vector<std::string>& objects) {
+  namespace fs = std::filesystem;
+  std::string pattern = (fs::temp_directory_path() / "pjit-link-XXXXXX").string();
+  if (!mkdtemp(pattern.data())) return Internal("cannot create a temporary directory for linking: ", std::strerror(errno));
+  fs::path dir = pattern;
+  struct Cleanup {
+    fs::path dir;
+    ~Cleanup() {
+      std::error_code ignored;
+      fs::remove_all(dir, ignored);
+    }
+  } cleanup{dir};
+  std::vector<std::string> paths;
+  for (size_t i = 0; i < objects.size(); ++i) {
+    paths.push_back((dir / ("k" + std::to_string(i) + ".o")).string());
+    PJIT_RETURN_IF_ERROR(WriteFileAtomically(paths.back(), objects[i]));
+  }
+  std::string out = (dir / "kernels.so").string();
+  std::vector<const char*> args = {"ld.lld", "-shared", "--hash-style=gnu", "-z", "noexecstack", "-o", out.c_str()};
+  for (const std::string& p : paths) args.push_back(p.c_str());
+  std::string messages;
+  llvm::raw_string_ostream diagnostics(messages);
+  std::lock_guard<std::mutex> lock(lld_mutex);
+  lld::Result r = lld::lldMain(args, diagnostics, diagnostics, {{lld::Gnu, &lld::elf::link}});
+  if (r.retCode != 0) return Internal("lld failed to link the kernels: ", messages);
+  return ReadFileToString(out);
+}
+
+}  // namespace
+
+StatusOr<std::string> ResolveCpu(const std::string& cpu) {
+  InitializeLlvm();
+  std::string name = cpu == "native" ? std::string(llvm::sys::getHostCPUName()) : cpu;
+  std::string error;
+  const llvm::Target* target = llvm::TargetRegistry::lookupTarget(kTriple, error);
+  if (!target) return Internal("LLVM has no x86-64 target: ", error);
+  std::unique_ptr<llvm::MCSubtargetInfo> sti(target->createMCSubtargetInfo(kTriple, name, ""));
+  if (!sti || !sti->isCPUStringValid(name))
+    return InvalidArgument("--cpu '", cpu, "': not a CPU LLVM knows (try native, x86-64, x86-64-v3, x86-64-v4 or a model such as skylake-avx512)");
+  return name;
+}
+
+StatusOr<std::string> CompileLoopKernels(const std::vector<LoopFusion>& fusions, const CpuCodegenOptions& options) {
+  PJIT_ASSIGN_OR_RETURN(std::string cpu, ResolveCpu(options.cpu));
+  size_t modules = (fusions.size() + kKernelsPerModule - 1) / kKernelsPerModule;
+  std::vector<StatusOr<std::string>> objects(modules, StatusOr<std::string>(std::string()));
+  tbb::parallel_for(size_t{0}, modules, [&](size_t m) {
+    size_t first = m * kKernelsPerModule;
+    objects[m] = CompileModule(fusions, first, std::min(fusions.size(), first + kKernelsPerModule), cpu);
+  });
+  std::vector<std::string> bytes;
+  for (StatusOr<std::string>& o : objects) {
+    if (!o.ok()) return o.status();
+    bytes.push_back(std::move(*o));
+  }
+  return Link(bytes);
+}
+
+}  // namespace pjit

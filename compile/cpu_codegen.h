@@ -1,0 +1,27 @@
+// The CPU back end: LLVM 19 compiles every loop fusion to x86-64 machine code, and lld links
+// the objects in-process into one ELF shared object, which the artifact stores as the
+// "x86_64" executable's binary. Kernels compile in parallel (oneTBB) in modules of a fixed
+// size, so the bytes do not depend on the thread count: the same input gives the same file.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "compile/kernel_fusion.h"
+#include "format/status.h"
+
+namespace pjit {
+
+struct CpuCodegenOptions {
+  // An LLVM CPU name: "x86-64" (portable, the default), "x86-64-v3", "x86-64-v4", "native",
+  // or a model such as "skylake-avx512".
+  std::string cpu = "x86-64";
+};
+
+// The CPU `options.cpu` stands for ("native": this machine's), or an error naming the choices.
+StatusOr<std::string> ResolveCpu(const std::string& cpu);
+
+// The shared object with one exported kernel per fusion, named by LoopFusion::name.
+StatusOr<std::string> CompileLoopKernels(const std::vector<LoopFusion>& fusions, const CpuCodegenOptions& options);
+
+}  // namespace pjit

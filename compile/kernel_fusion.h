@@ -1,0 +1,29 @@
+// Loop fusion for the CPU code generator: groups of entry instructions that compute one array
+// element by element become one native kernel. An elementwise producer joins its consumers'
+// group when every user is in that group (so its value never needs a buffer); broadcasts,
+// iotas and scalar constants are duplicated into every group that uses them; an expensive op
+// is not fused under a broadcast (it would be recomputed for every broadcast element).
+// Instructions outside every group (dots, reductions, collectives, ...) lower as before.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "format/hlo_module.h"
+
+namespace pjit {
+
+struct LoopFusion {
+  std::string name;                        // the kernel's symbol: "fusion." + root name
+  const Instruction* root = nullptr;       // the value the kernel writes
+  std::vector<const Instruction*> members; // root included, in program order
+  std::vector<const Instruction*> inputs;  // values read from buffers, in argument order
+};
+
+// Whether the loop emitter compiles `in`: an elementwise op, compare, select, clamp, convert,
+// broadcast, transpose, iota or scalar constant, on f32, f64, bf16, pred or integer arrays.
+bool IsLoopFusible(const Instruction& in);
+
+std::vector<LoopFusion> FindLoopFusions(const Computation& entry);
+
+}  // namespace pjit

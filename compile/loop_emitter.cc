@@ -1,0 +1,387 @@
+#include "compile/loop_emitter.h"
+
+#include <map>
+#include <set>
+
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Support/raw_ostream.h>
+
+namespace pjit {
+namespace {
+
+using llvm::Value;
+
+class LoopEmitter {
+ public:
+  LoopEmitter(const LoopFusion& f, llvm::Module& m) : f_(f), m_(m), ctx_(m.getContext()), b_(ctx_) {
+    members_.insert(f.members.begin(), f.members.end());
+  }
+
+  Status Emit() {
+    llvm::Type* ptr = b_.getPtrTy();
+    llvm::Type* i64 = b_.getInt64Ty();
+    auto* type = llvm::FunctionType::get(b_.getVoidTy(), {ptr, i64, i64}, false);
+    fn_ = llvm::Function::Create(type, llvm::Function::ExternalLinkage, f_.name, m_);
+    fn_->addFnAttr(llvm::Attribute::NoUnwind);
+    llvm::Value* args = fn_->getArg(0);
+    llvm::Value* begin = fn_->getArg(1);
+    llvm::Value* end = fn_->getArg(2);
+    b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn_));
+    for (size_t i = 0; i <= f_.inputs.size(); ++i) {
+      llvm::Value* slot = b_.CreateConstInBoundsGEP1_64(ptr, args, i);
+      llvm::Value* base = b_.CreateLoad(ptr, slot, "arg" + std::to_string(i));
+      if (i < f_.inputs.size()) base_[f_.inputs[i]] = base;
+      else out_ = base;
+    }
+    const Shape& s = f_.root->shape;
+    const int64_t rank = s.rank();
+    const int64_t inner = rank ? s.dims.back() : 1;
+
+    // for (row = begin; row < end; ++row) for (j = 0; j < inner; ++j) out[row * inner + j] = ...
+    llvm::BasicBlock* pre = b_.GetInsertBlock();
+    llvm::BasicBlock* row_head = llvm::BasicBlock::Create(ctx_, "row", fn_);
+    llvm::BasicBlock* row_body = llvm::BasicBlock::Create(ctx_, "row.body", fn_);
+    llvm::BasicBlock* col_body = llvm::BasicBlock::Create(ctx_, "col", fn_);
+    llvm::BasicBlock* row_next = llvm::BasicBlock::Create(ctx_, "row.next", fn_);
+    llvm::BasicBlock* exit = llvm::BasicBlock::Create(ctx_, "exit", fn_);
+    b_.CreateBr(row_head);
+    b_.SetInsertPoint(row_head);
+    llvm::PHINode* row = b_.CreatePHI(i64, 2, "r");
+    row->addIncoming(begin, pre);
+    b_.CreateCondBr(b_.CreateICmpSLT(row, end), inner > 0 ? row_body : row_next, exit);
+
+    b_.SetInsertPoint(row_body);
+    std::vector<Value*> index(static_cast<size_t>(rank));
+    Value* rest = row;
+    for (int64_t d = rank - 2; d >= 0; --d) {
+      Value* n = b_.getInt64(s.dims[static_cast<size_t>(d)]);
+      index[static_cast<size_t>(d)] = d == 0 ? rest : b_.CreateURem(rest, n);
+      if (d > 0) rest = b_.CreateUDiv(rest, n);
+    }
+    Value* row_base = b_.CreateMul(row, b_.getInt64(inner));
+    b_.CreateBr(col_body);
+    b_.SetInsertPoint(col_body);
+    llvm::PHINode* col = b_.CreatePHI(i64, 2, "j");
+    col->addIncoming(b_.getInt64(0), row_body);
+    if (rank) index.back() = col;
+    PJIT_ASSIGN_OR_RETURN(Value* v, Element(f_.root, index));
+    StoreElement(s.dtype, v, b_.CreateInBoundsGEP(StorageType(s.dtype), out_, b_.CreateAdd(row_base, col)));
+    Value* col_next = b_.CreateAdd(col, b_.getInt64(1));
+    col->addIncoming(col_next, b_.GetInsertBlock());
+    b_.CreateCondBr(b_.CreateICmpSLT(col_next, b_.getInt64(inner)), col_body, row_next);
+
+    b_.SetInsertPoint(row_next);
+    Value* next = b_.CreateAdd(row, b_.getInt64(1));
+    row->addIncoming(next, row_next);
+    b_.CreateBr(row_head);
+    b_.SetInsertPoint(exit);
+    b_.CreateRetVoid();
+
+    std::string errors;
+    llvm::raw_string_ostream os(errors);
+    if (llvm::verifyFunction(*fn_, &os)) return Internal(f_.name, ": invalid LLVM IR: ", errors);
+    return OkStatus();
+  }
+
+ private:
+  llvm::Type* StorageType(DType t) {
+    switch (t) {
+      case DType::kPred: case DType::kS8: case DType::kU8: return b_.getInt8Ty();
+      case DType::kS16: case DType::kU16: case DType::kBF16: case DType::kF16: return b_.getInt16Ty();
+      case DType::kS32: case DType::kU32: return b_.getInt32Ty();
+      case DType::kS64: case DType::kU64: return b_.getInt64Ty();
+      case DType::kF32: return b_.getFloatTy();
+      default: return b_.getDoubleTy();
+    }
+  }
+  // The type values of `t` are computed in.
+  llvm::Type* ComputeType(DType t) {
+    if (t == DType::kPred) return b_.getInt1Ty();
+    if (t == DType::kBF16) return b_.getFloatTy();
+    return StorageType(t);
+  }
+
+  Value* LoadElement(DType t, Value* address) {
+    Value* v = b_.CreateLoad(StorageType(t), address);
+    if (t == DType::kPred) return b_.CreateICmpNE(v, b_.getInt8(0));
+    if (t == DType::kBF16) return b_.CreateBitCast(b_.CreateShl(b_.CreateZExt(v, b_.getInt32Ty()), 16), b_.getFloatTy());
+    return v;
+  }
+
+  // bfloat16 bits of a float: round to nearest even; NaNs stay quiet NaNs.
+  Value* ToBF16Bits(Value* f) {
+    Value* u = b_.CreateBitCast(f, b_.getInt32Ty());
+    Value* lsb = b_.CreateAnd(b_.CreateLShr(u, 16), b_.getInt32(1));
+    Value* rounded = b_.CreateLShr(b_.CreateAdd(u, b_.CreateAdd(lsb, b_.getInt32(0x7fff))), 16);
+    Value* nan = b_.CreateOr(b_.CreateLShr(u, 16), b_.getInt32(0x40));
+    return b_.CreateTrunc(b_.CreateSelect(b_.CreateFCmpUNO(f, f), nan, rounded), b_.getInt16Ty());
+  }
+
+  void StoreElement(DType t, Value* v, Value* address) {
+    if (t == DType::kPred) v = b_.CreateZExt(v, b_.getInt8Ty());
+    if (t == DType::kBF16) v = ToBF16Bits(v);
+    b_.CreateStore(v, address);
+  }
+
+  // bfloat16 results round once per op, as the interpreter and XLA do.
+  Value* Round(DType t, Value* v) {
+    if (t != DType::kBF16) return v;
+    return b_.CreateBitCast(b_.CreateShl(b_.CreateZExt(ToBF16Bits(v), b_.getInt32Ty()), 16), b_.getFloatTy());
+  }
+
+  Value* Linear(const Shape& s, const std::vector<Value*>& index) {
+    Value* linear = b_.getInt64(0);
+    for (size_t d = 0; d < s.dims.size(); ++d)
+      linear = b_.CreateAdd(b_.CreateMul(linear, b_.getInt64(s.dims[d])), index[d]);
+    return linear;
+  }
+
+  llvm::FunctionCallee LibM(const char* name, DType t, unsigned arity) {
+    llvm::Type* f = ComputeType(t);
+    std::string symbol = std::string(name) + (f->isFloatTy() ? "f" : "");
+    return m_.getOrInsertFunction(symbol, llvm::FunctionType::get(f, std::vector<llvm::Type*>(arity, f), false));
+  }
+
+  StatusOr<Value*> Element(const Instruction* in, const std::vector<Value*>& index) {
+    if (!members_.count(in)) {
+      auto base = base_.find(in);
+      if (base == base_.end()) return Internal(f_.name, ": ", in->name, " is neither a member nor an input");
+      std::vector<Value*> i = in->shape.rank() ? index : std::vector<Value*>{};
+      return LoadElement(in->shape.dtype, b_.CreateInBoundsGEP(StorageType(in->shape.dtype), base->second, Linear(in->shape, i)));
+    }
+    auto key = std::make_pair(in, index);
+    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    PJIT_ASSIGN_OR_RETURN(Value* v, Compute(*in, index));
+    cache_[key] = v;
+    return v;
+  }
+
+  // Operand i at the element `index` of `in`: scalars broadcast implicitly (select, clamp).
+  StatusOr<Value*> Operand(const Instruction& in, size_t i, const std::vector<Value*>& index) {
+    const Instruction* o = in.operands[i];
+    return Element(o, o->shape.rank() == 0 ? std::vector<Value*>{} : index);
+  }
+
+  StatusOr<Value*> Compute(const Instruction& in, const std::vector<Value*>& index) {
+    const DType t = in.shape.dtype;
+    switch (in.opcode) {
+      case Opcode::kConstant: {
+        llvm::Type* ct = ComputeType(t);
+        if (ct->isFloatingPointTy()) return llvm::ConstantFP::get(ct, in.literal.GetAsDouble(0));
+        return llvm::ConstantInt::get(ct, static_cast<uint64_t>(in.literal.GetAsInt64(0)));
+      }
+      case Opcode::kIota: return FromIndex(t, index[static_cast<size_t>(in.dimensions[0])]);
+      case Opcode::kBroadcast: {
+        std::vector<Value*> o;
+        for (int64_t d : in.dimensions) o.push_back(index[static_cast<size_t>(d)]);
+        return Element(in.operands[0], o);
+      }
+      case Opcode::kTranspose: {
+        std::vector<Value*> o(index.size());
+        for (size_t i = 0; i < in.dimensions.size(); ++i) o[static_cast<size_t>(in.dimensions[i])] = index[i];
+        return Element(in.operands[0], o);
+      }
+      case Opcode::kConvert: {
+        PJIT_ASSIGN_OR_RETURN(Value* x, Operand(in, 0, index));
+        return Round(t, Convert(x, in.operands[0]->shape.dtype, t));
+      }
+      case Opcode::kSelect: {
+        PJIT_ASSIGN_OR_RETURN(Value* p, Operand(in, 0, index));
+        PJIT_ASSIGN_OR_RETURN(Value* x, Operand(in, 1, index));
+        PJIT_ASSIGN_OR_RETURN(Value* y, Operand(in, 2, index));
+        return b_.CreateSelect(p, x, y);
+      }
+      case Opcode::kClamp: {
+        PJIT_ASSIGN_OR_RETURN(Value* lo, Operand(in, 0, index));
+        PJIT_ASSIGN_OR_RETURN(Value* x, Operand(in, 1, index));
+        PJIT_ASSIGN_OR_RETURN(Value* hi, Operand(in, 2, index));
+        return Binary(Opcode::kMinimum, t, Binary(Opcode::kMaximum, t, x, lo), hi);
+      }
+      case Opcode::kCompare: {
+        PJIT_ASSIGN_OR_RETURN(Value* x, Operand(in, 0, index));
+        PJIT_ASSIGN_OR_RETURN(Value* y, Operand(in, 1, index));
+        return Compare(in.comparison_direction, in.operands[0]->shape.dtype, x, y);
+      }
+      default:
+        break;
+    }
+    if (in.operands.size() == 1) {
+      PJIT_ASSIGN_OR_RETURN(Value* x, Operand(in, 0, index));
+      return Round(t, Unary(in.opcode, t, x));
+    }
+    PJIT_ASSIGN_OR_RETURN(Value* x, Operand(in, 0, index));
+    PJIT_ASSIGN_OR_RETURN(Value* y, Operand(in, 1, index));
+    return Round(t, Binary(in.opcode, t, x, y));
+  }
+
+  Value* FromIndex(DType t, Value* i) {
+    llvm::Type* ct = ComputeType(t);
+    if (t == DType::kPred) return b_.CreateICmpNE(i, b_.getInt64(0));
+    if (ct->isFloatingPointTy()) return Round(t, b_.CreateSIToFP(i, ct));
+    return b_.CreateTrunc(i, ct);
+  }
+
+  Value* Convert(Value* x, DType from, DType to) {
+    llvm::Type* ft = ComputeType(from);
+    llvm::Type* tt = ComputeType(to);
+    bool ffloat = ft->isFloatingPointTy(), tfloat = tt->isFloatingPointTy();
+    if (to == DType::kPred) return ffloat ? b_.CreateFCmpUNE(x, llvm::ConstantFP::get(ft, 0.0)) : b_.CreateICmpNE(x, llvm::ConstantInt::get(ft, 0));
+    if (ffloat && tfloat) return b_.CreateFPCast(x, tt);
+    if (ffloat) {
+      auto id = IsSignedInt(to) ? llvm::Intrinsic::fptosi_sat : llvm::Intrinsic::fptoui_sat;
+      return b_.CreateIntrinsic(id, {tt, ft}, {x});
+    }
+    bool sign = IsSignedInt(from);
+    if (tfloat) return sign ? b_.CreateSIToFP(x, tt) : b_.CreateUIToFP(x, tt);
+    return b_.CreateIntCast(x, tt, sign);
+  }
+
+  Value* Compare(ComparisonDirection dir, DType t, Value* x, Value* y) {
+    using P = llvm::CmpInst::Predicate;
+    if (ComputeType(t)->isFloatingPointTy()) {
+      static const std::map<ComparisonDirection, P> f = {
+          {ComparisonDirection::kEq, P::FCMP_OEQ}, {ComparisonDirection::kNe, P::FCMP_UNE}, {ComparisonDirection::kLt, P::FCMP_OLT},
+          {ComparisonDirection::kLe, P::FCMP_OLE}, {ComparisonDirection::kGt, P::FCMP_OGT}, {ComparisonDirection::kGe, P::FCMP_OGE}};
+      return b_.CreateFCmp(f.at(dir), x, y);
+    }
+    bool sign = IsSignedInt(t);
+    static const std::map<ComparisonDirection, std::pair<P, P>> i = {
+        {ComparisonDirection::kEq, {P::ICMP_EQ, P::ICMP_EQ}}, {ComparisonDirection::kNe, {P::ICMP_NE, P::ICMP_NE}},
+        {ComparisonDirection::kLt, {P::ICMP_SLT, P::ICMP_ULT}}, {ComparisonDirection::kLe, {P::ICMP_SLE, P::ICMP_ULE}},
+        {ComparisonDirection::kGt, {P::ICMP_SGT, P::ICMP_UGT}}, {ComparisonDirection::kGe, {P::ICMP_SGE, P::ICMP_UGE}}};
+    const auto& p = i.at(dir);
+    return b_.CreateICmp(sign ? p.first : p.second, x, y);
+  }
+
+  Value* Unary(Opcode op, DType t, Value* x) {
+    llvm::Type* ct = ComputeType(t);
+    if (t == DType::kPred) return op == Opcode::kNot ? b_.CreateNot(x) : x;
+    if (ct->isFloatingPointTy()) {
+      auto one = llvm::ConstantFP::get(ct, 1.0);
+      auto zero = llvm::ConstantFP::get(ct, 0.0);
+      switch (op) {
+        case Opcode::kAbs: return b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x);
+        case Opcode::kNegate: return b_.CreateFNeg(x);
+        case Opcode::kSign: {
+          Value* s = b_.CreateSelect(b_.CreateFCmpOGT(x, zero), one,
+                                     b_.CreateSelect(b_.CreateFCmpOLT(x, zero), llvm::ConstantFP::get(ct, -1.0), x));
+          return s;  // NaN and ±0 stay themselves
+        }
+        case Opcode::kExp: return b_.CreateUnaryIntrinsic(llvm::Intrinsic::exp, x);
+        case Opcode::kLog: return b_.CreateUnaryIntrinsic(llvm::Intrinsic::log, x);
+        case Opcode::kSqrt: return b_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, x);
+        case Opcode::kRsqrt: return b_.CreateFDiv(one, b_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, x));
+        case Opcode::kTanh: return b_.CreateUnaryIntrinsic(llvm::Intrinsic::tanh, x);
+        case Opcode::kLogistic:
+          return b_.CreateFDiv(one, b_.CreateFAdd(one, b_.CreateUnaryIntrinsic(llvm::Intrinsic::exp, b_.CreateFNeg(x))));
+        case Opcode::kSin: return b_.CreateUnaryIntrinsic(llvm::Intrinsic::sin, x);
+        case Opcode::kCos: return b_.CreateUnaryIntrinsic(llvm::Intrinsic::cos, x);
+        case Opcode::kFloor: return b_.CreateUnaryIntrinsic(llvm::Intrinsic::floor, x);
+        case Opcode::kCeil: return b_.CreateUnaryIntrinsic(llvm::Intrinsic::ceil, x);
+        case Opcode::kRoundNearestEven: return b_.CreateUnaryIntrinsic(llvm::Intrinsic::roundeven, x);
+        case Opcode::kRoundNearestAfz: return b_.CreateUnaryIntrinsic(llvm::Intrinsic::round, x);
+        case Opcode::kExpm1: return b_.CreateCall(LibM("expm1", t, 1), {x});
+        case Opcode::kLog1p: return b_.CreateCall(LibM("log1p", t, 1), {x});
+        case Opcode::kErf: return b_.CreateCall(LibM("erf", t, 1), {x});
+        default: return x;
+      }
+    }
+    auto zero = llvm::ConstantInt::get(ct, 0);
+    switch (op) {
+      case Opcode::kAbs: return IsSignedInt(t) ? b_.CreateSelect(b_.CreateICmpSLT(x, zero), b_.CreateNeg(x), x) : x;
+      case Opcode::kNegate: return b_.CreateNeg(x);
+      case Opcode::kSign:
+        if (!IsSignedInt(t)) return b_.CreateZExt(b_.CreateICmpUGT(x, zero), ct);
+        return b_.CreateSub(b_.CreateZExt(b_.CreateICmpSGT(x, zero), ct), b_.CreateZExt(b_.CreateICmpSLT(x, zero), ct));
+      case Opcode::kNot: return b_.CreateNot(x);
+      default: return x;
+    }
+  }
+
+  Value* Binary(Opcode op, DType t, Value* x, Value* y) {
+    llvm::Type* ct = ComputeType(t);
+    if (t == DType::kPred) {
+      switch (op) {
+        case Opcode::kAdd: case Opcode::kOr: case Opcode::kMaximum: return b_.CreateOr(x, y);
+        case Opcode::kMultiply: case Opcode::kAnd: case Opcode::kMinimum: return b_.CreateAnd(x, y);
+        case Opcode::kXor: case Opcode::kSubtract: return b_.CreateXor(x, y);
+        default: return x;
+      }
+    }
+    if (ct->isFloatingPointTy()) {
+      switch (op) {
+        case Opcode::kAdd: return b_.CreateFAdd(x, y);
+        case Opcode::kSubtract: return b_.CreateFSub(x, y);
+        case Opcode::kMultiply: return b_.CreateFMul(x, y);
+        case Opcode::kDivide: return b_.CreateFDiv(x, y);
+        case Opcode::kRemainder: return b_.CreateFRem(x, y);
+        case Opcode::kPower: return b_.CreateBinaryIntrinsic(llvm::Intrinsic::pow, x, y);
+        case Opcode::kAtan2: return b_.CreateCall(LibM("atan2", t, 2), {x, y});
+        // NaN if either is, else std::max / std::min: the first operand on ties (±0 included).
+        case Opcode::kMaximum:
+          return b_.CreateSelect(b_.CreateFCmpUNO(x, y), llvm::ConstantFP::getNaN(ct), b_.CreateSelect(b_.CreateFCmpOLT(x, y), y, x));
+        case Opcode::kMinimum:
+          return b_.CreateSelect(b_.CreateFCmpUNO(x, y), llvm::ConstantFP::getNaN(ct), b_.CreateSelect(b_.CreateFCmpOLT(y, x), y, x));
+        default: return x;
+      }
+    }
+    const bool sign = IsSignedInt(t);
+    const unsigned bits = ct->getIntegerBitWidth();
+    auto c = [&](int64_t v) { return llvm::ConstantInt::get(ct, static_cast<uint64_t>(v), true); };
+    switch (op) {
+      case Opcode::kAdd: return b_.CreateAdd(x, y);
+      case Opcode::kSubtract: return b_.CreateSub(x, y);
+      case Opcode::kMultiply: return b_.CreateMul(x, y);
+      case Opcode::kDivide:
+      case Opcode::kRemainder: {
+        // x / 0 = -1 and x % 0 = x; INT_MIN / -1 = INT_MIN and INT_MIN % -1 = 0 (no trap).
+        Value* by_zero = b_.CreateICmpEQ(y, c(0));
+        Value* overflow = sign ? b_.CreateAnd(b_.CreateICmpEQ(x, llvm::ConstantInt::get(ct, llvm::APInt::getSignedMinValue(bits))),
+                                              b_.CreateICmpEQ(y, c(-1)))
+                               : b_.getFalse();
+        Value* safe = b_.CreateSelect(b_.CreateOr(by_zero, overflow), c(1), y);
+        if (op == Opcode::kDivide) {
+          Value* q = sign ? b_.CreateSDiv(x, safe) : b_.CreateUDiv(x, safe);
+          return b_.CreateSelect(by_zero, c(-1), b_.CreateSelect(overflow, x, q));
+        }
+        Value* r = sign ? b_.CreateSRem(x, safe) : b_.CreateURem(x, safe);
+        return b_.CreateSelect(by_zero, x, b_.CreateSelect(overflow, c(0), r));
+      }
+      case Opcode::kMaximum: return b_.CreateBinaryIntrinsic(sign ? llvm::Intrinsic::smax : llvm::Intrinsic::umax, x, y);
+      case Opcode::kMinimum: return b_.CreateBinaryIntrinsic(sign ? llvm::Intrinsic::smin : llvm::Intrinsic::umin, x, y);
+      case Opcode::kAnd: return b_.CreateAnd(x, y);
+      case Opcode::kOr: return b_.CreateOr(x, y);
+      case Opcode::kXor: return b_.CreateXor(x, y);
+      case Opcode::kShiftLeft:
+      case Opcode::kShiftRightLogical:
+      case Opcode::kShiftRightArithmetic: {
+        // Shifts by the width or more give 0 (or the sign for an arithmetic shift).
+        Value* big = b_.CreateICmpUGE(y, c(bits));
+        Value* amount = b_.CreateSelect(big, c(0), y);
+        if (op == Opcode::kShiftLeft) return b_.CreateSelect(big, c(0), b_.CreateShl(x, amount));
+        if (op == Opcode::kShiftRightLogical || !sign) return b_.CreateSelect(big, c(0), b_.CreateLShr(x, amount));
+        return b_.CreateSelect(big, b_.CreateSelect(b_.CreateICmpSLT(x, c(0)), c(-1), c(0)), b_.CreateAShr(x, amount));
+      }
+      default: return x;
+    }
+  }
+
+  const LoopFusion& f_;
+  llvm::Module& m_;
+  llvm::LLVMContext& ctx_;
+  llvm::IRBuilder<> b_;
+  llvm::Function* fn_ = nullptr;
+  std::set<const Instruction*> members_;
+  std::map<const Instruction*, Value*> base_;
+  Value* out_ = nullptr;
+  std::map<std::pair<const Instruction*, std::vector<Value*>>, Value*> cache_;
+};
+
+}  // namespace
+
+Status EmitLoopKernel(const LoopFusion& fusion, llvm::Module& module) { return LoopEmitter(fusion, module).Emit(); }
+
+}  // namespace pjit

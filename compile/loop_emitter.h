@@ -1,0 +1,21 @@
+// LLVM IR for one loop fusion: `void NAME(void* const* arguments, int64_t begin, int64_t end)`
+// computes rows [begin, end) of the fusion's root (a row is the last dimension; a scalar is one
+// row), every element from the fusion's inputs through index math (broadcast, transpose, iota)
+// and the members' scalar semantics, which follow the reference interpreter's exactly
+// (XLA's integer division rules, NaN-propagating max/min, saturating float-to-int conversion,
+// bfloat16 rounded after every op). arguments[i] is input i's base address, the last one the
+// root's.
+#pragma once
+
+#include "compile/kernel_fusion.h"
+#include "format/status.h"
+
+namespace llvm {
+class Module;
+}
+
+namespace pjit {
+
+Status EmitLoopKernel(const LoopFusion& fusion, llvm::Module& module);
+
+}  // namespace pjit
