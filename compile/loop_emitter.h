@@ -3,8 +3,9 @@
 // row), every element from the fusion's inputs through index math (broadcast, transpose, iota)
 // and the members' scalar semantics, which follow the reference interpreter's exactly
 // (XLA's integer division rules, NaN-propagating max/min, saturating float-to-int conversion,
-// bfloat16 rounded after every op). arguments[i] is input i's base address, the last one the
-// root's.
+// bfloat16 rounded after every op) — except float exp, tanh and logistic, which are
+// polynomial approximations within a few ulp, as in XLA, so that their loops vectorise.
+// arguments[i] is input i's base address, the last one the root's.
 #pragma once
 
 #include "compile/kernel_fusion.h"
