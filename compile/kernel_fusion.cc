@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -31,6 +32,21 @@ bool SupportedOpcode(const Instruction& in) {
       return in.comparison_type != ComparisonType::kTotalOrder;
     case Opcode::kConstant:
       return in.shape.IsArray() && in.shape.rank() == 0;
+    case Opcode::kReduce: {
+      // One input folded over its trailing dims by a simple reducer, from a scalar init.
+      if (in.operands.size() != 2 || in.operands[1]->shape.rank() != 0 || in.called.size() != 1) return false;
+      std::optional<Opcode> op = SimpleReducer(*in.called[0]);
+      if (!op || (*op != Opcode::kAdd && *op != Opcode::kMultiply && *op != Opcode::kMaximum && *op != Opcode::kMinimum &&
+                  *op != Opcode::kAnd && *op != Opcode::kOr))
+        return false;
+      if ((*op == Opcode::kAnd || *op == Opcode::kOr) && IsFloating(in.shape.dtype)) return false;
+      std::vector<int64_t> dims = in.dimensions;
+      std::sort(dims.begin(), dims.end());
+      int64_t rank = in.operands[0]->shape.rank();
+      for (size_t i = 0; i < dims.size(); ++i)
+        if (dims[i] != rank - static_cast<int64_t>(dims.size() - i)) return false;
+      return true;
+    }
     default:
       return false;
   }
@@ -41,7 +57,7 @@ bool SupportedFor(const Instruction& in) {
   DType t = in.shape.dtype;
   switch (in.opcode) {
     case Opcode::kSelect: case Opcode::kCompare: case Opcode::kConvert: case Opcode::kBroadcast: case Opcode::kTranspose:
-    case Opcode::kIota: case Opcode::kConstant:
+    case Opcode::kIota: case Opcode::kConstant: case Opcode::kReduce:
       return true;
     case Opcode::kAnd: case Opcode::kOr: case Opcode::kXor: case Opcode::kNot:
       return !IsFloating(t);
@@ -65,6 +81,12 @@ bool IsLoopFusible(const Instruction& in) {
   return true;
 }
 
+int64_t LoopFusionRows(const LoopFusion& f) {
+  const Shape& s = f.root->shape;
+  if (f.root->opcode == Opcode::kReduce || s.rank() == 0) return s.ElementCount();
+  return s.dims.back() ? s.ElementCount() / s.dims.back() : 0;
+}
+
 std::vector<LoopFusion> FindLoopFusions(const Computation& entry) {
   std::unordered_map<const Instruction*, std::vector<const Instruction*>> users;
   for (const auto& in : entry.instructions)
@@ -76,7 +98,7 @@ std::vector<LoopFusion> FindLoopFusions(const Computation& entry) {
     const Instruction* in = it->get();
     if (!IsLoopFusible(*in)) continue;
     const std::vector<const Instruction*>& us = users[in];
-    bool all_fused = in != entry.root && !us.empty();
+    bool all_fused = in != entry.root && !us.empty() && in->opcode != Opcode::kReduce;  // a reduction is always a root
     bool under_broadcast = false;
     std::set<size_t> consumer_groups;
     for (const Instruction* u : us) {

@@ -1,5 +1,5 @@
 // Loop fusion for the CPU code generator: groups of entry instructions that compute one array
-// element by element become one native kernel. An elementwise producer joins its consumers'
+// element by element (or fold rows of one into a reduction) become one native kernel. An elementwise producer joins its consumers'
 // group when every user is in that group (so its value never needs a buffer); broadcasts,
 // iotas and scalar constants are duplicated into every group that uses them; an expensive op
 // is not fused under a broadcast (it would be recomputed for every broadcast element).
@@ -21,8 +21,14 @@ struct LoopFusion {
 };
 
 // Whether the loop emitter compiles `in`: an elementwise op, compare, select, clamp, convert,
-// broadcast, transpose, iota or scalar constant, on f32, f64, bf16, pred or integer arrays.
+// broadcast, transpose, iota or scalar constant, on f32, f64, bf16, pred or integer arrays; or
+// a reduction of one array over its trailing dims by add, multiply, maximum, minimum, and or
+// or (always a fusion root, its input's producers fused into it).
 bool IsLoopFusible(const Instruction& in);
+
+// The rows a fusion's kernel is launched over: one per output element of a reduction (each
+// folds the reduced elements), else one per last-dim row of the root.
+int64_t LoopFusionRows(const LoopFusion& fusion);
 
 std::vector<LoopFusion> FindLoopFusions(const Computation& entry);
 

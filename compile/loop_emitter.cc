@@ -1,6 +1,7 @@
 #include "compile/loop_emitter.h"
 
 #include <map>
+#include <optional>
 #include <set>
 
 #include <llvm/IR/IRBuilder.h>
@@ -37,10 +38,15 @@ class LoopEmitter {
       else out_ = base;
     }
     const Shape& s = f_.root->shape;
-    const int64_t rank = s.rank();
-    const int64_t inner = rank ? s.dims.back() : 1;
+    const bool reduce = f_.root->opcode == Opcode::kReduce;
+    // A row: the last dim of an elementwise root (out[row * inner + j] = ...), or for a
+    // reduction one output element (out[row] = fold of the inner reduced elements).
+    const Shape& in_shape = reduce ? f_.root->operands[0]->shape : s;
+    const int64_t row_rank = reduce ? s.rank() : std::max<int64_t>(s.rank() - 1, 0);
+    int64_t inner = 1;
+    for (int64_t d = row_rank; d < in_shape.rank(); ++d) inner *= in_shape.dims[static_cast<size_t>(d)];
 
-    // for (row = begin; row < end; ++row) for (j = 0; j < inner; ++j) out[row * inner + j] = ...
+    // for (row = begin; row < end; ++row) for (j = 0; j < inner; ++j) ...
     llvm::BasicBlock* pre = b_.GetInsertBlock();
     llvm::BasicBlock* row_head = llvm::BasicBlock::Create(ctx_, "row", fn_);
     llvm::BasicBlock* row_body = llvm::BasicBlock::Create(ctx_, "row.body", fn_);
@@ -51,27 +57,60 @@ class LoopEmitter {
     b_.SetInsertPoint(row_head);
     llvm::PHINode* row = b_.CreatePHI(i64, 2, "r");
     row->addIncoming(begin, pre);
-    b_.CreateCondBr(b_.CreateICmpSLT(row, end), inner > 0 ? row_body : row_next, exit);
+    // (An empty reduction never enters the inner loop: its rows are the init value.)
+    llvm::BasicBlock* empty = reduce && inner == 0 ? llvm::BasicBlock::Create(ctx_, "row.empty", fn_) : nullptr;
+    b_.CreateCondBr(b_.CreateICmpSLT(row, end), inner > 0 ? row_body : empty ? empty : row_next, exit);
+    if (empty) {
+      b_.SetInsertPoint(empty);
+      PJIT_ASSIGN_OR_RETURN(Value* init, Element(f_.root->operands[1], {}));
+      StoreElement(s.dtype, init, b_.CreateInBoundsGEP(StorageType(s.dtype), out_, row));
+      b_.CreateBr(row_next);
+      cache_.clear();  // values of this block do not dominate the (unreachable) loop below
+    }
 
     b_.SetInsertPoint(row_body);
-    std::vector<Value*> index(static_cast<size_t>(rank));
-    Value* rest = row;
-    for (int64_t d = rank - 2; d >= 0; --d) {
-      Value* n = b_.getInt64(s.dims[static_cast<size_t>(d)]);
-      index[static_cast<size_t>(d)] = d == 0 ? rest : b_.CreateURem(rest, n);
-      if (d > 0) rest = b_.CreateUDiv(rest, n);
-    }
+    std::vector<Value*> index = Decompose(row, in_shape, 0, row_rank);
     Value* row_base = b_.CreateMul(row, b_.getInt64(inner));
+    llvm::Type* acc_type = ComputeType(s.dtype);
+    Value* init = nullptr;
+    std::optional<Opcode> fold;
+    if (reduce) {
+      fold = SimpleReducer(*f_.root->called[0]);
+      PJIT_ASSIGN_OR_RETURN(init, Element(f_.root->operands[1], {}));
+    }
     b_.CreateBr(col_body);
     b_.SetInsertPoint(col_body);
     llvm::PHINode* col = b_.CreatePHI(i64, 2, "j");
     col->addIncoming(b_.getInt64(0), row_body);
-    if (rank) index.back() = col;
-    PJIT_ASSIGN_OR_RETURN(Value* v, Element(f_.root, index));
-    StoreElement(s.dtype, v, b_.CreateInBoundsGEP(StorageType(s.dtype), out_, b_.CreateAdd(row_base, col)));
+    llvm::PHINode* acc = nullptr;
+    if (reduce) {
+      acc = b_.CreatePHI(acc_type, 2, "acc");
+      acc->addIncoming(init, row_body);
+    }
+    std::vector<Value*> inner_index = Decompose(col, in_shape, row_rank, in_shape.rank());
+    index.resize(static_cast<size_t>(row_rank));
+    index.insert(index.end(), inner_index.begin(), inner_index.end());
+    Value* folded = nullptr;
+    if (reduce) {
+      PJIT_ASSIGN_OR_RETURN(Value* x, Element(f_.root->operands[0], index));
+      folded = Round(s.dtype, Binary(*fold, s.dtype, acc, x));
+    } else {
+      PJIT_ASSIGN_OR_RETURN(Value* v, Element(f_.root, index));
+      StoreElement(s.dtype, v, b_.CreateInBoundsGEP(StorageType(s.dtype), out_, b_.CreateAdd(row_base, col)));
+    }
     Value* col_next = b_.CreateAdd(col, b_.getInt64(1));
     col->addIncoming(col_next, b_.GetInsertBlock());
-    b_.CreateCondBr(b_.CreateICmpSLT(col_next, b_.getInt64(inner)), col_body, row_next);
+    if (acc) acc->addIncoming(folded, b_.GetInsertBlock());
+    llvm::BasicBlock* col_exit = b_.GetInsertBlock();
+    llvm::BasicBlock* col_done = reduce ? llvm::BasicBlock::Create(ctx_, "col.done", fn_) : row_next;
+    b_.CreateCondBr(b_.CreateICmpSLT(col_next, b_.getInt64(inner)), col_body, col_done);
+    if (reduce) {
+      b_.SetInsertPoint(col_done);
+      llvm::PHINode* result = b_.CreatePHI(acc_type, 1, "sum");
+      result->addIncoming(folded, col_exit);
+      StoreElement(s.dtype, result, b_.CreateInBoundsGEP(StorageType(s.dtype), out_, row));
+      b_.CreateBr(row_next);
+    }
 
     b_.SetInsertPoint(row_next);
     Value* next = b_.CreateAdd(row, b_.getInt64(1));
@@ -130,6 +169,18 @@ class LoopEmitter {
   Value* Round(DType t, Value* v) {
     if (t != DType::kBF16) return v;
     return b_.CreateBitCast(b_.CreateShl(b_.CreateZExt(ToBF16Bits(v), b_.getInt32Ty()), 16), b_.getFloatTy());
+  }
+
+  // The multi-index over dims [first, last) of `s` of a row-major position among them.
+  std::vector<Value*> Decompose(Value* position, const Shape& s, int64_t first, int64_t last) {
+    std::vector<Value*> index(static_cast<size_t>(std::max<int64_t>(last - first, 0)));
+    Value* rest = position;
+    for (int64_t d = last - 1; d >= first; --d) {
+      Value* n = b_.getInt64(s.dims[static_cast<size_t>(d)]);
+      index[static_cast<size_t>(d - first)] = d == first ? rest : b_.CreateURem(rest, n);
+      if (d > first) rest = b_.CreateUDiv(rest, n);
+    }
+    return index;
   }
 
   Value* Linear(const Shape& s, const std::vector<Value*>& index) {

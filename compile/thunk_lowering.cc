@@ -185,10 +185,7 @@ class Lowering {
     std::vector<int> outputs = NewBuffers(f.root, pos);
     leaves_[f.root] = outputs;
     ids.insert(ids.end(), outputs.begin(), outputs.end());
-    const Shape& s = f.root->shape;
-    uint64_t rows = static_cast<uint64_t>(s.ElementCount());
-    if (s.rank() > 0) rows = s.dims.back() ? rows / static_cast<uint64_t>(s.dims.back()) : 0;
-    KernelThunk k{1, f.name, std::vector<BufferSlice>(ids.size()), {rows}};
+    KernelThunk k{1, f.name, std::vector<BufferSlice>(ids.size()), {static_cast<uint64_t>(LoopFusionRows(f))}};
     pending_.push_back(Pending{std::move(k), std::move(ids)});
     return OkStatus();
   }
