@@ -30,6 +30,11 @@ namespace pjit {
 namespace {
 
 constexpr size_t kKernelsPerModule = 16;
+// LLVM's names of the extensions that decide whether code runs on a CPU, as GCC's
+// __builtin_cpu_supports spells them too.
+constexpr const char* kCheckedCpuFeatures[] = {"sse3", "ssse3", "sse4.1", "sse4.2", "popcnt", "avx", "avx2", "fma", "f16c",
+                                               "bmi", "bmi2", "avx512f", "avx512dq", "avx512cd", "avx512bw", "avx512vl",
+                                               "avx512vnni", "avx512bf16", "avx512fp16"};
 constexpr const char* kTriple = "x86_64-unknown-linux-gnu";
 
 void InitializeLlvm() {
@@ -126,6 +131,18 @@ StatusOr<std::string> ResolveCpu(const std::string& cpu) {
   if (!sti || !sti->isCPUStringValid(name))
     return InvalidArgument("--cpu '", cpu, "': not a CPU LLVM knows (try native, x86-64, x86-64-v3, x86-64-v4 or a model such as skylake-avx512)");
   return name;
+}
+
+std::vector<std::string> CpuFeatures(const std::string& cpu) {
+  InitializeLlvm();
+  std::string error;
+  const llvm::Target* target = llvm::TargetRegistry::lookupTarget(kTriple, error);
+  std::unique_ptr<llvm::MCSubtargetInfo> sti(target ? target->createMCSubtargetInfo(kTriple, cpu, "") : nullptr);
+  std::vector<std::string> out;
+  if (!sti) return out;
+  for (const char* f : kCheckedCpuFeatures)
+    if (sti->checkFeatures(std::string("+") + f)) out.push_back(f);
+  return out;
 }
 
 StatusOr<std::string> CompileLoopKernels(const std::vector<LoopFusion>& fusions, const CpuCodegenOptions& options) {

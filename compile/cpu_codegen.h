@@ -21,6 +21,10 @@ struct CpuCodegenOptions {
 // The CPU `options.cpu` stands for ("native": this machine's), or an error naming the choices.
 StatusOr<std::string> ResolveCpu(const std::string& cpu);
 
+// The x86-64 instruction set extensions that code for `cpu` (a resolved name) may use, among
+// those a runtime can check (CpuFeaturesAvailable in run/plugins/cpu).
+std::vector<std::string> CpuFeatures(const std::string& cpu);
+
 // The shared object with one exported kernel per fusion, named by LoopFusion::name.
 StatusOr<std::string> CompileLoopKernels(const std::vector<LoopFusion>& fusions, const CpuCodegenOptions& options);
 

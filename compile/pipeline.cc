@@ -116,7 +116,10 @@ StatusOr<CompileReport> Compile(const CompileOptions& options) {
   std::vector<LoopFusion> fusions = FindLoopFusions(*p.device->entry);
   PJIT_ASSIGN_OR_RETURN(contents.thunks, LowerToThunks(*p.device, fusions));
   if (!fusions.empty()) {
-    PJIT_ASSIGN_OR_RETURN(contents.thunks.executables[1].binary, CompileLoopKernels(fusions, {cpu}));
+    ExecutableInfo& native = contents.thunks.executables[1];
+    PJIT_ASSIGN_OR_RETURN(native.binary, CompileLoopKernels(fusions, {cpu}));
+    native.cpu = cpu;
+    native.cpu_features = CpuFeatures(cpu);
   }
   PJIT_RETURN_IF_ERROR(WriteArtifact(options.output, contents));
   return CompileReport{std::move(p.warnings)};

@@ -192,7 +192,9 @@ Offset<fb::Executables> ExecutablesToFlatBuffer(FlatBufferBuilder& b, const std:
     auto target = b.CreateString(e.target);
     auto format = b.CreateString(e.format);
     auto kernel_vector = b.CreateVector(kernels);
-    out.push_back(fb::CreateExecutable(b, target, format, blobs[i], 0, kernel_vector));
+    auto cpu = b.CreateString(e.cpu);
+    auto features = b.CreateVectorOfStrings(e.cpu_features);
+    out.push_back(fb::CreateExecutable(b, target, format, blobs[i], 0, kernel_vector, cpu, features));
   }
   return fb::CreateExecutables(b, b.CreateVector(out));
 }
@@ -202,7 +204,9 @@ StatusOr<ThunkPlan> ThunkPlanFromFlatBuffer(const fb::ThunkSequences* sequences,
   ThunkPlan plan;
   if (executables && executables->executables())
     for (const fb::Executable* e : *executables->executables()) {
-      ExecutableInfo info{Str(e->target()), Str(e->format()), {}, {}};
+      ExecutableInfo info{Str(e->target()), Str(e->format()), {}, {}, Str(e->cpu()), {}};
+      if (e->cpu_features())
+        for (const flatbuffers::String* f : *e->cpu_features()) info.cpu_features.push_back(Str(f));
       if (e->kernels())
         for (const fb::Kernel* k : *e->kernels()) info.kernels.push_back(Str(k->name()));
       if (info.format != "hlo") {

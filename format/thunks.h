@@ -97,6 +97,10 @@ struct ExecutableInfo {
   std::string format;  // "hlo", "elf", "ptx", ...
   std::vector<std::string> kernels;
   std::string binary;  // the code (a BINARY blob in the artifact); empty for "hlo"
+  // x86_64: the CPU the code was compiled for and the extensions (avx2, avx512f, ...) it may
+  // use, which a runtime checks before it loads the code.
+  std::string cpu;
+  std::vector<std::string> cpu_features;
   bool operator==(const ExecutableInfo&) const = default;
 };
 

@@ -27,8 +27,14 @@ std::string BinariesText(const InspectedArtifact& a) {
   for (const ExecutableInfo& e : a.plan.executables) {
     auto blob = binaries.find(e.target);
     out += "  " + e.target + "  format " + e.format + ", " + std::to_string(e.kernels.size()) + " kernels, ";
-    out += blob != binaries.end() ? FormatBytes(r.blobs()[blob->second].size) + " binary\n"
-                                  : "no binary: each kernel is an instruction of the device program, run by the platform's reference kernels\n";
+    out += blob != binaries.end() ? FormatBytes(r.blobs()[blob->second].size) + " binary"
+                                  : "no binary: each kernel is an instruction of the device program, run by the platform's reference kernels";
+    if (!e.cpu.empty()) {
+      std::string features;
+      for (const std::string& f : e.cpu_features) features += (features.empty() ? "" : ",") + f;
+      out += ", for CPU " + e.cpu + " (needs " + (features.empty() ? std::string("no extensions") : features) + ")";
+    }
+    out += "\n";
   }
   out += "blobs:\n";
   if (r.blobs().empty()) out += "  none\n";
@@ -50,6 +56,8 @@ void BinariesJson(const InspectedArtifact& a, JsonWriter& j) {
     auto blob = binaries.find(e.target);
     j.BeginObject().Key("target").String(e.target).Key("format").String(e.format).Key("kernels").BeginArray();
     for (const std::string& k : e.kernels) j.String(k);
+    j.EndArray().Key("cpu").String(e.cpu).Key("cpu_features").BeginArray();
+    for (const std::string& f : e.cpu_features) j.String(f);
     j.EndArray().Key("binary_bytes");
     if (blob != binaries.end()) j.Uint(r.blobs()[blob->second].size);
     else j.Null();

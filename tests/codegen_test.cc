@@ -14,6 +14,7 @@
 #include "compile/cpu_codegen.h"
 #include "compile/kernel_fusion.h"
 #include "run/interpreter/evaluator.h"
+#include "run/plugins/cpu/cpu_features.h"
 #include "run/plugins/cpu/native_library.h"
 #include "tests/test_util.h"
 
@@ -330,6 +331,28 @@ TEST(LoopCodegen, CpuChoices) {
   auto bad = ResolveCpu("pentium-9000");
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(bad.status().message(), HasSubstr("--cpu 'pentium-9000': not a CPU LLVM knows"));
+}
+
+// What LLVM says a CPU model has, the runtime can check with cpuid: code for this machine
+// ("native") passes the check, code that needs something it lacks is refused by name.
+TEST(LoopCodegen, CpuFeaturesAreRecordedAndChecked) {
+  EXPECT_THAT(CpuFeatures("x86-64-v3"), ::testing::IsSupersetOf({"avx", "avx2", "fma", "bmi2"}));
+  EXPECT_THAT(CpuFeatures("x86-64-v3"), ::testing::Not(::testing::Contains("avx512f")));
+  EXPECT_THAT(CpuFeatures("x86-64-v4"), ::testing::Contains("avx512f"));
+  EXPECT_THAT(CpuFeatures("x86-64"), ::testing::IsEmpty());
+  auto native = ResolveCpu("native");
+  ASSERT_TRUE(native.ok());
+  ExecutableInfo e{"x86_64", "elf", {}, {}, *native, CpuFeatures(*native)};
+  for (const std::string& f : e.cpu_features) EXPECT_EQ(CpuSupports(f), std::optional<bool>(true)) << f;
+  EXPECT_TRUE(CheckCpuFeatures(e, "m.pjit").ok());
+  e.cpu_features = {"warp-drive"};
+  EXPECT_THAT(CheckCpuFeatures(e, "m.pjit").message(), HasSubstr("needs CPU feature 'warp-drive', which this pjit cannot check"));
+  for (const std::string& f : CpuFeatures("sapphirerapids"))
+    if (!*CpuSupports(f)) {
+      e.cpu = "sapphirerapids";
+      e.cpu_features = {f};
+      EXPECT_THAT(CheckCpuFeatures(e, "m.pjit").message(), HasSubstr("compiled for sapphirerapids and needs " + f + ", which this CPU lacks"));
+    }
 }
 
 TEST(LoopCodegen, DamagedBinaryIsAClearError) {

@@ -12,6 +12,7 @@
 #include "format/artifact_reader.h"
 #include "run/interpreter/evaluator.h"
 #include "run/plugins/cpu/collective_ops.h"
+#include "run/plugins/cpu/cpu_features.h"
 #include "run/plugins/cpu/gemm.h"
 
 namespace pjit {
@@ -110,6 +111,7 @@ StatusOr<std::unique_ptr<HostExecutable>> CpuExecutable::Load(std::string_view a
       return Unimplemented(name, ": section 'executables': target '", x.target, "' (format '", x.format,
                            "') is not supported by this cpu platform");
     if (e->native_) return InvalidArgument(name, ": section 'executables': two x86_64 executables");
+    PJIT_RETURN_IF_ERROR(CheckCpuFeatures(x, name));
     PJIT_ASSIGN_OR_RETURN(e->native_, NativeLibrary::Load(x.binary, name));
     native[i] = true;
   }
