@@ -81,10 +81,19 @@ bool IsLoopFusible(const Instruction& in) {
   return true;
 }
 
+int64_t LoopFusionBlock(const LoopFusion& f) {
+  const Shape& s = f.root->shape;
+  if (f.root->opcode == Opcode::kReduce || s.rank() == 0) return 0;
+  constexpr int64_t kLongRow = 16384, kBlock = 8192;
+  return s.dims.back() > kLongRow ? kBlock : s.dims.back();
+}
+
 int64_t LoopFusionRows(const LoopFusion& f) {
   const Shape& s = f.root->shape;
   if (f.root->opcode == Opcode::kReduce || s.rank() == 0) return s.ElementCount();
-  return s.dims.back() ? s.ElementCount() / s.dims.back() : 0;
+  if (!s.dims.back()) return 0;
+  int64_t block = LoopFusionBlock(f);
+  return s.ElementCount() / s.dims.back() * ((s.dims.back() + block - 1) / block);
 }
 
 std::vector<LoopFusion> FindLoopFusions(const Computation& entry) {

@@ -27,8 +27,11 @@ struct LoopFusion {
 bool IsLoopFusible(const Instruction& in);
 
 // The rows a fusion's kernel is launched over: one per output element of a reduction (each
-// folds the reduced elements), else one per last-dim row of the root.
+// folds the reduced elements), else one per block of a last-dim row of the root: a row
+// longer than 16384 elements is cut into blocks of 8192 so that it splits over cores.
 int64_t LoopFusionRows(const LoopFusion& fusion);
+// Elements of the last dim per launch row of an elementwise root (0 for a reduction).
+int64_t LoopFusionBlock(const LoopFusion& fusion);
 
 std::vector<LoopFusion> FindLoopFusions(const Computation& entry);
 

@@ -6,6 +6,7 @@
 
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
@@ -37,6 +38,19 @@ class LoopEmitter {
       if (i < f_.inputs.size()) base_[f_.inputs[i]] = base;
       else out_ = base;
     }
+    // Each argument its own alias scope: loads never alias the store to the output.
+    llvm::MDBuilder md(ctx_);
+    llvm::MDNode* domain = md.createAnonymousAliasScopeDomain("pjit.arguments");
+    llvm::MDNode* out_scope = md.createAnonymousAliasScope(domain, "out");
+    std::vector<llvm::Metadata*> input_scopes;
+    for (const Instruction* in : f_.inputs) {
+      llvm::MDNode* scope = md.createAnonymousAliasScope(domain, in->name);
+      input_scopes.push_back(scope);
+      load_scope_[in] = llvm::MDNode::get(ctx_, {scope});
+    }
+    not_out_ = llvm::MDNode::get(ctx_, {out_scope});
+    out_scope_ = llvm::MDNode::get(ctx_, {out_scope});
+    not_inputs_ = llvm::MDNode::get(ctx_, input_scopes);
     const Shape& s = f_.root->shape;
     const bool reduce = f_.root->opcode == Opcode::kReduce;
     // A row: the last dim of an elementwise root (out[row * inner + j] = ...), or for a
@@ -69,8 +83,15 @@ class LoopEmitter {
     }
 
     b_.SetInsertPoint(row_body);
-    std::vector<Value*> index = Decompose(row, in_shape, 0, row_rank);
-    Value* row_base = b_.CreateMul(row, b_.getInt64(inner));
+    // A long last dim is cut into blocks, each a row of the launch, so that it splits over cores.
+    const int64_t block = LoopFusionBlock(f_);
+    const int64_t blocks = block ? (inner + block - 1) / block : 1;
+    Value* outer = blocks == 1 ? static_cast<Value*>(row) : b_.CreateUDiv(row, b_.getInt64(blocks));
+    Value* col_begin = blocks == 1 ? b_.getInt64(0) : b_.CreateMul(b_.CreateURem(row, b_.getInt64(blocks)), b_.getInt64(block));
+    Value* col_end = blocks == 1 ? b_.getInt64(inner)
+                                 : b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b_.CreateAdd(col_begin, b_.getInt64(block)), b_.getInt64(inner));
+    std::vector<Value*> index = Decompose(outer, in_shape, 0, row_rank);
+    Value* row_base = b_.CreateMul(outer, b_.getInt64(inner));
     llvm::Type* acc_type = ComputeType(s.dtype);
     Value* init = nullptr;
     std::optional<Opcode> fold;
@@ -81,7 +102,7 @@ class LoopEmitter {
     b_.CreateBr(col_body);
     b_.SetInsertPoint(col_body);
     llvm::PHINode* col = b_.CreatePHI(i64, 2, "j");
-    col->addIncoming(b_.getInt64(0), row_body);
+    col->addIncoming(col_begin, row_body);
     llvm::PHINode* acc = nullptr;
     if (reduce) {
       acc = b_.CreatePHI(acc_type, 2, "acc");
@@ -103,12 +124,12 @@ class LoopEmitter {
     if (acc) acc->addIncoming(folded, b_.GetInsertBlock());
     llvm::BasicBlock* col_exit = b_.GetInsertBlock();
     llvm::BasicBlock* col_done = reduce ? llvm::BasicBlock::Create(ctx_, "col.done", fn_) : row_next;
-    b_.CreateCondBr(b_.CreateICmpSLT(col_next, b_.getInt64(inner)), col_body, col_done);
+    b_.CreateCondBr(b_.CreateICmpSLT(col_next, col_end), col_body, col_done);
     if (reduce) {
       b_.SetInsertPoint(col_done);
       llvm::PHINode* result = b_.CreatePHI(acc_type, 1, "sum");
       result->addIncoming(folded, col_exit);
-      StoreElement(s.dtype, result, b_.CreateInBoundsGEP(StorageType(s.dtype), out_, row));
+      StoreElement(s.dtype, result, b_.CreateInBoundsGEP(StorageType(s.dtype), out_, outer));
       b_.CreateBr(row_next);
     }
 
@@ -143,8 +164,11 @@ class LoopEmitter {
     return StorageType(t);
   }
 
-  Value* LoadElement(DType t, Value* address) {
-    Value* v = b_.CreateLoad(StorageType(t), address);
+  Value* LoadElement(DType t, Value* address, llvm::MDNode* scope) {
+    llvm::LoadInst* load = b_.CreateLoad(StorageType(t), address);
+    load->setMetadata(llvm::LLVMContext::MD_alias_scope, scope);
+    load->setMetadata(llvm::LLVMContext::MD_noalias, not_out_);
+    Value* v = load;
     if (t == DType::kPred) return b_.CreateICmpNE(v, b_.getInt8(0));
     if (t == DType::kBF16) return b_.CreateBitCast(b_.CreateShl(b_.CreateZExt(v, b_.getInt32Ty()), 16), b_.getFloatTy());
     return v;
@@ -162,7 +186,9 @@ class LoopEmitter {
   void StoreElement(DType t, Value* v, Value* address) {
     if (t == DType::kPred) v = b_.CreateZExt(v, b_.getInt8Ty());
     if (t == DType::kBF16) v = ToBF16Bits(v);
-    b_.CreateStore(v, address);
+    llvm::StoreInst* store = b_.CreateStore(v, address);
+    store->setMetadata(llvm::LLVMContext::MD_alias_scope, out_scope_);
+    store->setMetadata(llvm::LLVMContext::MD_noalias, not_inputs_);
   }
 
   // bfloat16 results round once per op, as the interpreter and XLA do.
@@ -201,7 +227,8 @@ class LoopEmitter {
       auto base = base_.find(in);
       if (base == base_.end()) return Internal(f_.name, ": ", in->name, " is neither a member nor an input");
       std::vector<Value*> i = in->shape.rank() ? index : std::vector<Value*>{};
-      return LoadElement(in->shape.dtype, b_.CreateInBoundsGEP(StorageType(in->shape.dtype), base->second, Linear(in->shape, i)));
+      return LoadElement(in->shape.dtype, b_.CreateInBoundsGEP(StorageType(in->shape.dtype), base->second, Linear(in->shape, i)),
+                         load_scope_.at(in));
     }
     auto key = std::make_pair(in, index);
     if (auto it = cache_.find(key); it != cache_.end()) return it->second;
@@ -480,6 +507,10 @@ class LoopEmitter {
   std::set<const Instruction*> members_;
   std::map<const Instruction*, Value*> base_;
   Value* out_ = nullptr;
+  std::map<const Instruction*, llvm::MDNode*> load_scope_;
+  llvm::MDNode* not_out_ = nullptr;
+  llvm::MDNode* out_scope_ = nullptr;
+  llvm::MDNode* not_inputs_ = nullptr;
   std::map<std::pair<const Instruction*, std::vector<Value*>>, Value*> cache_;
 };
 

@@ -1,11 +1,12 @@
 // LLVM IR for one loop fusion: `void NAME(void* const* arguments, int64_t begin, int64_t end)`
-// computes rows [begin, end) of the fusion's root (a row is the last dimension; a scalar is one
-// row), every element from the fusion's inputs through index math (broadcast, transpose, iota)
+// computes rows [begin, end) of the fusion's root (rows as LoopFusionRows counts them: blocks of
+// the last dimension, or a reduction's output elements), every element from the fusion's inputs through index math (broadcast, transpose, iota)
 // and the members' scalar semantics, which follow the reference interpreter's exactly
 // (XLA's integer division rules, NaN-propagating max/min, saturating float-to-int conversion,
 // bfloat16 rounded after every op) — except float exp, tanh and logistic, which are
 // polynomial approximations within a few ulp, as in XLA, so that their loops vectorise.
-// arguments[i] is input i's base address, the last one the root's.
+// arguments[i] is input i's base address, the last one the root's; the output never overlaps
+// an input (the buffer plan guarantees it), which alias metadata tells LLVM so it vectorises.
 #pragma once
 
 #include "compile/kernel_fusion.h"

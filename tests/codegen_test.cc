@@ -224,6 +224,13 @@ ENTRY e {
   neg = f32[2,6,6] broadcast(c), dimensions={}
   ROOT masked = f32[2,6,6] select(keep, sb, neg)
 })"));
+  cases.push_back(Make("long rows cut into blocks", R"(HloModule m
+ENTRY e {
+  x = f32[2,40001] parameter(0)
+  a = f32[] parameter(1)
+  ba = f32[2,40001] broadcast(a), dimensions={}
+  ROOT long = f32[2,40001] multiply(x, ba)
+})"));
   cases.push_back(Make("scalar", R"(HloModule m
 ENTRY e {
   x = f64[] parameter(0)

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The CPU benchmark of issue 9: builds Release, then for every case in tests/bench/cases
+# compiles it with pjit-compile, times it with pjit-run --benchmark (inputs from @random; the
+# time includes copying inputs in and outputs out, as a user's run does) and times the peers
+# in the same run on the same machine (tests/bench/peers.py: JAX, numpy, PyTorch if
+# installed), and prints the table with ratios pjit/peer (below 1: pjit is faster), plus the
+# machine's ceilings (direct OpenBLAS sgemm, STREAM triad) and the data-parallel MLP on 2 and
+# 4 devices against JAX.
+#
+#   tests/bench/run.sh [REPEAT]        PYTHON=/path/to/python (with jax) overrides python3
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+repeat=${1:-10}
+py=${PYTHON:-python3}
+cmake --preset release >/dev/null
+cmake --build build/release --target pjit-compile pjit-run pjit_plugin_cpu pjit_bench_peaks >/dev/null
+bin=build/release/bin
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+median() { sed -n 's/.*median \([0-9.]*\) ms.*/\1/p'; }
+ratio() { if [ "$2" = "-" ]; then echo "-"; else awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; fi; }
+peer() { awk -v p="$2" '$1 == p { print $2 }' <<<"$1"; }
+
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; $(date -u +%Y-%m-%d)"
+peaks=$($bin/pjit_bench_peaks "$(nproc)" "$repeat")
+echo "ceilings: OpenBLAS sgemm 2048^3 $(peer "$peaks" sgemm_ms) ms; STREAM triad $(peer "$peaks" triad_gbs) GB/s"
+printf '%-10s %9s %9s %9s %6s %9s %6s %9s %6s\n' case compile_s pjit_ms jax_ms ratio torch_ms ratio numpy_ms ratio
+for hlo in tests/bench/cases/*.hlo; do
+  name=$(basename "$hlo" .hlo)
+  start=$(date +%s.%N)
+  $bin/pjit-compile "$hlo" -o "$work/$name.pjit"
+  compile=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", e - s }')
+  params=$(grep -c ' parameter(' <(sed -n '/^ENTRY/,/^}/p' "$hlo"))
+  inputs=""
+  for ((i = 0; i < params; i++)); do inputs+=" --input $i=@random"; done
+  ms=$($bin/pjit-run "$work/$name.pjit" $inputs --benchmark --repeat "$repeat" -o "$work/out" | median)
+  peers=$($py tests/bench/peers.py "$name" --repeat "$repeat")
+  jax=$(peer "$peers" jax); torch=$(peer "$peers" torch); numpy=$(peer "$peers" numpy)
+  printf '%-10s %9s %9s %9s %6s %9s %6s %9s %6s\n' "$name" "$compile" "$ms" "$jax" "$(ratio "$ms" "$jax")" \
+    "$torch" "$(ratio "$ms" "$torch")" "$numpy" "$(ratio "$ms" "$numpy")"
+  if [ "$name" = mlp ]; then base=$ms; fi
+done
+for n in 2 4; do
+  $bin/pjit-compile tests/bench/cases/mlp.hlo -o "$work/mlp$n.pjit" --mesh data=$n --in-sharding 0=data --out-sharding 0=data
+  inputs=""
+  for i in 0 1 2 3 4 5 6; do inputs+=" --input $i=@random"; done
+  ms=$($bin/pjit-run "$work/mlp$n.pjit" $inputs --benchmark --repeat "$repeat" -o "$work/out" | median)
+  jax=$(peer "$($py tests/bench/peers.py mlp --devices $n --repeat "$repeat")" jax)
+  echo "mlp on $n devices: pjit $ms ms, jax $jax ms, ratio $(ratio "$ms" "$jax"); throughput vs 1 device: $(ratio "$base" "$ms")x"
+done
