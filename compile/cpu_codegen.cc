@@ -19,10 +19,10 @@
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/TargetParser/Host.h>
-#include <tbb/parallel_for.h>
 
 #include "compile/loop_emitter.h"
 #include "format/file_util.h"
+#include "format/parallel.h"
 
 LLD_HAS_DRIVER(elf)
 
@@ -149,8 +149,8 @@ StatusOr<std::string> CompileLoopKernels(const std::vector<LoopFusion>& fusions,
   PJIT_ASSIGN_OR_RETURN(std::string cpu, ResolveCpu(options.cpu));
   size_t modules = (fusions.size() + kKernelsPerModule - 1) / kKernelsPerModule;
   std::vector<StatusOr<std::string>> objects(modules, StatusOr<std::string>(std::string()));
-  tbb::parallel_for(size_t{0}, modules, [&](size_t m) {
-    size_t first = m * kKernelsPerModule;
+  ParallelParts(static_cast<int64_t>(modules), nullptr, [&](int64_t part) {
+    size_t m = static_cast<size_t>(part), first = m * kKernelsPerModule;
     objects[m] = CompileModule(fusions, first, std::min(fusions.size(), first + kKernelsPerModule), cpu);
   });
   std::vector<std::string> bytes;

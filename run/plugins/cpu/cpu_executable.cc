@@ -7,9 +7,8 @@
 #include <thread>
 #include <unordered_map>
 
-#include <tbb/parallel_for.h>
-
 #include "format/artifact_reader.h"
+#include "format/parallel.h"
 #include "run/interpreter/evaluator.h"
 #include "run/plugins/cpu/collective_ops.h"
 #include "run/plugins/cpu/cpu_features.h"
@@ -63,21 +62,18 @@ Status CheckArraySlices(const std::vector<ArrayInfo>& arrays, const std::vector<
   return OkStatus();
 }
 
-// Rows split over the device's cores in chunks that each write at least 64 KiB.
+// Rows split over the device's cores, each part writing at least 64 KiB.
 void RunLoopKernel(LoopKernel kernel, const KernelThunk& k, std::byte* arena, tbb::task_arena& cores) {
   std::vector<void*> arguments;
   for (const BufferSlice& s : k.arguments) arguments.push_back(arena + s.offset);
   const int64_t rows = static_cast<int64_t>(k.launch[0]);
-  const uint64_t row_bytes = rows ? k.arguments.back().size / static_cast<uint64_t>(rows) : 0;
-  const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>((uint64_t{64} << 10) / std::max<uint64_t>(row_bytes, 1)));
-  if (rows <= grain || cores.max_concurrency() == 1) {
+  const uint64_t bytes = k.arguments.back().size;
+  const int64_t parts = std::min<int64_t>({cores.max_concurrency(), rows, std::max<int64_t>(1, static_cast<int64_t>(bytes >> 16))});
+  if (parts <= 1) {
     kernel(arguments.data(), 0, rows);
     return;
   }
-  cores.execute([&] {
-    tbb::parallel_for(tbb::blocked_range<int64_t>(0, rows, grain),
-                      [&](const tbb::blocked_range<int64_t>& r) { kernel(arguments.data(), r.begin(), r.end()); });
-  });
+  ParallelParts(parts, &cores, [&](int64_t p) { kernel(arguments.data(), rows * p / parts, rows * (p + 1) / parts); });
 }
 
 }  // namespace

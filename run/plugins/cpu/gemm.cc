@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <mutex>
 
-#include <tbb/parallel_for.h>
+#include "format/parallel.h"
 
 namespace pjit {
 namespace {
@@ -41,11 +41,9 @@ void RunTyped(const GemmThunk& g, std::byte* arena, tbb::task_arena& cores) {
       Gemm(g, a, b, c, 0, g.m);
       continue;
     }
-    cores.execute([&] {
-      tbb::parallel_for(int64_t{0}, parts, [&](int64_t p) {
-        int64_t lo = g.m * p / parts, hi = g.m * (p + 1) / parts;
-        Gemm(g, a, b, c, lo, hi - lo);
-      });
+    ParallelParts(parts, &cores, [&](int64_t p) {
+      int64_t lo = g.m * p / parts, hi = g.m * (p + 1) / parts;
+      Gemm(g, a, b, c, lo, hi - lo);
     });
   }
 }
