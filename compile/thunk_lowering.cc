@@ -207,19 +207,29 @@ class Lowering {
     for (int64_t i = 0; i < b; ++i)
       if (d.lhs_batch[static_cast<size_t>(i)] != i || d.rhs_batch[static_cast<size_t>(i)] != i) return std::nullopt;
     if (d.lhs_contracting.size() != 1 || d.rhs_contracting.size() != 1) return std::nullopt;
-    int64_t lf = l.rank() - b - 1, rf = r.rank() - b - 1;  // free dims of each side
-    if (lf < 0 || lf > 1 || rf < 0 || rf > 1) return std::nullopt;
     int64_t lc = d.lhs_contracting[0], rc = d.rhs_contracting[0];
-    if (lc < b || rc < b) return std::nullopt;
+    // The free dims of each side are contiguous when the contracting dim is first after the
+    // batch dims or last: then they flatten into m (or n), as [.., m, k] or [.., k, m].
+    auto side = [b](const Shape& s, int64_t c, bool* k_last) -> std::optional<int64_t> {
+      if (c < b || (c != b && c != s.rank() - 1)) return std::nullopt;
+      *k_last = c == s.rank() - 1;
+      int64_t free = 1;
+      for (int64_t i = b; i < s.rank(); ++i)
+        if (i != c) free *= s.dims[static_cast<size_t>(i)];
+      return free;
+    };
+    bool lhs_k_last = false, rhs_k_last = false;
+    std::optional<int64_t> m = side(l, lc, &lhs_k_last), n = side(r, rc, &rhs_k_last);
+    if (!m || !n) return std::nullopt;
     GemmThunk g;
     g.dtype = t;
     g.batch = 1;
     for (int64_t i = 0; i < b; ++i) g.batch *= l.dims[static_cast<size_t>(i)];
     g.k = l.dims[static_cast<size_t>(lc)];
-    g.m = lf ? l.dims[static_cast<size_t>(lc == b ? b + 1 : b)] : 1;
-    g.n = rf ? r.dims[static_cast<size_t>(rc == b ? b + 1 : b)] : 1;
-    g.transpose_lhs = lf && lc == b;
-    g.transpose_rhs = rf && rc == b + 1;
+    g.m = *m;
+    g.n = *n;
+    g.transpose_lhs = !lhs_k_last;  // lhs stored k×m
+    g.transpose_rhs = rhs_k_last && rc != b;  // rhs stored n×k (a vector is k either way)
     return Thunk(g);
   }
 

@@ -174,6 +174,8 @@ ENTRY e {
   y = f64[3,16,8] parameter(6)
   big = f32[160,150] parameter(7)
   bigr = f32[150,140] parameter(8)
+  x3 = f32[4,6,40] parameter(9)
+  w3 = f32[40,2,9] parameter(10)
   nn = f32[96,72] dot(a, b), lhs_contracting_dims={1}, rhs_contracting_dims={0}
   tn = f32[96,72] dot(at, b), lhs_contracting_dims={0}, rhs_contracting_dims={0}
   nt = f32[96,72] dot(a, bt), lhs_contracting_dims={1}, rhs_contracting_dims={1}
@@ -182,14 +184,16 @@ ENTRY e {
   vm = f32[72] dot(v, b), lhs_contracting_dims={0}, rhs_contracting_dims={0}
   bmm = f64[3,24,8] dot(x, y), lhs_batch_dims={0}, rhs_batch_dims={0}, lhs_contracting_dims={2}, rhs_contracting_dims={1}
   split = f32[160,140] dot(big, bigr), lhs_contracting_dims={1}, rhs_contracting_dims={0}
-  ROOT t = (f32[96,72], f32[96,72], f32[96,72], f32[96,72], f32[96], f32[72], f64[3,24,8], f32[160,140]) tuple(nn, tn, nt, tt, mv, vm, bmm, split)
+  flat = f32[4,6,2,9] dot(x3, w3), lhs_contracting_dims={2}, rhs_contracting_dims={0}
+  flatt = f32[2,9,4,6] dot(w3, x3), lhs_contracting_dims={0}, rhs_contracting_dims={2}
+  ROOT t = (f32[96,72], f32[96,72], f32[96,72], f32[96,72], f32[96], f32[72], f64[3,24,8], f32[160,140], f32[4,6,2,9], f32[2,9,4,6]) tuple(nn, tn, nt, tt, mv, vm, bmm, split, flat, flatt)
 })");
   ASSERT_NE(module, nullptr);
   auto plan = LowerToThunks(*module);
   ASSERT_TRUE(plan.ok());
   int gemms = 0;
   for (const Thunk& t : plan->sequences[0].thunks) gemms += std::holds_alternative<GemmThunk>(t);
-  EXPECT_EQ(gemms, 8);
+  EXPECT_EQ(gemms, 10);
   std::string path = WriteSpmdArtifact(*module, Mesh::Linear(1), dir_ / "gemms.pjit");
   std::mt19937 rng(3);
   std::uniform_real_distribution<double> real(-1, 1);
