@@ -12,7 +12,7 @@ namespace {
 bool SupportedType(DType t) { return t != DType::kF16 && IsArrayType(t); }
 
 bool IsCheap(const Instruction& in) {
-  return in.opcode == Opcode::kBroadcast || in.opcode == Opcode::kIota ||
+  return in.opcode == Opcode::kBroadcast || in.opcode == Opcode::kIota || in.opcode == Opcode::kReshape ||
          (in.opcode == Opcode::kConstant && in.shape.IsArray() && in.shape.rank() == 0);
 }
 
@@ -28,6 +28,8 @@ bool SupportedOpcode(const Instruction& in) {
     case Opcode::kSelect: case Opcode::kClamp: case Opcode::kConvert: case Opcode::kBroadcast: case Opcode::kTranspose:
     case Opcode::kIota:
       return true;
+    case Opcode::kReshape:
+      return in.operands[0]->shape.IsArray() && in.operands[0]->shape.dtype == in.shape.dtype;
     case Opcode::kCompare:
       return in.comparison_type != ComparisonType::kTotalOrder;
     case Opcode::kConstant:
@@ -57,7 +59,7 @@ bool SupportedFor(const Instruction& in) {
   DType t = in.shape.dtype;
   switch (in.opcode) {
     case Opcode::kSelect: case Opcode::kCompare: case Opcode::kConvert: case Opcode::kBroadcast: case Opcode::kTranspose:
-    case Opcode::kIota: case Opcode::kConstant: case Opcode::kReduce:
+    case Opcode::kIota: case Opcode::kConstant: case Opcode::kReduce: case Opcode::kReshape:
       return true;
     case Opcode::kAnd: case Opcode::kOr: case Opcode::kXor: case Opcode::kNot:
       return !IsFloating(t);
@@ -116,11 +118,14 @@ std::vector<LoopFusion> FindLoopFusions(const Computation& entry) {
       else consumer_groups.insert(g->second.begin(), g->second.end());
       under_broadcast |= u->opcode == Opcode::kBroadcast;
     }
-    if (all_fused && (IsCheap(*in) || (consumer_groups.size() == 1 && !under_broadcast))) {
+    // An op whose users sit in two groups is computed in both rather than written to memory
+    // and read back (at most twice per element: its producers see both groups too).
+    if (all_fused && (IsCheap(*in) || (consumer_groups.size() <= 2 && !under_broadcast))) {
       groups_of[in] = consumer_groups;
       continue;
     }
-    if (in->opcode == Opcode::kConstant) continue;  // a constant alone is data, not a kernel
+    // A constant alone is data and a reshape alone renames a buffer: neither is a kernel.
+    if (in->opcode == Opcode::kConstant || in->opcode == Opcode::kReshape) continue;
     groups_of[in] = {roots.size()};
     roots.push_back(in);
   }

@@ -1,9 +1,11 @@
 // Loop fusion for the CPU code generator: groups of entry instructions that compute one array
-// element by element (or fold rows of one into a reduction) become one native kernel. An elementwise producer joins its consumers'
-// group when every user is in that group (so its value never needs a buffer); broadcasts,
-// iotas and scalar constants are duplicated into every group that uses them; an expensive op
-// is not fused under a broadcast (it would be recomputed for every broadcast element).
-// Instructions outside every group (dots, reductions, collectives, ...) lower as before.
+// element by element (or fold rows of one into a reduction) become one native kernel. A
+// producer joins its consumers' groups when every user is in a group (so its value never
+// needs a buffer): an elementwise op is computed in each of at most two groups rather than
+// written and read back; broadcasts, reshapes, iotas and scalar constants are duplicated into
+// every group that uses them; an expensive op is not fused under a broadcast (it would be
+// recomputed for every broadcast element). Instructions outside every group (dots,
+// collectives, ...) lower as before.
 #pragma once
 
 #include <string>

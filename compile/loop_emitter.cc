@@ -257,6 +257,10 @@ class LoopEmitter {
         for (int64_t d : in.dimensions) o.push_back(index[static_cast<size_t>(d)]);
         return Element(in.operands[0], o);
       }
+      case Opcode::kReshape: {
+        const Shape& from = in.operands[0]->shape;
+        return Element(in.operands[0], Decompose(Linear(in.shape, index), from, 0, from.rank()));
+      }
       case Opcode::kTranspose: {
         std::vector<Value*> o(index.size());
         for (size_t i = 0; i < in.dimensions.size(); ++i) o[static_cast<size_t>(in.dimensions[i])] = index[i];

@@ -13,6 +13,7 @@
 
 #include "compile/cpu_codegen.h"
 #include "compile/kernel_fusion.h"
+#include "format/file_util.h"
 #include "run/interpreter/evaluator.h"
 #include "run/plugins/cpu/cpu_features.h"
 #include "run/plugins/cpu/native_library.h"
@@ -224,6 +225,14 @@ ENTRY e {
   neg = f32[2,6,6] broadcast(c), dimensions={}
   ROOT masked = f32[2,6,6] select(keep, sb, neg)
 })"));
+  cases.push_back(Make("reshapes", R"(HloModule m
+ENTRY e {
+  x = s32[6,35] parameter(0)
+  v = s32[210] reshape(x)
+  t = s32[5,7,6] reshape(v)
+  c = s32[5,7,6] iota(), iota_dimension=2
+  ROOT rs = s32[5,7,6] add(t, c)
+})"));
   cases.push_back(Make("long rows cut into blocks", R"(HloModule m
 ENTRY e {
   x = f32[2,40001] parameter(0)
@@ -330,6 +339,20 @@ ENTRY e {
 })"));
   cases.back().ulps = 64;  // exp is approximated; the sum of 19 of them moves by more ulps
   RunCases(cases);
+}
+
+// JAX's softmax: the row max, the row sum with exp(x - max) fused in, and the division that
+// computes exp(x - max) again rather than reading it back: three kernels, the reshapes and
+// broadcasts between them index math.
+TEST(LoopFusion, SoftmaxIsThreeKernels) {
+  auto m = testing::ParseOrDie(*ReadFileToString(std::string(PJIT_TESTDATA_DIR) + "/../tests/bench/cases/softmax.hlo"));
+  ASSERT_NE(m, nullptr);
+  std::vector<LoopFusion> f = FindLoopFusions(*m->entry);
+  std::vector<std::string> roots;
+  for (const LoopFusion& x : f) roots.push_back(std::string(OpcodeName(x.root->opcode)));
+  EXPECT_THAT(roots, ::testing::ElementsAre("reduce", "reduce", "divide"));
+  for (const LoopFusion& x : f)
+    for (const Instruction* in : x.inputs) EXPECT_NE(in->opcode, Opcode::kExp) << x.name << " reads exp from memory";
 }
 
 TEST(LoopCodegen, CpuChoices) {
