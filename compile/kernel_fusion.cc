@@ -118,9 +118,7 @@ std::vector<LoopFusion> FindLoopFusions(const Computation& entry) {
       else consumer_groups.insert(g->second.begin(), g->second.end());
       under_broadcast |= u->opcode == Opcode::kBroadcast;
     }
-    // An op whose users sit in two groups is computed in both rather than written to memory
-    // and read back (at most twice per element: its producers see both groups too).
-    if (all_fused && (IsCheap(*in) || (consumer_groups.size() <= 2 && !under_broadcast))) {
+    if (all_fused && (IsCheap(*in) || (consumer_groups.size() == 1 && !under_broadcast))) {
       groups_of[in] = consumer_groups;
       continue;
     }

@@ -115,6 +115,11 @@ class LoopEmitter {
     if (reduce) {
       PJIT_ASSIGN_OR_RETURN(Value* x, Element(f_.root->operands[0], index));
       folded = Round(s.dtype, Binary(*fold, s.dtype, acc, x));
+      // f32/f64 sums and products may be reassociated, so the loop vectorises with partial
+      // accumulators (as XLA's do); the result then differs from a sequential fold by rounding.
+      if (auto* op = llvm::dyn_cast<llvm::Instruction>(folded); op && s.dtype != DType::kBF16 &&
+                                                               (op->getOpcode() == llvm::Instruction::FAdd || op->getOpcode() == llvm::Instruction::FMul))
+        op->setHasAllowReassoc(true);
     } else {
       PJIT_ASSIGN_OR_RETURN(Value* v, Element(f_.root, index));
       StoreElement(s.dtype, v, b_.CreateInBoundsGEP(StorageType(s.dtype), out_, b_.CreateAdd(row_base, col)));

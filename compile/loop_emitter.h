@@ -4,7 +4,8 @@
 // and the members' scalar semantics, which follow the reference interpreter's exactly
 // (XLA's integer division rules, NaN-propagating max/min, saturating float-to-int conversion,
 // bfloat16 rounded after every op) — except float exp, tanh and logistic, which are
-// polynomial approximations within a few ulp, as in XLA, so that their loops vectorise.
+// polynomial approximations within a few ulp, and f32/f64 sums and products, which may be
+// reassociated: both as in XLA, so that their loops vectorise.
 // arguments[i] is input i's base address, the last one the root's; the output never overlaps
 // an input (the buffer plan guarantees it), which alias metadata tells LLVM so it vectorises.
 #pragma once

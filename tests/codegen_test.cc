@@ -303,8 +303,9 @@ TEST(LoopCodegen, ApproximatedExpAndTanhOverTheirRange) {
   RunCases(cases);
 }
 
-// Reductions over trailing dims, with producers fused in: the sequential fold the interpreter
-// does, so the results are bit-identical (bfloat16 rounded after every step).
+// Reductions over trailing dims, with producers fused in: the interpreter's sequential fold,
+// bit-identical for integers, pred, max/min and bfloat16 (rounded after every step); float
+// sums and products may be reassociated, so they are compared within a few dozen ulp.
 TEST(LoopCodegen, RowReductionsMatchTheInterpreter) {
   std::vector<Case> cases;
   auto reduction = [](const std::string& name, const std::string& t, const std::string& op, const std::string& dims,
@@ -313,10 +314,13 @@ TEST(LoopCodegen, RowReductionsMatchTheInterpreter) {
            "(a, b)\n}\nENTRY e {\n  x = " + t + in_shape + " parameter(0)\n  i = " + t + "[] " + init + "\n  ROOT " + name +
            " = " + t + out_shape + " reduce(x, i), dimensions={" + dims + "}, to_apply=r\n}\n";
   };
-  cases.push_back(Make("f32 row sum", reduction("s0", "f32", "add", "1", "[7,33]", "[7]", "constant(0)")));
+  // Float sums and products may be reassociated (vectorised): positive inputs, a few dozen ulp.
+  cases.push_back(Make("f32 row sum", reduction("s0", "f32", "add", "1", "[7,33]", "[7]", "constant(0)"), {true}));
+  cases.back().ulps = 64;
   cases.push_back(Make("f32 max over two dims", reduction("s1", "f32", "maximum", "1,2", "[3,5,9]", "[3]", "constant(-inf)")));
   cases.push_back(Make("bf16 sum", reduction("s2", "bf16", "add", "2", "[2,3,40]", "[2,3]", "constant(0)")));
-  cases.push_back(Make("f64 product", reduction("s3", "f64", "multiply", "1", "[4,6]", "[4]", "constant(1)")));
+  cases.push_back(Make("f64 product", reduction("s3", "f64", "multiply", "1", "[4,6]", "[4]", "constant(1)"), {true}));
+  cases.back().ulps = 64;
   cases.push_back(Make("s32 min", reduction("s4", "s32", "minimum", "0", "[50]", "[]", "constant(2147483647)")));
   cases.push_back(Make("u8 sum wraps", reduction("s5", "u8", "add", "1", "[4,90]", "[4]", "constant(0)")));
   cases.push_back(Make("pred any", reduction("s6", "pred", "or", "1", "[6,5]", "[6]", "constant(false)")));
@@ -341,18 +345,15 @@ ENTRY e {
   RunCases(cases);
 }
 
-// JAX's softmax: the row max, the row sum with exp(x - max) fused in, and the division that
-// computes exp(x - max) again rather than reading it back: three kernels, the reshapes and
-// broadcasts between them index math.
-TEST(LoopFusion, SoftmaxIsThreeKernels) {
+// JAX's softmax: the row max, exp(x - max) (stored once, read by both of its users), the row
+// sum and the division: four kernels, the reshapes and broadcasts between them index math.
+TEST(LoopFusion, SoftmaxIsFourKernels) {
   auto m = testing::ParseOrDie(*ReadFileToString(std::string(PJIT_TESTDATA_DIR) + "/../tests/bench/cases/softmax.hlo"));
   ASSERT_NE(m, nullptr);
   std::vector<LoopFusion> f = FindLoopFusions(*m->entry);
   std::vector<std::string> roots;
   for (const LoopFusion& x : f) roots.push_back(std::string(OpcodeName(x.root->opcode)));
-  EXPECT_THAT(roots, ::testing::ElementsAre("reduce", "reduce", "divide"));
-  for (const LoopFusion& x : f)
-    for (const Instruction* in : x.inputs) EXPECT_NE(in->opcode, Opcode::kExp) << x.name << " reads exp from memory";
+  EXPECT_THAT(roots, ::testing::ElementsAre("reduce", "exponential", "reduce", "divide"));
 }
 
 TEST(LoopCodegen, CpuChoices) {
