@@ -145,13 +145,17 @@ std::vector<std::string> CpuFeatures(const std::string& cpu) {
   return out;
 }
 
-StatusOr<std::string> CompileLoopKernels(const std::vector<LoopFusion>& fusions, const CpuCodegenOptions& options) {
+StatusOr<std::string> CompileLoopKernels(const std::vector<LoopFusion>& fusions, const CpuCodegenOptions& options,
+                                         const std::function<void(int64_t done, int64_t total)>& kernels_done) {
   PJIT_ASSIGN_OR_RETURN(std::string cpu, ResolveCpu(options.cpu));
   size_t modules = (fusions.size() + kKernelsPerModule - 1) / kKernelsPerModule;
   std::vector<StatusOr<std::string>> objects(modules, StatusOr<std::string>(std::string()));
+  std::atomic<int64_t> done{0};
   ParallelParts(static_cast<int64_t>(modules), nullptr, [&](int64_t part) {
-    size_t m = static_cast<size_t>(part), first = m * kKernelsPerModule;
-    objects[m] = CompileModule(fusions, first, std::min(fusions.size(), first + kKernelsPerModule), cpu);
+    size_t m = static_cast<size_t>(part), first = m * kKernelsPerModule, last = std::min(fusions.size(), first + kKernelsPerModule);
+    objects[m] = CompileModule(fusions, first, last, cpu);
+    int64_t now = done += static_cast<int64_t>(last - first);
+    if (kernels_done) kernels_done(now, static_cast<int64_t>(fusions.size()));
   });
   std::vector<std::string> bytes;
   for (StatusOr<std::string>& o : objects) {

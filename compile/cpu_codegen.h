@@ -4,6 +4,8 @@
 // size, so the bytes do not depend on the thread count: the same input gives the same file.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,8 @@ StatusOr<std::string> ResolveCpu(const std::string& cpu);
 std::vector<std::string> CpuFeatures(const std::string& cpu);
 
 // The shared object with one exported kernel per fusion, named by LoopFusion::name.
-StatusOr<std::string> CompileLoopKernels(const std::vector<LoopFusion>& fusions, const CpuCodegenOptions& options);
+// `kernels_done(done, total)` is called (from worker threads) as modules finish.
+StatusOr<std::string> CompileLoopKernels(const std::vector<LoopFusion>& fusions, const CpuCodegenOptions& options,
+                                         const std::function<void(int64_t done, int64_t total)>& kernels_done = {});
 
 }  // namespace pjit

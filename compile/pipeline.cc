@@ -1,6 +1,7 @@
 #include "compile/pipeline.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "compile/call_inliner.h"
 #include "compile/cpu_codegen.h"
@@ -80,26 +81,57 @@ Status ApplyCommandLineShardings(const CompileOptions& options, Module& module, 
   return OkStatus();
 }
 
+// Times the passes of one compile and tells the progress callback when each starts.
+class PassClock {
+ public:
+  PassClock(const CompileOptions& options, PassTimes& times) : options_(options), times_(times) {}
+  ~PassClock() { Stop(); }
+  void Start(const std::string& pass) {
+    Stop();
+    pass_ = pass;
+    start_ = std::chrono::steady_clock::now();
+    if (options_.progress) options_.progress(pass, 0, 0);
+  }
+  void Stop() {
+    if (pass_.empty()) return;
+    times_.emplace_back(pass_, std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+    pass_.clear();
+  }
+
+ private:
+  const CompileOptions& options_;
+  PassTimes& times_;
+  std::string pass_;
+  std::chrono::steady_clock::time_point start_;
+};
+
 }  // namespace
 
 StatusOr<CompiledProgram> CompileText(const std::string& text, const CompileOptions& options) {
   CompiledProgram p;
+  PassClock clock(options, p.pass_seconds);
+  clock.Start("parse and verify");
   PJIT_ASSIGN_OR_RETURN(p.global, ParseHloModule(text, options.input));
   PJIT_RETURN_IF_ERROR(VerifyModule(*p.global));
   PJIT_ASSIGN_OR_RETURN(p.mesh, ChooseMesh(options, *p.global));
   PJIT_RETURN_IF_ERROR(ApplyCommandLineShardings(options, *p.global, p.mesh, p.warnings));
+  clock.Start("inline calls");
   PJIT_RETURN_IF_ERROR(InlineCalls(*p.global));
+  clock.Start("sharding propagation");
   PJIT_ASSIGN_OR_RETURN(PropagationReport propagation, PropagateShardings(*p.global, p.mesh));
   p.warnings.insert(p.warnings.end(), propagation.warnings.begin(), propagation.warnings.end());
+  clock.Start("spmd partitioning");
   PJIT_ASSIGN_OR_RETURN(PartitionResult partitioned, PartitionModule(*p.global, p.mesh));
   p.device = std::move(partitioned.module);
   p.warnings.insert(p.warnings.end(), partitioned.warnings.begin(), partitioned.warnings.end());
+  clock.Stop();  // before p is moved out
   return p;
 }
 
 StatusOr<CompileReport> Compile(const CompileOptions& options) {
   PJIT_ASSIGN_OR_RETURN(std::string text, ReadFileToString(options.input));
   PJIT_ASSIGN_OR_RETURN(CompiledProgram p, CompileText(text, options));
+  PassClock clock(options, p.pass_seconds);
   ArtifactContents contents;
   std::vector<std::string> flags;
   if (!options.mesh.empty()) flags.push_back("--mesh=" + options.mesh);
@@ -113,16 +145,23 @@ StatusOr<CompileReport> Compile(const CompileOptions& options) {
   contents.program = p.global.get();
   contents.signature = ShardedSignature(*p.global, p.mesh);
   contents.device_programs.push_back({p.mesh.device_ids, p.device.get()});
+  clock.Start("loop fusion");
   std::vector<LoopFusion> fusions = FindLoopFusions(*p.device->entry);
+  clock.Start("thunk lowering and buffer assignment");
   PJIT_ASSIGN_OR_RETURN(contents.thunks, LowerToThunks(*p.device, fusions));
   if (!fusions.empty()) {
+    clock.Start("x86-64 code generation");
     ExecutableInfo& native = contents.thunks.executables[1];
-    PJIT_ASSIGN_OR_RETURN(native.binary, CompileLoopKernels(fusions, {cpu}));
+    PJIT_ASSIGN_OR_RETURN(native.binary, CompileLoopKernels(fusions, {cpu}, [&](int64_t done, int64_t total) {
+      if (options.progress) options.progress("x86-64 code generation", done, total);
+    }));
     native.cpu = cpu;
     native.cpu_features = CpuFeatures(cpu);
   }
+  clock.Start("write artifact");
   PJIT_RETURN_IF_ERROR(WriteArtifact(options.output, contents));
-  return CompileReport{std::move(p.warnings)};
+  clock.Stop();
+  return CompileReport{std::move(p.warnings), std::move(p.pass_seconds)};
 }
 
 }  // namespace pjit

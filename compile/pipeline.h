@@ -4,8 +4,11 @@
 // kernels to x86-64 code, and write the .pjit artifact.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "format/hlo_module.h"
@@ -24,10 +27,17 @@ struct CompileOptions {
   std::vector<std::string> in_shardings;   // "0=data,_" or "NAME=_,model": entry parameters
   std::vector<std::string> out_shardings;  // "0=data,_": results
   std::string cpu = "x86-64";              // the CPU the kernels are compiled for (see CpuCodegenOptions)
+  // Told when each pass starts (done = total = 0) and as kernels compile (done of total);
+  // called from worker threads during code generation.
+  std::function<void(const std::string& pass, int64_t done, int64_t total)> progress;
 };
+
+// How long each pass took, in pipeline order.
+using PassTimes = std::vector<std::pair<std::string, double>>;
 
 struct CompileReport {
   std::vector<std::string> warnings;  // one line each
+  PassTimes pass_seconds;
 };
 
 // What the pipeline makes of a module before anything is written.
@@ -36,6 +46,7 @@ struct CompiledProgram {
   std::unique_ptr<Module> global;  // with every instruction's sharding
   std::unique_ptr<Module> device;  // the program each device runs
   std::vector<std::string> warnings;
+  PassTimes pass_seconds;
 };
 
 // Compiles HLO `text` (named options.input in messages); options.output is not used.

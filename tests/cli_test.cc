@@ -178,6 +178,18 @@ TEST_F(CliTest, InspectViewsFromTheCommandLine) {
   }
 }
 
+TEST_F(CliTest, CompileTimesItsPassesAndStaysQuiet) {
+  std::string pjit = (dir_ / "m.pjit").string();
+  Result r = Tool("pjit-compile " + testing::TestdataPath("softmax.hlo") + " -o " + pjit + " --time-passes --quiet");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* pass : {"parse and verify", "sharding propagation", "spmd partitioning", "loop fusion",
+                           "thunk lowering and buffer assignment", "x86-64 code generation", "write artifact", "total"})
+    EXPECT_THAT(r.output, ::testing::MatchesRegex("(.|\n)*pjit-compile: +[0-9.]+ s  " + std::string(pass) + "\n(.|\n)*")) << pass;
+  Result bad = Tool("pjit-compile " + testing::TestdataPath("softmax.hlo") + " -o " + pjit + " --cpu pentium-9000");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.output, HasSubstr("--cpu 'pentium-9000': not a CPU LLVM knows"));
+}
+
 TEST_F(CliTest, MeshFromTheDumpsShardyAttribute) {
   fs::path hlo = dir_ / "sdy.hlo";
   ASSERT_TRUE(WriteFileAtomically(hlo.string(), "HloModule m, frontend_attributes={xla.sdy.meshes={mesh = #sdy.mesh<[\"data\"=2, \"model\"=4]>}}\n"

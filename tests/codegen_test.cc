@@ -7,12 +7,17 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
+#include <mutex>
 #include <limits>
 #include <random>
 
 #include "compile/cpu_codegen.h"
 #include "compile/kernel_fusion.h"
+#include "compile/pipeline.h"
 #include "format/file_util.h"
 #include "run/interpreter/evaluator.h"
 #include "run/plugins/cpu/cpu_features.h"
@@ -354,6 +359,30 @@ TEST(LoopFusion, SoftmaxIsFourKernels) {
   std::vector<std::string> roots;
   for (const LoopFusion& x : f) roots.push_back(std::string(OpcodeName(x.root->opcode)));
   EXPECT_THAT(roots, ::testing::ElementsAre("reduce", "exponential", "reduce", "divide"));
+}
+
+// The pipeline tells its progress callback each pass in order and counts every kernel.
+TEST(LoopCodegen, CompileReportsProgressAndPassTimes) {
+  CompileOptions options;
+  options.input = std::string(PJIT_TESTDATA_DIR) + "/layernorm.hlo";
+  options.output = (std::filesystem::temp_directory_path() / ("pjit_progress_" + std::to_string(::getpid()) + ".pjit")).string();
+  std::mutex mu;
+  std::vector<std::string> passes;
+  int64_t last_done = 0, total = 0;
+  options.progress = [&](const std::string& pass, int64_t done, int64_t all) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (all == 0) passes.push_back(pass);
+    else last_done = std::max(last_done, done), total = all;
+  };
+  auto report = Compile(options);
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  std::filesystem::remove(options.output);
+  EXPECT_THAT(passes, ::testing::ElementsAre("parse and verify", "inline calls", "sharding propagation", "spmd partitioning",
+                                             "loop fusion", "thunk lowering and buffer assignment", "x86-64 code generation",
+                                             "write artifact"));
+  EXPECT_GT(total, 0);
+  EXPECT_EQ(last_done, total);
+  ASSERT_EQ(report->pass_seconds.size(), passes.size());
 }
 
 TEST(LoopCodegen, CpuChoices) {
