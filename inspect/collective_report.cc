@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 
+#include "inspect/source_location.h"
 #include "inspect/units.h"
 
 namespace pjit {
@@ -74,13 +75,6 @@ std::string OperandShapes(const Instruction& in) {
   return out;
 }
 
-std::string Source(const Instruction& in) {
-  const OpMetadata& m = in.metadata;
-  std::string out = in.location;
-  if (!m.source_file.empty()) out += (out.empty() ? "" : ", ") + std::string("source ") + m.source_file + ":" + std::to_string(m.source_line);
-  return out;
-}
-
 }  // namespace
 
 std::vector<CollectiveRecord> CollectCollectives(const Module& device_program, const Module& global, const Mesh& mesh,
@@ -142,7 +136,7 @@ std::string CollectivesText(const std::vector<CollectiveRecord>& records, const 
     out += "   sends " + FormatBytes(r.bytes_sent) + " per device in " + Plural(r.steps, "step") + ", about " +
            FormatSeconds(r.seconds) + (r.computation.empty() ? "" : "  (in " + r.computation + ": each time it runs)") + "\n";
     if (!o.instruction.empty()) {
-      std::string where = r.cause ? Source(*r.cause) : "";
+      std::string where = r.cause ? SourceLocation(*r.cause) : "";
       out += "   caused by " + o.instruction + (where.empty() ? "" : " (" + where + ")");
       if (!o.resharded.empty())
         out += ": its operand " + o.resharded + " is " + o.from_sharding + " but it needs " + o.to_sharding;

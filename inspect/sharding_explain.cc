@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "inspect/source_location.h"
+
 namespace pjit {
 namespace {
 
@@ -23,14 +25,6 @@ std::string Reason(const Instruction& in) {
   return in.sharding ? "sharding of unknown origin (the artifact records none)" : "no sharding: replicated";
 }
 
-std::string Where(const Instruction& in) {
-  std::string out = in.location;
-  const OpMetadata& m = in.metadata;
-  if (!m.source_file.empty()) out += (out.empty() ? "" : ", ") + std::string("source ") + m.source_file + ":" + std::to_string(m.source_line);
-  if (!m.op_name.empty()) out += (out.empty() ? "" : ", ") + std::string("op ") + m.op_name;
-  return out;
-}
-
 }  // namespace
 
 StatusOr<std::vector<ExplainStep>> ExplainSharding(const Module& global, const std::string& name) {
@@ -50,7 +44,7 @@ std::string ExplainText(const std::vector<ExplainStep>& chain) {
   std::string out;
   for (const ExplainStep& s : chain) {
     const Instruction& in = *s.instruction;
-    std::string where = Where(in);
+    std::string where = SourceLocation(in);
     out += in.name + "  " + in.shape.ToString(false) + "  " + (in.sharding ? in.sharding->ToString() : "{replicated}") +
            (where.empty() ? "" : "  (" + where + ")") + "\n";
     out += "  <- " + s.reason + "\n";
