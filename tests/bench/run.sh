@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The CPU benchmark of issue 9: builds Release, then for every case in tests/bench/cases
-# compiles it with pjit-compile, times it with pjit-run --benchmark (inputs from @random; the
+# compiles it with pjit-compile --cpu native (JAX also compiles for the host CPU), times it with pjit-run --benchmark (inputs from @random; the
 # time includes copying inputs in and outputs out, as a user's run does) and times the peers
 # in the same run on the same machine (tests/bench/peers.py: JAX, numpy, PyTorch if
 # installed), and prints the table with ratios pjit/peer (below 1: pjit is faster), plus the
@@ -30,7 +30,7 @@ printf '%-10s %9s %9s %9s %6s %9s %6s %9s %6s\n' case compile_s pjit_ms jax_ms r
 for hlo in tests/bench/cases/*.hlo; do
   name=$(basename "$hlo" .hlo)
   start=$(date +%s.%N)
-  $bin/pjit-compile "$hlo" -o "$work/$name.pjit"
+  $bin/pjit-compile "$hlo" -o "$work/$name.pjit" --cpu native --quiet
   compile=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", e - s }')
   params=$(grep -c ' parameter(' <(sed -n '/^ENTRY/,/^}/p' "$hlo"))
   inputs=""
@@ -43,7 +43,7 @@ for hlo in tests/bench/cases/*.hlo; do
   if [ "$name" = mlp ]; then base=$ms; fi
 done
 for n in 2 4; do
-  $bin/pjit-compile tests/bench/cases/mlp.hlo -o "$work/mlp$n.pjit" --mesh data=$n --in-sharding 0=data --out-sharding 0=data
+  $bin/pjit-compile tests/bench/cases/mlp.hlo -o "$work/mlp$n.pjit" --cpu native --quiet --mesh data=$n --in-sharding 0=data --out-sharding 0=data
   inputs=""
   for i in 0 1 2 3 4 5 6; do inputs+=" --input $i=@random"; done
   ms=$($bin/pjit-run "$work/mlp$n.pjit" $inputs --benchmark --repeat "$repeat" -o "$work/out" | median)
