@@ -11,6 +11,9 @@ struct LogicalBuffer {
   uint64_t size = 0;
   int64_t defined_at = 0;  // position of the thunk that writes it (parameters: 0)
   int64_t last_use = 0;    // position of the last thunk that reads it (results: past the end)
+  // Bytes of its own for the whole program, shared with no other buffer at any time: entry
+  // parameters and results, which a runtime may then place in the caller's memory.
+  bool pinned = false;
 };
 
 struct BufferAssignment {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <set>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
@@ -43,10 +44,31 @@ class Lowering {
       const Instruction* in = entry.instructions[pos].get();
       PJIT_RETURN_IF_ERROR(Lower(in, static_cast<int64_t>(pos)));
     }
+    // Parameters and results get bytes of their own (pinned), so a runtime may place them in
+    // the caller's memory; a result that is a parameter or an earlier result is copied into
+    // a buffer of its own first.
+    const int64_t end = static_cast<int64_t>(entry.instructions.size());
+    std::set<int> taken;
     for (const Instruction* p : entry.parameters)
-      for (int id : leaves_.at(p)) parameter_ids_.push_back(id);
-    for (int id : leaves_.at(entry.root)) {
+      for (int id : leaves_.at(p)) {
+        parameter_ids_.push_back(id);
+        buffers_[static_cast<size_t>(id)].pinned = true;
+        taken.insert(id);
+      }
+    const std::vector<int>& roots = leaves_.at(entry.root);
+    for (size_t leaf = 0; leaf < roots.size(); ++leaf) {
+      int id = roots[leaf];
+      if (taken.count(id)) {
+        int copy = static_cast<int>(buffers_.size());
+        buffers_.push_back(LogicalBuffer{buffers_[static_cast<size_t>(id)].size, end, end});
+        owners_.push_back(Owner{entry.root, static_cast<uint32_t>(leaf)});
+        buffers_[static_cast<size_t>(id)].last_use = std::max(buffers_[static_cast<size_t>(id)].last_use, end);
+        pending_.push_back(Pending{Thunk(CopyThunk{}), {id, copy}});
+        id = copy;
+      }
       buffers_[static_cast<size_t>(id)].last_use = std::numeric_limits<int64_t>::max();
+      buffers_[static_cast<size_t>(id)].pinned = true;
+      taken.insert(id);
       result_ids_.push_back(id);
     }
     BufferAssignment plan = AssignBuffers(buffers_);
@@ -62,7 +84,6 @@ class Lowering {
       if (owners_[id].instruction->opcode == Opcode::kConstant) kinds[id] = BufferInfo::Kind::kConstant;
     for (int id : result_ids_) kinds[static_cast<size_t>(id)] = BufferInfo::Kind::kOutput;
     for (int id : parameter_ids_) kinds[static_cast<size_t>(id)] = BufferInfo::Kind::kParameter;
-    const int64_t end = static_cast<int64_t>(entry.instructions.size());
     for (size_t id = 0; id < buffers_.size(); ++id) {
       const LogicalBuffer& b = buffers_[id];
       seq.buffers.push_back(BufferInfo{owners_[id].instruction->name, owners_[id].leaf, kinds[id], slice(static_cast<int>(id)),

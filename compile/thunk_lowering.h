@@ -6,6 +6,8 @@
 // that instruction with its reference kernels. Each loop fusion given becomes one kernel of a
 // second executable, "x86_64" (format elf, its binary left for the code generator to fill):
 // its members get no buffers of their own, its root's kernel reads the fusion's inputs.
+// Entry parameters and results are pinned (bytes no other buffer ever shares; a result that
+// is a parameter or repeats another is copied first), so a runtime may run them in place.
 #pragma once
 
 #include <vector>

@@ -1,5 +1,6 @@
 // The arena plan, checked by brute force: buffers live at the same time never share bytes,
-// every buffer fits in the arena, and the peak is the most bytes live at one position.
+// pinned buffers share bytes with no buffer at all, every buffer fits in the arena, and the
+// peak is the most bytes live at one position.
 #include "compile/buffer_assignment.h"
 
 #include <gtest/gtest.h>
@@ -17,7 +18,7 @@ TEST(BufferAssignmentTest, LiveBuffersNeverOverlapAndThePeakIsExact) {
     int positions = 1 + static_cast<int>(rng() % 30);
     for (int i = 0, n = static_cast<int>(rng() % 40); i < n; ++i) {
       int64_t def = rng() % positions, last = def + rng() % 6;
-      buffers.push_back({static_cast<uint64_t>(rng() % 5 == 0 ? 0 : rng() % 1000), def, last});
+      buffers.push_back({static_cast<uint64_t>(rng() % 5 == 0 ? 0 : rng() % 1000), def, last, rng() % 4 == 0});
     }
     BufferAssignment plan = AssignBuffers(buffers);
     ASSERT_EQ(plan.offsets.size(), buffers.size());
@@ -36,6 +37,8 @@ TEST(BufferAssignmentTest, LiveBuffersNeverOverlapAndThePeakIsExact) {
         bool live_together = a.defined_at <= b.last_use && b.defined_at <= a.last_use;
         bool share = plan.offsets[i] < plan.offsets[j] + b.size && plan.offsets[j] < plan.offsets[i] + a.size;
         EXPECT_FALSE(live_together && share && a.size && b.size) << "trial " << trial << ": buffers " << j << " and " << i;
+        // A pinned buffer's bytes are its own for the whole program.
+        EXPECT_FALSE((a.pinned || b.pinned) && share && a.size && b.size) << "trial " << trial << ": pinned " << j << " or " << i;
       }
     }
   }
