@@ -80,7 +80,9 @@ INSTANTIATE_TEST_SUITE_P(Testdata, TestdataOnPlatforms, ::testing::ValuesIn(test
 
 // Writes a one-program artifact for `module` on `mesh` (no partitioning: the module is the
 // device program) and returns its path.
-std::string WriteSpmdArtifact(const Module& module, const Mesh& mesh, const fs::path& path) {
+// `unpinned`: the plan without its buffer table, as artifacts written before parameters and
+// results were pinned read, so the platform copies them through the arena.
+std::string WriteSpmdArtifact(const Module& module, const Mesh& mesh, const fs::path& path, bool unpinned = false) {
   ArtifactContents contents;
   contents.mesh = mesh;
   contents.program = &module;
@@ -89,6 +91,8 @@ std::string WriteSpmdArtifact(const Module& module, const Mesh& mesh, const fs::
   auto plan = LowerToThunks(module);
   EXPECT_TRUE(plan.ok()) << plan.status().message();
   if (plan.ok()) contents.thunks = *plan;
+  if (unpinned)
+    for (ThunkSequence& s : contents.thunks.sequences) s.buffers.clear();
   EXPECT_TRUE(WriteArtifact(path.string(), contents).ok());
   return path.string();
 }
@@ -211,6 +215,46 @@ ENTRY e {
   auto got = (*session)->Run(inputs);
   ASSERT_TRUE(got.ok()) << got.status().message();
   for (size_t o = 0; o < wants.size(); ++o) EXPECT_TRUE(testing::AllClose((*got)[o], wants[o], 1e-4, 1e-5)) << "output " << o;
+}
+
+// Parameters and results live in the caller's memory when the plan pins them (and go through
+// the arena when it does not): results right either way, a result that is a parameter or
+// repeats another comes out as a copy, and the inputs are never written.
+TEST_F(RuntimeTest, ParametersAndResultsInPlaceOrThroughTheArena) {
+  auto module = testing::ParseOrDie(R"(HloModule m, num_partitions=2
+ENTRY e {
+  x = f32[64,33] parameter(0)
+  y = f32[64,33] parameter(1)
+  s = f32[64,33] add(x, y)
+  g = f32[128,33] all-gather(s), dimensions={0}, channel_id=1, replica_groups={{0,1}}, use_global_device_ids=true
+  ROOT t = (f32[64,33], f32[64,33], f32[64,33], f32[128,33], f32[64,33]) tuple(s, x, s, g, y)
+})");
+  ASSERT_NE(module, nullptr);
+  for (bool unpinned : {false, true}) {
+    SCOPED_TRACE(unpinned ? "through the arena" : "in place");
+    std::string path = WriteSpmdArtifact(*module, Mesh::Linear(2), dir_ / "inplace.pjit", unpinned);
+    auto session = Session::Open(path, SessionOptions{"cpu", 0});
+    ASSERT_TRUE(session.ok()) << session.status().message();
+    std::vector<Literal> inputs;
+    for (int i = 0; i < 2; ++i) {
+      Literal l(Shape::Array(DType::kF32, {64, 33}));
+      for (int64_t k = 0; k < l.element_count(); ++k) l.Set<float>(k, static_cast<float>(k % 97) * (i ? -0.5f : 2.0f));
+      inputs.push_back(std::move(l));
+    }
+    std::vector<Literal> before = {inputs[0], inputs[1]};
+    auto got = (*session)->Run(inputs);
+    ASSERT_TRUE(got.ok()) << got.status().message();
+    ASSERT_EQ(got->size(), 5u);
+    Literal sum(inputs[0].shape()), gathered(Shape::Array(DType::kF32, {128, 33}));
+    for (int64_t k = 0; k < sum.element_count(); ++k) {
+      sum.Set<float>(k, inputs[0].Get<float>(k) + inputs[1].Get<float>(k));
+      gathered.Set<float>(k, sum.Get<float>(k));
+      gathered.Set<float>(k + sum.element_count(), sum.Get<float>(k));  // both devices hold the same replicated inputs
+    }
+    const Literal* wants[] = {&sum, &inputs[0], &sum, &gathered, &inputs[1]};
+    for (size_t o = 0; o < 5; ++o) EXPECT_TRUE((*got)[o] == *wants[o]) << "output " << o;
+    EXPECT_TRUE(inputs[0] == before[0] && inputs[1] == before[1]) << "an input was written";
+  }
 }
 
 TEST_F(RuntimeTest, AFailingDeviceStopsTheOthersWithItsError) {

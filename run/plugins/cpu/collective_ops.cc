@@ -65,13 +65,11 @@ Status CheckCollectiveSizes(const CollectiveThunk& t, size_t g) {
   return OkStatus();
 }
 
-void RunCollective(const CollectiveThunk& t, const std::vector<std::byte*>& peers, size_t rank, int64_t source) {
-  size_t g = peers.size();
-  std::byte* mine = peers[rank];
+void RunCollective(const CollectiveThunk& t, const MemberAddress& address, size_t g, size_t rank, int64_t source) {
   for (size_t k = 0; k < t.inputs.size(); ++k) {
     std::vector<const std::byte*> in(g);
-    for (size_t j = 0; j < g; ++j) in[j] = peers[j] + t.inputs[k].offset;
-    std::byte* out = mine + t.outputs[k].offset;
+    for (size_t j = 0; j < g; ++j) in[j] = address(j, t.inputs[k]);
+    std::byte* out = address(rank, t.outputs[k]);
     if (t.kind == "all-reduce") {
       Reduce(t, in, out, 0, Elements(t));
     } else if (t.kind == "collective-permute") {

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "format/status.h"
@@ -15,9 +16,12 @@ namespace pjit {
 // The bytes each input and output slice of `t` must have for a group of `group_size`.
 Status CheckCollectiveSizes(const CollectiveThunk& t, size_t group_size);
 
-// Writes the outputs of the member at `rank` (whose arena is `peers[rank]`), reading inputs
-// from `peers` (member j's arena). For collective-permute the group is every device and
-// `source` is the rank this device receives from, or -1 (its output is zeros).
-void RunCollective(const CollectiveThunk& t, const std::vector<std::byte*>& peers, size_t rank, int64_t source);
+// Where member `member` of the group holds `slice` (its arena, or the caller's memory).
+using MemberAddress = std::function<std::byte*(size_t member, const BufferSlice& slice)>;
+
+// Writes the outputs of the member at `rank`, reading the inputs of all `group_size` members.
+// For collective-permute the group is every device and `source` is the rank this device
+// receives from, or -1 (its output is zeros).
+void RunCollective(const CollectiveThunk& t, const MemberAddress& address, size_t group_size, size_t rank, int64_t source);
 
 }  // namespace pjit

@@ -1,6 +1,7 @@
 #include "run/plugins/cpu/cpu_executable.h"
 
 #include <algorithm>
+#include <functional>
 #include <cstring>
 #include <new>
 #include <optional>
@@ -21,23 +22,25 @@ constexpr std::align_val_t kArenaAlignment{64};
 
 uint64_t LeafBytes(const Shape& leaf) { return static_cast<uint64_t>(leaf.ByteSize()); }
 
-// Copies between a value's leaves and consecutive arena slices starting at slices[next].
-void LoadLeaves(Literal& value, const std::byte* arena, const std::vector<BufferSlice>& slices, size_t& next) {
+using SliceAddress = std::function<std::byte*(const BufferSlice&)>;
+
+// Copies between a value's leaves and consecutive slices starting at slices[next].
+void LoadLeaves(Literal& value, const SliceAddress& address, const std::vector<BufferSlice>& slices, size_t& next) {
   if (value.shape().IsTuple()) {
-    for (Literal& e : value.elements()) LoadLeaves(e, arena, slices, next);
+    for (Literal& e : value.elements()) LoadLeaves(e, address, slices, next);
     return;
   }
   const BufferSlice& s = slices[next++];
-  if (s.size) std::memcpy(value.bytes().data(), arena + s.offset, s.size);
+  if (s.size) std::memcpy(value.bytes().data(), address(s), s.size);
 }
 
-void StoreLeaves(const Literal& value, std::byte* arena, const std::vector<BufferSlice>& slices, size_t& next) {
+void StoreLeaves(const Literal& value, const SliceAddress& address, const std::vector<BufferSlice>& slices, size_t& next) {
   if (value.shape().IsTuple()) {
-    for (const Literal& e : value.elements()) StoreLeaves(e, arena, slices, next);
+    for (const Literal& e : value.elements()) StoreLeaves(e, address, slices, next);
     return;
   }
   const BufferSlice& s = slices[next++];
-  if (s.size) std::memcpy(arena + s.offset, value.bytes().data(), s.size);
+  if (s.size) std::memcpy(address(s), value.bytes().data(), s.size);
 }
 
 // The slices a kernel of `instr` needs: its operands' leaves, then its result's.
@@ -63,9 +66,9 @@ Status CheckArraySlices(const std::vector<ArrayInfo>& arrays, const std::vector<
 }
 
 // Rows split over the device's cores, each part writing at least 64 KiB.
-void RunLoopKernel(LoopKernel kernel, const KernelThunk& k, std::byte* arena, tbb::task_arena& cores) {
+void RunLoopKernel(LoopKernel kernel, const KernelThunk& k, const SliceAddress& address, tbb::task_arena& cores) {
   std::vector<void*> arguments;
-  for (const BufferSlice& s : k.arguments) arguments.push_back(arena + s.offset);
+  for (const BufferSlice& s : k.arguments) arguments.push_back(address(s));
   const int64_t rows = static_cast<int64_t>(k.launch[0]);
   const uint64_t bytes = k.arguments.back().size;
   const int64_t parts = std::min<int64_t>({cores.max_concurrency(), rows, std::max<int64_t>(1, static_cast<int64_t>(bytes >> 16))});
@@ -125,6 +128,11 @@ StatusOr<std::unique_ptr<HostExecutable>> CpuExecutable::Load(std::string_view a
 Status CpuExecutable::Prepare(int64_t n) {
   PJIT_RETURN_IF_ERROR(CheckArraySlices(signature_.inputs, sequence_.parameters, "input"));
   PJIT_RETURN_IF_ERROR(CheckArraySlices(signature_.outputs, sequence_.results, "output"));
+  in_place_ = PlanPinsParametersAndResults();
+  if (in_place_) {
+    regions_ = sequence_.parameters;
+    regions_.insert(regions_.end(), sequence_.results.begin(), sequence_.results.end());
+  }
   size_t count = sequence_.thunks.size();
   kernels_.assign(count, nullptr);
   std::unordered_map<std::string_view, const Instruction*> by_name;
@@ -182,6 +190,38 @@ Status CpuExecutable::Prepare(int64_t n) {
   return OkStatus();
 }
 
+std::byte* CpuExecutable::Address(size_t device, const BufferSlice& s) const {
+  const std::vector<std::byte*>& bases = bases_[device];
+  for (size_t r = 0; r < regions_.size(); ++r) {
+    const BufferSlice& region = regions_[r];
+    if (region.size && s.offset >= region.offset && s.offset + s.size <= region.offset + region.size)
+      return bases[r + 1] + (s.offset - region.offset);
+  }
+  return bases[0] + s.offset;
+}
+
+// In place only when the plan pins every parameter and result: the buffer table shows no
+// other buffer in their bytes (plans written before pinning reuse them for temporaries).
+bool CpuExecutable::PlanPinsParametersAndResults() const {
+  if (sequence_.buffers.empty()) return false;
+  std::vector<BufferSlice> pinned = sequence_.parameters;
+  pinned.insert(pinned.end(), sequence_.results.begin(), sequence_.results.end());
+  auto overlap = [](const BufferSlice& a, const BufferSlice& b) {
+    return a.size && b.size && a.offset < b.offset + b.size && b.offset < a.offset + a.size;
+  };
+  for (size_t i = 0; i < pinned.size(); ++i) {
+    for (size_t j = 0; j < i; ++j)
+      if (overlap(pinned[i], pinned[j])) return false;
+    int owners = 0;
+    for (const BufferInfo& b : sequence_.buffers)
+      if (overlap(b.slice, pinned[i])) {
+        bool own = b.slice == pinned[i] && (b.kind == BufferInfo::Kind::kParameter || b.kind == BufferInfo::Kind::kOutput);
+        if (!own || ++owners > 1) return false;
+      }
+  }
+  return true;
+}
+
 void CpuExecutable::Abort() {
   aborted_ = true;
   for (const auto& site : collectives_)
@@ -198,21 +238,21 @@ Status CpuExecutable::RunCollective(size_t thunk, const CollectiveThunk& t, size
   // First meeting: every member's inputs are written. Second: every member has read them,
   // so nobody overwrites its arena while another still reads it.
   PJIT_RETURN_IF_ERROR(group.Wait(rank, deadline(), aborted_, what));
-  std::vector<std::byte*> peers;
-  for (int64_t d : group.devices()) peers.push_back(arenas_[static_cast<size_t>(d)].get());
-  pjit::RunCollective(t, peers, rank, site.source_of_device[device]);
+  const std::vector<int64_t>& members = group.devices();
+  auto address = [&](size_t member, const BufferSlice& s) { return Address(static_cast<size_t>(members[member]), s); };
+  pjit::RunCollective(t, address, members.size(), rank, site.source_of_device[device]);
   return group.Wait(rank, deadline(), aborted_, what);
 }
 
 Status CpuExecutable::RunDevice(size_t device, const std::vector<const Literal*>& arguments, std::vector<Literal>& results,
                                 Collectives& interpreter_collectives) {
-  std::byte* arena = arenas_[device].get();
+  const SliceAddress address = [this, device](const BufferSlice& s) { return Address(device, s); };
   for (size_t i = 0; i < arguments.size(); ++i) {
     const BufferSlice& s = sequence_.parameters[i];
     if (arguments[i]->bytes().size() != s.size)
       return InvalidArgument("input ", i, " is ", arguments[i]->shape().ToString(false), " (", arguments[i]->bytes().size(),
                              " bytes), the device expects ", s.size, " bytes");
-    if (s.size) std::memcpy(arena + s.offset, arguments[i]->bytes().data(), s.size);
+    if (!in_place_ && s.size) std::memcpy(address(s), arguments[i]->bytes().data(), s.size);
   }
   EvaluationOptions options;
   options.partition_id = static_cast<int64_t>(device);
@@ -221,34 +261,31 @@ Status CpuExecutable::RunDevice(size_t device, const std::vector<const Literal*>
     if (aborted_) return Status(StatusCode::kInternal, "aborted");
     const Thunk& thunk = sequence_.thunks[i];
     if (LoopKernel kernel = loop_kernels_[i]) {
-      RunLoopKernel(kernel, std::get<KernelThunk>(thunk), arena, *cores_[device]);
+      RunLoopKernel(kernel, std::get<KernelThunk>(thunk), address, *cores_[device]);
     } else if (const auto* k = std::get_if<KernelThunk>(&thunk)) {
       const Instruction& instr = *kernels_[i];
       std::vector<Literal> operands;
       size_t next = 0;
       for (const Instruction* o : instr.operands) {
         operands.emplace_back(o->shape);
-        LoadLeaves(operands.back(), arena, k->arguments, next);
+        LoadLeaves(operands.back(), address, k->arguments, next);
       }
       std::vector<const Literal*> pointers;
       for (const Literal& o : operands) pointers.push_back(&o);
       PJIT_ASSIGN_OR_RETURN(Literal result, EvaluateInstruction(instr, pointers, options));
-      StoreLeaves(result, arena, k->arguments, next);
+      StoreLeaves(result, address, k->arguments, next);
     } else if (const auto* g = std::get_if<GemmThunk>(&thunk)) {
-      RunGemm(*g, arena, *cores_[device]);
+      RunGemm(*g, address(g->lhs), address(g->rhs), address(g->out), *cores_[device]);
     } else if (const auto* c = std::get_if<CollectiveThunk>(&thunk)) {
       PJIT_RETURN_IF_ERROR(RunCollective(i, *c, device));
     } else {
       const auto& copy = std::get<CopyThunk>(thunk);
-      if (copy.source.size) std::memmove(arena + copy.destination.offset, arena + copy.source.offset, copy.source.size);
+      if (copy.source.size) std::memmove(address(copy.destination), address(copy.source), copy.source.size);
     }
   }
-  for (size_t o = 0; o < signature_.outputs.size(); ++o) {
-    const ArrayInfo& info = signature_.outputs[o];
-    Literal out(Shape::Array(info.shape.dtype, info.shard_shape.dims));
-    if (sequence_.results[o].size) std::memcpy(out.bytes().data(), arena + sequence_.results[o].offset, sequence_.results[o].size);
-    results.push_back(std::move(out));
-  }
+  if (in_place_) return OkStatus();  // the kernels wrote the results where the caller has them
+  for (size_t o = 0; o < signature_.outputs.size(); ++o)
+    if (sequence_.results[o].size) std::memcpy(results[o].bytes().data(), address(sequence_.results[o]), sequence_.results[o].size);
   return OkStatus();
 }
 
@@ -256,7 +293,16 @@ StatusOr<std::vector<std::vector<Literal>>> CpuExecutable::Execute(const std::ve
   size_t n = arenas_.size();
   aborted_ = false;
   Collectives interpreter_collectives(static_cast<int64_t>(n), std::chrono::milliseconds(timeout_ms_));
+  // Results are allocated up front; in place, inputs and results are the devices' regions.
   std::vector<std::vector<Literal>> results(n);
+  bases_.assign(n, {});
+  for (size_t d = 0; d < n; ++d) {
+    for (const ArrayInfo& info : signature_.outputs) results[d].emplace_back(Shape::Array(info.shape.dtype, info.shard_shape.dims));
+    bases_[d].push_back(arenas_[d].get());
+    if (!in_place_) continue;
+    for (const Literal* in : arguments[d]) bases_[d].push_back(const_cast<std::byte*>(in->bytes().data()));  // only read
+    for (Literal& out : results[d]) bases_[d].push_back(out.bytes().data());
+  }
   std::vector<Status> status(n);
   std::vector<std::thread> threads;
   for (size_t d = 0; d < n; ++d)

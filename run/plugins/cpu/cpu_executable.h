@@ -56,6 +56,10 @@ class CpuExecutable : public HostExecutable {
   Status RunDevice(size_t device, const std::vector<const Literal*>& arguments, std::vector<Literal>& results,
                    Collectives& interpreter_collectives);
   Status RunCollective(size_t thunk, const CollectiveThunk& t, size_t device);
+  // Where device `device` has `slice` in this execution: its arena, or (in place) the
+  // caller's input or result that the slice's region stands for.
+  std::byte* Address(size_t device, const BufferSlice& slice) const;
+  bool PlanPinsParametersAndResults() const;
   void Abort();
 
   Signature signature_;
@@ -68,6 +72,9 @@ class CpuExecutable : public HostExecutable {
   std::vector<std::unique_ptr<std::byte, AlignedFree>> arenas_;
   std::vector<std::unique_ptr<tbb::task_arena>> cores_;
   std::atomic<bool> aborted_{false};
+  bool in_place_ = false;                   // parameters and results live in the caller's memory
+  std::vector<BufferSlice> regions_;        // in place: the inputs' slices, then the results'
+  std::vector<std::vector<std::byte*>> bases_;  // per device, this execution: the arena, then each region
   int64_t timeout_ms_ = 60'000;
 };
 

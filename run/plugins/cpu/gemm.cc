@@ -24,11 +24,11 @@ void Gemm(const GemmThunk& g, const T* a, const T* b, T* c, int64_t row0, int64_
 }
 
 template <typename T>
-void RunTyped(const GemmThunk& g, std::byte* arena, tbb::task_arena& cores) {
+void RunTyped(const GemmThunk& g, const std::byte* lhs, const std::byte* rhs, std::byte* out, tbb::task_arena& cores) {
   for (int64_t batch = 0; batch < g.batch; ++batch) {
-    const T* a = reinterpret_cast<const T*>(arena + g.lhs.offset) + batch * g.m * g.k;
-    const T* b = reinterpret_cast<const T*>(arena + g.rhs.offset) + batch * g.k * g.n;
-    T* c = reinterpret_cast<T*>(arena + g.out.offset) + batch * g.m * g.n;
+    const T* a = reinterpret_cast<const T*>(lhs) + batch * g.m * g.k;
+    const T* b = reinterpret_cast<const T*>(rhs) + batch * g.k * g.n;
+    T* c = reinterpret_cast<T*>(out) + batch * g.m * g.n;
     if (g.k == 0) {
       std::fill(c, c + g.m * g.n, T(0));
       continue;
@@ -55,9 +55,9 @@ void InitGemm() {
   std::call_once(once, [] { openblas_set_num_threads(1); });
 }
 
-void RunGemm(const GemmThunk& g, std::byte* arena, tbb::task_arena& cores) {
-  if (g.dtype == DType::kF64) RunTyped<double>(g, arena, cores);
-  else RunTyped<float>(g, arena, cores);
+void RunGemm(const GemmThunk& g, const std::byte* lhs, const std::byte* rhs, std::byte* out, tbb::task_arena& cores) {
+  if (g.dtype == DType::kF64) RunTyped<double>(g, lhs, rhs, out, cores);
+  else RunTyped<float>(g, lhs, rhs, out, cores);
 }
 
 }  // namespace pjit

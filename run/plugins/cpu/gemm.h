@@ -13,6 +13,7 @@ namespace pjit {
 // Makes OpenBLAS single-threaded: parallelism comes from the devices and their arenas.
 void InitGemm();
 
-void RunGemm(const GemmThunk& g, std::byte* arena, tbb::task_arena& cores);
+// lhs, rhs and out: where the thunk's three slices are.
+void RunGemm(const GemmThunk& g, const std::byte* lhs, const std::byte* rhs, std::byte* out, tbb::task_arena& cores);
 
 }  // namespace pjit
