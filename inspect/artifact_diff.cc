@@ -2,16 +2,11 @@
 
 #include <map>
 
+#include "format/partition_spec.h"
 #include "inspect/units.h"
 
 namespace pjit {
 namespace {
-
-std::string MeshText(const Mesh& m) {
-  std::string out;
-  for (const MeshAxis& a : m.axes) out += (out.empty() ? "" : ",") + a.name + "=" + std::to_string(a.size);
-  return out;
-}
 
 std::string ShardingText(const std::optional<HloSharding>& s) { return s ? s->ToString() : "{replicated}"; }
 
@@ -53,89 +48,107 @@ std::map<std::string, std::vector<const CollectiveRecord*>> ByCause(const std::v
   return out;
 }
 
-struct Facts {
-  std::vector<CollectiveRecord> collectives;
-  uint64_t bytes = 0, peak = 0, arena = 0;
-  double seconds = 0;
+// The collectives one side has more of than the other: "kind caused by X moving Y", count,
+// bytes each.
+struct CauseDelta {
+  std::string cause;
+  size_t count;
+  uint64_t bytes_each;
 };
 
-Facts FactsOf(const InspectedArtifact& x, const LinkModel& link) {
-  Facts f;
-  if (const LoadedDeviceProgram* p = x.ProgramOf(-1)) f.collectives = CollectCollectives(*p->module, *x.global, x.reader->mesh(), link);
-  for (const CollectiveRecord& r : f.collectives) {
-    f.bytes += r.bytes_sent;
-    f.seconds += r.seconds;
+std::vector<CauseDelta> OnlyIn(const std::map<std::string, std::vector<const CollectiveRecord*>>& x,
+                               const std::map<std::string, std::vector<const CollectiveRecord*>>& y) {
+  std::vector<CauseDelta> out;
+  for (const auto& [key, list] : x) {
+    auto other = y.find(key);
+    if (other == y.end() || other->second.size() != list.size()) out.push_back({key, list.size(), list[0]->bytes_sent});
   }
-  for (const ThunkSequence& s : x.plan.sequences) {
-    f.peak = std::max(f.peak, s.peak_bytes);
-    f.arena = std::max(f.arena, s.arena_bytes);
-  }
-  return f;
+  return out;
 }
 
-std::string Totals(const Facts& f) {
-  return Plural(static_cast<int64_t>(f.collectives.size()), "collective") + ", " + FormatBytes(f.bytes) + " sent per device, about " + FormatSeconds(f.seconds);
+struct Side {
+  std::vector<CollectiveRecord> collectives;
+  CollectiveTotals totals;
+  uint64_t peak = 0, arena = 0;
+};
+
+// Everything the text and JSON forms show, computed once.
+struct Comparison {
+  std::string mesh_a, mesh_b;
+  std::vector<ArrayChange> arrays, shardings;
+  Side a, b;
+  std::vector<CauseDelta> only_in_a, only_in_b;
+};
+
+Side SideOf(const InspectedArtifact& x, const LinkModel& link) {
+  Side s;
+  s.collectives = CollectivesOf(x, link);
+  s.totals = SumCollectives(s.collectives);
+  s.peak = x.peak_bytes();
+  s.arena = x.arena_bytes();
+  return s;
+}
+
+Comparison Compare(const InspectedArtifact& a, const InspectedArtifact& b, const LinkModel& link) {
+  Comparison c;
+  c.mesh_a = MeshToString(a.reader->mesh());
+  c.mesh_b = MeshToString(b.reader->mesh());
+  c.arrays = ArrayChanges("input", a.reader->signature().inputs, b.reader->signature().inputs);
+  for (ArrayChange& x : ArrayChanges("output", a.reader->signature().outputs, b.reader->signature().outputs)) c.arrays.push_back(x);
+  c.shardings = ShardingChanges(*a.global, *b.global);
+  c.a = SideOf(a, link);
+  c.b = SideOf(b, link);
+  auto ca = ByCause(c.a.collectives), cb = ByCause(c.b.collectives);
+  c.only_in_a = OnlyIn(ca, cb);
+  c.only_in_b = OnlyIn(cb, ca);
+  return c;
+}
+
+std::string TotalsText(const Side& s) {
+  return Plural(static_cast<int64_t>(s.totals.count), "collective") + ", " + FormatBytes(s.totals.bytes_sent) +
+         " sent per device, about " + FormatSeconds(s.totals.seconds);
 }
 
 }  // namespace
 
 std::string DiffText(const InspectedArtifact& a, const InspectedArtifact& b, const LinkModel& link) {
+  Comparison c = Compare(a, b, link);
   std::string out = "--- " + a.path + "\n+++ " + b.path + "\n";
-  std::string ma = MeshText(a.reader->mesh()), mb = MeshText(b.reader->mesh());
-  out += ma == mb ? "mesh: " + ma + " (same)\n" : "mesh:\n- " + ma + "\n+ " + mb + "\n";
-  std::vector<ArrayChange> arrays = ArrayChanges("input", a.reader->signature().inputs, b.reader->signature().inputs);
-  for (ArrayChange& c : ArrayChanges("output", a.reader->signature().outputs, b.reader->signature().outputs)) arrays.push_back(c);
-  out += arrays.empty() ? "inputs and outputs: same shardings\n" : "inputs and outputs:\n";
-  for (const ArrayChange& c : arrays) out += "  " + c.what + "\n  - " + c.before + "\n  + " + c.after + "\n";
-  std::vector<ArrayChange> shardings = ShardingChanges(*a.global, *b.global);
-  out += "instruction shardings: " + (shardings.empty() ? std::string("same\n") : std::to_string(shardings.size()) + " changed\n");
-  for (const ArrayChange& c : shardings) out += "  " + c.what + "\n  - " + c.before + "\n  + " + c.after + "\n";
-  Facts fa = FactsOf(a, link), fb = FactsOf(b, link);
-  std::string ta = Totals(fa), tb = Totals(fb);
+  out += c.mesh_a == c.mesh_b ? "mesh: " + c.mesh_a + " (same)\n" : "mesh:\n- " + c.mesh_a + "\n+ " + c.mesh_b + "\n";
+  out += c.arrays.empty() ? "inputs and outputs: same shardings\n" : "inputs and outputs:\n";
+  for (const ArrayChange& x : c.arrays) out += "  " + x.what + "\n  - " + x.before + "\n  + " + x.after + "\n";
+  out += "instruction shardings: " + (c.shardings.empty() ? std::string("same\n") : std::to_string(c.shardings.size()) + " changed\n");
+  for (const ArrayChange& x : c.shardings) out += "  " + x.what + "\n  - " + x.before + "\n  + " + x.after + "\n";
+  std::string ta = TotalsText(c.a), tb = TotalsText(c.b);
   out += ta == tb ? "collectives: " + ta + " (same totals)\n" : "collectives:\n- " + ta + "\n+ " + tb + "\n";
-  auto ca = ByCause(fa.collectives), cb = ByCause(fb.collectives);
-  for (const auto& [key, list] : ca)
-    if (!cb.count(key) || cb[key].size() != list.size())
-      out += "  - " + key + " (" + std::to_string(list.size()) + "x, " + FormatBytes(list[0]->bytes_sent) + " each)\n";
-  for (const auto& [key, list] : cb)
-    if (!ca.count(key) || ca[key].size() != list.size())
-      out += "  + " + key + " (" + std::to_string(list.size()) + "x, " + FormatBytes(list[0]->bytes_sent) + " each)\n";
-  std::string pa = "peak " + FormatBytes(fa.peak) + ", arena " + FormatBytes(fa.arena);
-  std::string pb = "peak " + FormatBytes(fb.peak) + ", arena " + FormatBytes(fb.arena);
+  for (const auto& [sign, deltas] : {std::pair{"-", &c.only_in_a}, std::pair{"+", &c.only_in_b}})
+    for (const CauseDelta& d : *deltas)
+      out += std::string("  ") + sign + " " + d.cause + " (" + std::to_string(d.count) + "x, " + FormatBytes(d.bytes_each) + " each)\n";
+  std::string pa = "peak " + FormatBytes(c.a.peak) + ", arena " + FormatBytes(c.a.arena);
+  std::string pb = "peak " + FormatBytes(c.b.peak) + ", arena " + FormatBytes(c.b.arena);
   out += pa == pb ? "memory per device: " + pa + " (same)\n" : "memory per device:\n- " + pa + "\n+ " + pb + "\n";
   return out;
 }
 
 void DiffJson(const InspectedArtifact& a, const InspectedArtifact& b, const LinkModel& link, JsonWriter& j) {
-  auto pair = [&](const char* key, const std::string& x, const std::string& y) {
-    j.Key(key).BeginObject().Key("a").String(x).Key("b").String(y).EndObject();
-  };
+  Comparison c = Compare(a, b, link);
   j.BeginObject();
-  pair("mesh", MeshText(a.reader->mesh()), MeshText(b.reader->mesh()));
-  std::vector<ArrayChange> arrays = ArrayChanges("input", a.reader->signature().inputs, b.reader->signature().inputs);
-  for (ArrayChange& c : ArrayChanges("output", a.reader->signature().outputs, b.reader->signature().outputs)) arrays.push_back(c);
+  j.Key("mesh").BeginObject().Key("a").String(c.mesh_a).Key("b").String(c.mesh_b).EndObject();
   j.Key("arrays").BeginArray();
-  for (const ArrayChange& c : arrays) j.BeginObject().Key("array").String(c.what).Key("a").String(c.before).Key("b").String(c.after).EndObject();
+  for (const ArrayChange& x : c.arrays) j.BeginObject().Key("array").String(x.what).Key("a").String(x.before).Key("b").String(x.after).EndObject();
   j.EndArray().Key("shardings").BeginArray();
-  for (const ArrayChange& c : ShardingChanges(*a.global, *b.global))
-    j.BeginObject().Key("instruction").String(c.what).Key("a").String(c.before).Key("b").String(c.after).EndObject();
+  for (const ArrayChange& x : c.shardings)
+    j.BeginObject().Key("instruction").String(x.what).Key("a").String(x.before).Key("b").String(x.after).EndObject();
   j.EndArray();
-  Facts fa = FactsOf(a, link), fb = FactsOf(b, link);
-  auto totals = [&](const char* key, const Facts& f) {
-    j.Key(key).BeginObject().Key("collectives").Uint(f.collectives.size()).Key("bytes_sent").Uint(f.bytes).Key("seconds").Double(f.seconds);
-    j.Key("peak_bytes").Uint(f.peak).Key("arena_bytes").Uint(f.arena).EndObject();
-  };
-  totals("a_totals", fa);
-  totals("b_totals", fb);
-  auto ca = ByCause(fa.collectives), cb = ByCause(fb.collectives);
-  auto only = [&](const char* key, auto& x, auto& y) {
+  for (const auto& [key, side] : {std::pair{"a_totals", &c.a}, std::pair{"b_totals", &c.b}}) {
+    j.Key(key).BeginObject().Key("collectives").Uint(side->totals.count).Key("bytes_sent").Uint(side->totals.bytes_sent);
+    j.Key("seconds").Double(side->totals.seconds).Key("peak_bytes").Uint(side->peak).Key("arena_bytes").Uint(side->arena).EndObject();
+  }
+  for (const auto& [key, deltas] : {std::pair{"collectives_only_in_a", &c.only_in_a}, std::pair{"collectives_only_in_b", &c.only_in_b}}) {
     j.Key(key).BeginArray();
-    for (const auto& [k, list] : x)
-      if (!y.count(k) || y[k].size() != list.size()) j.BeginObject().Key("collective").String(k).Key("count").Uint(list.size()).EndObject();
+    for (const CauseDelta& d : *deltas) j.BeginObject().Key("collective").String(d.cause).Key("count").Uint(d.count).EndObject();
     j.EndArray();
-  };
-  only("collectives_only_in_a", ca, cb);
-  only("collectives_only_in_b", cb, ca);
+  }
   j.EndObject();
 }
 

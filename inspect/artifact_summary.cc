@@ -57,25 +57,6 @@ uint64_t BlobBytes(const ArtifactReader& r) {
   return total;
 }
 
-struct Totals {
-  size_t collectives = 0;
-  uint64_t bytes = 0;
-  double seconds = 0;
-  uint64_t peak = 0;
-};
-
-Totals TotalsOf(const InspectedArtifact& a, const LinkModel& link) {
-  Totals t;
-  if (const LoadedDeviceProgram* p = a.ProgramOf(-1))
-    for (const CollectiveRecord& r : CollectCollectives(*p->module, *a.global, a.reader->mesh(), link)) {
-      ++t.collectives;
-      t.bytes += r.bytes_sent;
-      t.seconds += r.seconds;
-    }
-  for (const ThunkSequence& s : a.plan.sequences) t.peak = std::max(t.peak, s.peak_bytes);
-  return t;
-}
-
 }  // namespace
 
 std::string SummarizeArtifact(const InspectedArtifact& a, const LinkModel& link) {
@@ -88,11 +69,11 @@ std::string SummarizeArtifact(const InspectedArtifact& a, const LinkModel& link)
   out += "\nmesh: " + MeshToString(r.mesh()) + ", " + Plural(r.mesh().device_count(), "device") + ":\n" + DeviceGrid(r.mesh());
   ArraysText("inputs", r.signature().inputs, r.mesh(), out);
   ArraysText("outputs", r.signature().outputs, r.mesh(), out);
-  Totals t = TotalsOf(a, link);
-  out += t.collectives ? "collectives: " + std::to_string(t.collectives) + ", " + FormatBytes(t.bytes) + " sent per device, about " +
-                             FormatSeconds(t.seconds) + " (--collectives)\n"
-                       : "collectives: none\n";
-  out += "memory: peak " + FormatBytes(t.peak) + " per device (--memory)\n";
+  CollectiveTotals t = SumCollectives(CollectivesOf(a, link));
+  out += t.count ? "collectives: " + std::to_string(t.count) + ", " + FormatBytes(t.bytes_sent) + " sent per device, about " +
+                       FormatSeconds(t.seconds) + " (--collectives)\n"
+                 : "collectives: none\n";
+  out += "memory: peak " + FormatBytes(a.peak_bytes()) + " per device (--memory)\n";
   out += "targets:";
   for (const ExecutableInfo& e : a.plan.executables) out += " " + e.target + " (" + e.format + ", " + std::to_string(e.kernels.size()) + " kernels)";
   out += a.plan.executables.empty() ? " none\n" : " (--binaries)\n";
@@ -126,9 +107,9 @@ std::string SummarizeArtifactJson(const InspectedArtifact& a, const LinkModel& l
   ArraysJson(r.signature().inputs, r.mesh(), j);
   j.Key("outputs");
   ArraysJson(r.signature().outputs, r.mesh(), j);
-  Totals t = TotalsOf(a, link);
-  j.Key("collectives").BeginObject().Key("count").Uint(t.collectives).Key("bytes_sent").Uint(t.bytes).Key("seconds").Double(t.seconds).EndObject();
-  j.Key("peak_bytes_per_device").Uint(t.peak);
+  CollectiveTotals t = SumCollectives(CollectivesOf(a, link));
+  j.Key("collectives").BeginObject().Key("count").Uint(t.count).Key("bytes_sent").Uint(t.bytes_sent).Key("seconds").Double(t.seconds).EndObject();
+  j.Key("peak_bytes_per_device").Uint(a.peak_bytes());
   j.Key("targets").BeginArray();
   for (const ExecutableInfo& e : a.plan.executables)
     j.BeginObject().Key("target").String(e.target).Key("format").String(e.format).Key("kernels").Uint(e.kernels.size()).EndObject();

@@ -105,24 +105,34 @@ std::vector<CollectiveRecord> CollectCollectives(const Module& device_program, c
   return out;
 }
 
+std::vector<CollectiveRecord> CollectivesOf(const InspectedArtifact& a, const LinkModel& link) {
+  const LoadedDeviceProgram* p = a.ProgramOf(-1);
+  return p ? CollectCollectives(*p->module, *a.global, a.reader->mesh(), link) : std::vector<CollectiveRecord>{};
+}
+
+CollectiveTotals SumCollectives(const std::vector<CollectiveRecord>& records) {
+  CollectiveTotals t;
+  for (const CollectiveRecord& r : records) {
+    ++t.count;
+    t.bytes_sent += r.bytes_sent;
+    t.seconds += r.seconds;
+  }
+  return t;
+}
+
 std::string CollectivesText(const std::vector<CollectiveRecord>& records, const LinkModel& link) {
   char bandwidth[32];
   std::snprintf(bandwidth, sizeof bandwidth, "%.3g GB/s", link.bandwidth / 1e9);
   std::string out = "link model: " + std::string(bandwidth) + " per device, " + FormatSeconds(link.latency) +
                     " per step (--link-bandwidth, --link-latency)\n";
   if (records.empty()) return out + "no collectives: every device computes its part alone\n";
-  uint64_t bytes = 0;
-  double seconds = 0;
+  CollectiveTotals total = SumCollectives(records);
   std::map<std::string, int> kinds;
-  for (const CollectiveRecord& r : records) {
-    bytes += r.bytes_sent;
-    seconds += r.seconds;
-    kinds[std::string(OpcodeName(r.instruction->opcode))]++;
-  }
+  for (const CollectiveRecord& r : records) kinds[std::string(OpcodeName(r.instruction->opcode))]++;
   std::string counts;
   for (const auto& [k, n] : kinds) counts += (counts.empty() ? "" : ", ") + std::to_string(n) + " " + k;
-  out += Plural(static_cast<int64_t>(records.size()), "collective") + " (" + counts + "): " + FormatBytes(bytes) + " sent per device, about " +
-         FormatSeconds(seconds) + "\n";
+  out += Plural(static_cast<int64_t>(records.size()), "collective") + " (" + counts + "): " + FormatBytes(total.bytes_sent) +
+         " sent per device, about " + FormatSeconds(total.seconds) + "\n";
   int rank = 0;
   for (const CollectiveRecord& r : records) {
     const Instruction& in = *r.instruction;
@@ -151,13 +161,8 @@ std::string CollectivesText(const std::vector<CollectiveRecord>& records, const 
 
 void CollectivesJson(const std::vector<CollectiveRecord>& records, const LinkModel& link, JsonWriter& j) {
   j.BeginObject().Key("link").BeginObject().Key("bandwidth_bytes_per_s").Double(link.bandwidth).Key("latency_s").Double(link.latency).EndObject();
-  uint64_t bytes = 0;
-  double seconds = 0;
-  for (const CollectiveRecord& r : records) {
-    bytes += r.bytes_sent;
-    seconds += r.seconds;
-  }
-  j.Key("total").BeginObject().Key("count").Uint(records.size()).Key("bytes_sent").Uint(bytes).Key("seconds").Double(seconds).EndObject();
+  CollectiveTotals total = SumCollectives(records);
+  j.Key("total").BeginObject().Key("count").Uint(total.count).Key("bytes_sent").Uint(total.bytes_sent).Key("seconds").Double(total.seconds).EndObject();
   j.Key("collectives").BeginArray();
   for (const CollectiveRecord& r : records) {
     const Instruction& in = *r.instruction;

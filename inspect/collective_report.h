@@ -16,6 +16,7 @@
 
 #include "format/hlo_module.h"
 #include "format/mesh.h"
+#include "inspect/inspected_artifact.h"
 #include "inspect/json_writer.h"
 
 namespace pjit {
@@ -40,6 +41,15 @@ struct CollectiveRecord {
 // In order of estimated time, most expensive first (ties by program order).
 std::vector<CollectiveRecord> CollectCollectives(const Module& device_program, const Module& global, const Mesh& mesh,
                                                  const LinkModel& link);
+// The same for an artifact's (first) device program; none when it has no device program.
+std::vector<CollectiveRecord> CollectivesOf(const InspectedArtifact& artifact, const LinkModel& link);
+
+struct CollectiveTotals {
+  size_t count = 0;
+  uint64_t bytes_sent = 0;  // per device
+  double seconds = 0;
+};
+CollectiveTotals SumCollectives(const std::vector<CollectiveRecord>& records);
 
 std::string CollectivesText(const std::vector<CollectiveRecord>& records, const LinkModel& link);
 void CollectivesJson(const std::vector<CollectiveRecord>& records, const LinkModel& link, JsonWriter& j);

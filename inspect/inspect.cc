@@ -62,9 +62,8 @@ StatusOr<std::string> View(const InspectedArtifact& a, const InspectRequest& q) 
       return AsJson([&](JsonWriter& j) { ExplainJson(*chain, j); });
     }
     case InspectView::kCollectives: {
-      const LoadedDeviceProgram* p = a.ProgramOf(-1);
-      if (!p) return InvalidArgument(a.path, ": device_programs: the artifact holds no per-device program");
-      std::vector<CollectiveRecord> records = CollectCollectives(*p->module, *a.global, a.reader->mesh(), q.link);
+      if (!a.ProgramOf(-1)) return InvalidArgument(a.path, ": device_programs: the artifact holds no per-device program");
+      std::vector<CollectiveRecord> records = CollectivesOf(a, q.link);
       if (!q.json) return CollectivesText(records, q.link);
       return AsJson([&](JsonWriter& j) { CollectivesJson(records, q.link, j); });
     }

@@ -23,6 +23,9 @@ struct InspectedArtifact {
 
   // The program device `device` runs (the first listed when -1); null when there is none.
   const LoadedDeviceProgram* ProgramOf(int64_t device) const;
+  // The largest peak of live bytes and arena over the plan's devices (0 without a plan).
+  uint64_t peak_bytes() const;
+  uint64_t arena_bytes() const;
 };
 
 StatusOr<InspectedArtifact> LoadForInspection(const std::string& path);

@@ -3,7 +3,8 @@
 // over the device's oneTBB arena, collectives through shared memory at per-group rendezvous,
 // native loop kernels of the "x86_64" executable (loaded from memory) split over the device's
 // oneTBB arena, kernels of the "hlo" executable through the reference interpreter's per-op
-// kernels.
+// kernels. When the plan pins parameters and results, they are read and written in the
+// caller's memory instead of being copied through the arena.
 //
 // Devices get threads of their own, not oneTBB tasks: a collective blocks until its whole
 // group arrives, and with more devices than worker threads blocked tasks would starve the
