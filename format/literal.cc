@@ -14,6 +14,14 @@ Literal::Literal(Shape shape) : shape_(std::move(shape)) {
   }
 }
 
+Literal Literal::ForOverwrite(Shape shape) {
+  if (!shape.IsArray()) return Literal(std::move(shape));
+  Literal l;
+  l.shape_ = std::move(shape);
+  l.bytes_.resize(static_cast<size_t>(l.shape_.ByteSize()));
+  return l;
+}
+
 Literal Literal::Tuple(std::vector<Literal> elements) {
   std::vector<Shape> shapes;
   for (const Literal& e : elements) shapes.push_back(e.shape());

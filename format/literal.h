@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "format/float16.h"
+#include "format/host_memory.h"
 #include "format/shape.h"
 #include "format/status.h"
 
@@ -43,6 +44,8 @@ class Literal {
  public:
   Literal() = default;
   explicit Literal(Shape shape);  // zero-filled; tuples get zero-filled elements
+  // An array whose bytes the caller writes in full before reading any: not zero-filled.
+  static Literal ForOverwrite(Shape shape);
 
   static Literal Tuple(std::vector<Literal> elements);
   template <typename T>
@@ -82,7 +85,7 @@ class Literal {
 
  private:
   Shape shape_;
-  std::vector<std::byte> bytes_;
+  std::vector<std::byte, HostAllocator<std::byte>> bytes_;
   std::vector<Literal> elements_;
 };
 

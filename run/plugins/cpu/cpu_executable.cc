@@ -297,7 +297,7 @@ StatusOr<std::vector<std::vector<Literal>>> CpuExecutable::Execute(const std::ve
   std::vector<std::vector<Literal>> results(n);
   bases_.assign(n, {});
   for (size_t d = 0; d < n; ++d) {
-    for (const ArrayInfo& info : signature_.outputs) results[d].emplace_back(Shape::Array(info.shape.dtype, info.shard_shape.dims));
+    for (const ArrayInfo& info : signature_.outputs) results[d].push_back(Literal::ForOverwrite(Shape::Array(info.shape.dtype, info.shard_shape.dims)));
     bases_[d].push_back(arenas_[d].get());
     if (!in_place_) continue;
     for (const Literal* in : arguments[d]) bases_[d].push_back(const_cast<std::byte*>(in->bytes().data()));  // only read
