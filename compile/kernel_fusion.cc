@@ -74,6 +74,94 @@ bool SupportedFor(const Instruction& in) {
   }
 }
 
+// Which iteration dim each dim of a value follows, along one path from the root: an
+// iteration dim, kFixed (a dim of size 1, always index 0) or kMixed (a reshape that merges
+// or splits dims: several iteration dims at once).
+constexpr int64_t kFixed = -1;
+constexpr int64_t kMixed = -2;
+using DimMap = std::vector<int64_t>;
+
+const Shape& IterationShapeOf(const Instruction& root) {
+  return root.opcode == Opcode::kReduce ? root.operands[0]->shape : root.shape;
+}
+int64_t RowRankOf(const Instruction& root) {
+  return root.opcode == Opcode::kReduce ? root.shape.rank() : std::max<int64_t>(root.shape.rank() - 1, 0);
+}
+
+// The map of a reshape's operand from the map of its result: dims other than size 1 keep
+// their iteration dims when both sides have the same such dims, else they are mixed.
+DimMap ReshapeOperandMap(const Shape& out, const DimMap& map, const Shape& in) {
+  std::vector<int64_t> out_sizes, out_dims, in_sizes;
+  for (size_t d = 0; d < out.dims.size(); ++d)
+    if (out.dims[d] != 1) out_sizes.push_back(out.dims[d]), out_dims.push_back(map[d]);
+  for (int64_t n : in.dims)
+    if (n != 1) in_sizes.push_back(n);
+  DimMap result(in.dims.size(), kFixed);
+  for (size_t d = 0, next = 0; d < in.dims.size(); ++d)
+    if (in.dims[d] != 1) result[d] = out_sizes == in_sizes ? out_dims[next++] : kMixed;
+  return result;
+}
+
+// Every map along which `target` is reached from the root of a group through its members.
+std::set<DimMap> MapsOf(const Instruction* target, const Instruction& root, const std::set<const Instruction*>& members) {
+  const Shape& space = IterationShapeOf(root);
+  const int64_t row_rank = RowRankOf(root);
+  DimMap identity(space.dims.size());
+  for (size_t d = 0; d < identity.size(); ++d) identity[d] = static_cast<int64_t>(d);
+  std::set<std::pair<const Instruction*, DimMap>> seen;
+  std::set<DimMap> found;
+  std::vector<std::pair<const Instruction*, DimMap>> work;
+  work.emplace_back(root.opcode == Opcode::kReduce ? root.operands[0] : &root, identity);
+  while (!work.empty()) {
+    auto [v, map] = std::move(work.back());
+    work.pop_back();
+    for (size_t d = 0; d < map.size(); ++d)
+      if (v->shape.dims[d] == 1 || (map[d] >= 0 && space.dims[static_cast<size_t>(map[d])] == 1)) map[d] = kFixed;
+    if (!seen.emplace(v, map).second) continue;
+    if (v == target) {
+      found.insert(map);
+      continue;
+    }
+    if (!members.count(v)) continue;  // an input of the group
+    for (size_t i = 0; i < v->operands.size(); ++i) {
+      const Instruction* o = v->operands[i];
+      DimMap m;
+      if (v->opcode == Opcode::kBroadcast) {
+        for (int64_t d : v->dimensions) m.push_back(map[static_cast<size_t>(d)]);
+      } else if (v->opcode == Opcode::kTranspose) {
+        m.resize(map.size());
+        for (size_t d = 0; d < v->dimensions.size(); ++d) m[static_cast<size_t>(v->dimensions[d])] = map[d];
+      } else if (v->opcode == Opcode::kReshape) {
+        m = ReshapeOperandMap(v->shape, map, o->shape);
+      } else if (v->opcode == Opcode::kReduce && i == 0) {
+        m = map;  // a row reduction folds the row's elements: its input's trailing dims are the row's
+        for (int64_t d = row_rank; d < space.rank(); ++d) m.push_back(d);
+      } else if (o->shape.rank() == v->shape.rank()) {
+        m = map;
+      }
+      if (static_cast<int64_t>(m.size()) == o->shape.rank()) work.emplace_back(o, std::move(m));
+    }
+  }
+  return found;
+}
+
+// The single map of a value that depends only on the launch row, if it is one.
+std::optional<DimMap> RowValueMap(const Instruction& in, const Instruction& root, const std::set<const Instruction*>& members) {
+  std::set<DimMap> maps = MapsOf(&in, root, members);
+  if (maps.size() != 1) return std::nullopt;
+  const int64_t row_rank = RowRankOf(root);
+  for (int64_t d : *maps.begin())
+    if (d == kMixed || d >= row_rank) return std::nullopt;
+  if (in.opcode == Opcode::kReduce) {
+    // It must fold exactly the elements of a row.
+    const Shape& space = IterationShapeOf(root);
+    const Shape& folded = in.operands[0]->shape;
+    if (folded.rank() - in.shape.rank() != space.rank() - row_rank) return std::nullopt;
+    if (!std::equal(folded.dims.begin() + in.shape.rank(), folded.dims.end(), space.dims.begin() + row_rank)) return std::nullopt;
+  }
+  return *maps.begin();
+}
+
 }  // namespace
 
 bool IsLoopFusible(const Instruction& in) {
@@ -83,11 +171,14 @@ bool IsLoopFusible(const Instruction& in) {
   return true;
 }
 
+const Shape& LoopFusionIterationShape(const LoopFusion& f) { return IterationShapeOf(*f.root); }
+int64_t LoopFusionRowRank(const LoopFusion& f) { return RowRankOf(*f.root); }
+
 int64_t LoopFusionBlock(const LoopFusion& f) {
   const Shape& s = f.root->shape;
   if (f.root->opcode == Opcode::kReduce || s.rank() == 0) return 0;
   constexpr int64_t kLongRow = 16384, kBlock = 8192;
-  return s.dims.back() > kLongRow ? kBlock : s.dims.back();
+  return s.dims.back() > kLongRow && f.row_values.empty() ? kBlock : s.dims.back();
 }
 
 int64_t LoopFusionRows(const LoopFusion& f) {
@@ -105,11 +196,12 @@ std::vector<LoopFusion> FindLoopFusions(const Computation& entry) {
   // Group ids of each instruction (several for a duplicated cheap producer).
   std::unordered_map<const Instruction*, std::set<size_t>> groups_of;
   std::vector<const Instruction*> roots;
+  std::vector<std::set<const Instruction*>> members;
   for (auto it = entry.instructions.rbegin(); it != entry.instructions.rend(); ++it) {
     const Instruction* in = it->get();
     if (!IsLoopFusible(*in)) continue;
     const std::vector<const Instruction*>& us = users[in];
-    bool all_fused = in != entry.root && !us.empty() && in->opcode != Opcode::kReduce;  // a reduction is always a root
+    bool all_fused = in != entry.root && !us.empty();
     bool under_broadcast = false;
     std::set<size_t> consumer_groups;
     for (const Instruction* u : us) {
@@ -118,14 +210,24 @@ std::vector<LoopFusion> FindLoopFusions(const Computation& entry) {
       else consumer_groups.insert(g->second.begin(), g->second.end());
       under_broadcast |= u->opcode == Opcode::kBroadcast;
     }
-    if (all_fused && (IsCheap(*in) || (consumer_groups.size() == 1 && !under_broadcast))) {
+    bool join = false;
+    if (all_fused && IsCheap(*in)) {
+      join = true;
+    } else if (all_fused && consumer_groups.size() == 1) {
+      // A reduction or an op under a broadcast joins only as a value of the row.
+      size_t g = *consumer_groups.begin();
+      join = (in->opcode != Opcode::kReduce && !under_broadcast) || RowValueMap(*in, *roots[g], members[g]).has_value();
+    }
+    if (join) {
       groups_of[in] = consumer_groups;
+      for (size_t g : consumer_groups) members[g].insert(in);
       continue;
     }
     // A constant alone is data and a reshape alone renames a buffer: neither is a kernel.
     if (in->opcode == Opcode::kConstant || in->opcode == Opcode::kReshape) continue;
     groups_of[in] = {roots.size()};
     roots.push_back(in);
+    members.push_back({in});
   }
   std::vector<LoopFusion> out(roots.size());
   for (size_t g = 0; g < roots.size(); ++g) {
@@ -135,13 +237,20 @@ std::vector<LoopFusion> FindLoopFusions(const Computation& entry) {
   for (const auto& in : entry.instructions) {
     auto g = groups_of.find(in.get());
     if (g == groups_of.end()) continue;
-    for (size_t id : g->second) out[id].members.push_back(in.get());
+    for (size_t id : g->second) {
+      out[id].members.push_back(in.get());
+      if (in.get() == roots[id] || IsCheap(*in)) continue;
+      if (std::optional<DimMap> map = RowValueMap(*in, *roots[id], members[id])) {
+        out[id].row_values.push_back(in.get());
+        out[id].row_value_dims.push_back(std::move(*map));
+      }
+    }
   }
   for (LoopFusion& f : out) {
-    std::set<const Instruction*> members(f.members.begin(), f.members.end());
+    std::set<const Instruction*> in_group(f.members.begin(), f.members.end());
     for (const Instruction* m : f.members)
       for (const Instruction* o : m->operands)
-        if (!members.count(o) && std::find(f.inputs.begin(), f.inputs.end(), o) == f.inputs.end()) f.inputs.push_back(o);
+        if (!in_group.count(o) && std::find(f.inputs.begin(), f.inputs.end(), o) == f.inputs.end()) f.inputs.push_back(o);
   }
   // In program order of their roots: the kernel table is deterministic.
   std::reverse(out.begin(), out.end());

@@ -5,8 +5,11 @@
 // measured slower than storing it while reductions fold sequentially: softmax 154 vs 61 ms);
 // broadcasts, reshapes, iotas and scalar constants are duplicated into
 // every group that uses them; an expensive op is not fused under a broadcast (it would be
-// recomputed for every broadcast element). Instructions outside every group (dots,
-// collectives, ...) lower as before.
+// recomputed for every broadcast element) unless it is a row value of the group: a value
+// that depends only on the launch row, computed once per row before the row's elements.
+// Row reductions over the same row join the group that way, so that softmax and layernorm
+// are one kernel each that reads every row once from memory. Instructions outside every
+// group (dots, collectives, ...) lower as before.
 #pragma once
 
 #include <string>
@@ -21,19 +24,31 @@ struct LoopFusion {
   const Instruction* root = nullptr;       // the value the kernel writes
   std::vector<const Instruction*> members; // root included, in program order
   std::vector<const Instruction*> inputs;  // values read from buffers, in argument order
+  // Members computed once per launch row, before its elements, in program order (the
+  // reductions over the row inside the kernel and expensive values that follow from them),
+  // with the dim of the iteration space each of their dims follows (-1: a dim of size 1).
+  std::vector<const Instruction*> row_values;
+  std::vector<std::vector<int64_t>> row_value_dims;
 };
+
+// The shape a fusion's kernel iterates over: the root's, or for a reduction its input's; its
+// first LoopFusionRowRank dims index the rows, the rest the elements in a row.
+const Shape& LoopFusionIterationShape(const LoopFusion& fusion);
+int64_t LoopFusionRowRank(const LoopFusion& fusion);
 
 // Whether the loop emitter compiles `in`: an elementwise op, compare, select, clamp, convert,
 // broadcast, transpose, iota or scalar constant, on f32, f64, bf16, pred or integer arrays; or
 // a reduction of one array over its trailing dims by add, multiply, maximum, minimum, and or
-// or (always a fusion root, its input's producers fused into it).
+// or (a fusion root with its input's producers fused into it, or a row value of its
+// consumer's fusion when it folds that fusion's rows).
 bool IsLoopFusible(const Instruction& in);
 
 // The rows a fusion's kernel is launched over: one per output element of a reduction (each
 // folds the reduced elements), else one per block of a last-dim row of the root: a row
 // longer than 16384 elements is cut into blocks of 8192 so that it splits over cores.
 int64_t LoopFusionRows(const LoopFusion& fusion);
-// Elements of the last dim per launch row of an elementwise root (0 for a reduction).
+// Elements of the last dim per launch row of an elementwise root (0 for a reduction); a
+// fusion with row values is never cut into blocks (each block would fold the whole row).
 int64_t LoopFusionBlock(const LoopFusion& fusion);
 
 std::vector<LoopFusion> FindLoopFusions(const Computation& entry);

@@ -55,16 +55,15 @@ class LoopEmitter {
     const bool reduce = f_.root->opcode == Opcode::kReduce;
     // A row: the last dim of an elementwise root (out[row * inner + j] = ...), or for a
     // reduction one output element (out[row] = fold of the inner reduced elements).
-    const Shape& in_shape = reduce ? f_.root->operands[0]->shape : s;
-    const int64_t row_rank = reduce ? s.rank() : std::max<int64_t>(s.rank() - 1, 0);
+    const Shape& in_shape = LoopFusionIterationShape(f_);
+    const int64_t row_rank = LoopFusionRowRank(f_);
     int64_t inner = 1;
     for (int64_t d = row_rank; d < in_shape.rank(); ++d) inner *= in_shape.dims[static_cast<size_t>(d)];
 
-    // for (row = begin; row < end; ++row) for (j = 0; j < inner; ++j) ...
+    // for (row = begin; row < end; ++row) { row values; for (j = 0; j < inner; ++j) ... }
     llvm::BasicBlock* pre = b_.GetInsertBlock();
     llvm::BasicBlock* row_head = llvm::BasicBlock::Create(ctx_, "row", fn_);
     llvm::BasicBlock* row_body = llvm::BasicBlock::Create(ctx_, "row.body", fn_);
-    llvm::BasicBlock* col_body = llvm::BasicBlock::Create(ctx_, "col", fn_);
     llvm::BasicBlock* row_next = llvm::BasicBlock::Create(ctx_, "row.next", fn_);
     llvm::BasicBlock* exit = llvm::BasicBlock::Create(ctx_, "exit", fn_);
     b_.CreateBr(row_head);
@@ -87,55 +86,30 @@ class LoopEmitter {
     const int64_t block = LoopFusionBlock(f_);
     const int64_t blocks = block ? (inner + block - 1) / block : 1;
     Value* outer = blocks == 1 ? static_cast<Value*>(row) : b_.CreateUDiv(row, b_.getInt64(blocks));
-    Value* col_begin = blocks == 1 ? b_.getInt64(0) : b_.CreateMul(b_.CreateURem(row, b_.getInt64(blocks)), b_.getInt64(block));
-    Value* col_end = blocks == 1 ? b_.getInt64(inner)
-                                 : b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b_.CreateAdd(col_begin, b_.getInt64(block)), b_.getInt64(inner));
     std::vector<Value*> index = Decompose(outer, in_shape, 0, row_rank);
-    Value* row_base = b_.CreateMul(outer, b_.getInt64(inner));
-    llvm::Type* acc_type = ComputeType(s.dtype);
-    Value* init = nullptr;
-    std::optional<Opcode> fold;
+    PJIT_RETURN_IF_ERROR(EmitRowValues(index));
     if (reduce) {
-      fold = SimpleReducer(*f_.root->called[0]);
-      PJIT_ASSIGN_OR_RETURN(init, Element(f_.root->operands[1], {}));
-    }
-    b_.CreateBr(col_body);
-    b_.SetInsertPoint(col_body);
-    llvm::PHINode* col = b_.CreatePHI(i64, 2, "j");
-    col->addIncoming(col_begin, row_body);
-    llvm::PHINode* acc = nullptr;
-    if (reduce) {
-      acc = b_.CreatePHI(acc_type, 2, "acc");
-      acc->addIncoming(init, row_body);
-    }
-    std::vector<Value*> inner_index = Decompose(col, in_shape, row_rank, in_shape.rank());
-    index.resize(static_cast<size_t>(row_rank));
-    index.insert(index.end(), inner_index.begin(), inner_index.end());
-    Value* folded = nullptr;
-    if (reduce) {
-      PJIT_ASSIGN_OR_RETURN(Value* x, Element(f_.root->operands[0], index));
-      folded = Round(s.dtype, Binary(*fold, s.dtype, acc, x));
-      // f32/f64 sums and products may be reassociated, so the loop vectorises with partial
-      // accumulators (as XLA's do); the result then differs from a sequential fold by rounding.
-      if (auto* op = llvm::dyn_cast<llvm::Instruction>(folded); op && s.dtype != DType::kBF16 &&
-                                                               (op->getOpcode() == llvm::Instruction::FAdd || op->getOpcode() == llvm::Instruction::FMul))
-        op->setHasAllowReassoc(true);
+      PJIT_ASSIGN_OR_RETURN(Value* folded, Fold(*f_.root, index));
+      StoreElement(s.dtype, folded, b_.CreateInBoundsGEP(StorageType(s.dtype), out_, outer));
+      b_.CreateBr(row_next);
     } else {
+      Value* col_begin = blocks == 1 ? b_.getInt64(0) : b_.CreateMul(b_.CreateURem(row, b_.getInt64(blocks)), b_.getInt64(block));
+      Value* col_end = blocks == 1 ? b_.getInt64(inner)
+                                   : b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b_.CreateAdd(col_begin, b_.getInt64(block)), b_.getInt64(inner));
+      Value* row_base = b_.CreateMul(outer, b_.getInt64(inner));
+      llvm::BasicBlock* col_pre = b_.GetInsertBlock();
+      llvm::BasicBlock* col_body = llvm::BasicBlock::Create(ctx_, "col", fn_);
+      b_.CreateBr(col_body);
+      b_.SetInsertPoint(col_body);
+      llvm::PHINode* col = b_.CreatePHI(i64, 2, "j");
+      col->addIncoming(col_begin, col_pre);
+      std::vector<Value*> inner_index = Decompose(col, in_shape, row_rank, in_shape.rank());
+      index.insert(index.end(), inner_index.begin(), inner_index.end());
       PJIT_ASSIGN_OR_RETURN(Value* v, Element(f_.root, index));
       StoreElement(s.dtype, v, b_.CreateInBoundsGEP(StorageType(s.dtype), out_, b_.CreateAdd(row_base, col)));
-    }
-    Value* col_next = b_.CreateAdd(col, b_.getInt64(1));
-    col->addIncoming(col_next, b_.GetInsertBlock());
-    if (acc) acc->addIncoming(folded, b_.GetInsertBlock());
-    llvm::BasicBlock* col_exit = b_.GetInsertBlock();
-    llvm::BasicBlock* col_done = reduce ? llvm::BasicBlock::Create(ctx_, "col.done", fn_) : row_next;
-    b_.CreateCondBr(b_.CreateICmpSLT(col_next, col_end), col_body, col_done);
-    if (reduce) {
-      b_.SetInsertPoint(col_done);
-      llvm::PHINode* result = b_.CreatePHI(acc_type, 1, "sum");
-      result->addIncoming(folded, col_exit);
-      StoreElement(s.dtype, result, b_.CreateInBoundsGEP(StorageType(s.dtype), out_, outer));
-      b_.CreateBr(row_next);
+      Value* col_next = b_.CreateAdd(col, b_.getInt64(1));
+      col->addIncoming(col_next, b_.GetInsertBlock());
+      b_.CreateCondBr(b_.CreateICmpSLT(col_next, col_end), col_body, row_next);
     }
 
     b_.SetInsertPoint(row_next);
@@ -152,6 +126,60 @@ class LoopEmitter {
   }
 
  private:
+  // The fusion's row values for the row at `row_index` (the iteration space's row dims).
+  Status EmitRowValues(const std::vector<Value*>& row_index) {
+    for (size_t i = 0; i < f_.row_values.size(); ++i) {
+      const Instruction* v = f_.row_values[i];
+      std::vector<Value*> index;
+      for (int64_t d : f_.row_value_dims[i]) index.push_back(d < 0 ? b_.getInt64(0) : row_index[static_cast<size_t>(d)]);
+      StatusOr<Value*> x = v->opcode == Opcode::kReduce ? Fold(*v, index) : Compute(*v, index);
+      if (!x.ok()) return x.status();
+      row_value_[v] = *x;
+    }
+    return OkStatus();
+  }
+
+  // A loop folding the elements of `r`'s input at `prefix` (r's output index) over its
+  // reduced trailing dims; the fold's value after the loop. The row is not empty.
+  StatusOr<Value*> Fold(const Instruction& r, const std::vector<Value*>& prefix) {
+    const Shape& in_shape = r.operands[0]->shape;
+    const DType t = r.shape.dtype;
+    int64_t inner = 1;
+    for (int64_t d = r.shape.rank(); d < in_shape.rank(); ++d) inner *= in_shape.dims[static_cast<size_t>(d)];
+    std::optional<Opcode> fold = SimpleReducer(*r.called[0]);
+    PJIT_ASSIGN_OR_RETURN(Value* init, Element(r.operands[1], {}));
+    auto outside = cache_;  // values computed in the loop do not dominate what follows it
+    llvm::BasicBlock* pre = b_.GetInsertBlock();
+    llvm::BasicBlock* body = llvm::BasicBlock::Create(ctx_, "fold", fn_);
+    llvm::BasicBlock* done = llvm::BasicBlock::Create(ctx_, "fold.done", fn_);
+    b_.CreateBr(body);
+    b_.SetInsertPoint(body);
+    llvm::PHINode* col = b_.CreatePHI(b_.getInt64Ty(), 2, "k");
+    col->addIncoming(b_.getInt64(0), pre);
+    llvm::PHINode* acc = b_.CreatePHI(ComputeType(t), 2, "acc");
+    acc->addIncoming(init, pre);
+    std::vector<Value*> index = prefix;
+    std::vector<Value*> inner_index = Decompose(col, in_shape, r.shape.rank(), in_shape.rank());
+    index.insert(index.end(), inner_index.begin(), inner_index.end());
+    PJIT_ASSIGN_OR_RETURN(Value* x, Element(r.operands[0], index));
+    Value* folded = Round(t, Binary(*fold, t, acc, x));
+    // f32/f64 sums and products may be reassociated, so the loop vectorises with partial
+    // accumulators (as XLA's do); the result then differs from a sequential fold by rounding.
+    if (auto* op = llvm::dyn_cast<llvm::Instruction>(folded);
+        op && t != DType::kBF16 && (op->getOpcode() == llvm::Instruction::FAdd || op->getOpcode() == llvm::Instruction::FMul))
+      op->setHasAllowReassoc(true);
+    Value* next = b_.CreateAdd(col, b_.getInt64(1));
+    col->addIncoming(next, b_.GetInsertBlock());
+    acc->addIncoming(folded, b_.GetInsertBlock());
+    llvm::BasicBlock* last = b_.GetInsertBlock();
+    b_.CreateCondBr(b_.CreateICmpSLT(next, b_.getInt64(inner)), body, done);
+    b_.SetInsertPoint(done);
+    llvm::PHINode* result = b_.CreatePHI(ComputeType(t), 1, "folded");
+    result->addIncoming(folded, last);
+    cache_ = std::move(outside);
+    return result;
+  }
+
   llvm::Type* StorageType(DType t) {
     switch (t) {
       case DType::kPred: case DType::kS8: case DType::kU8: return b_.getInt8Ty();
@@ -228,6 +256,7 @@ class LoopEmitter {
   }
 
   StatusOr<Value*> Element(const Instruction* in, const std::vector<Value*>& index) {
+    if (auto row_value = row_value_.find(in); row_value != row_value_.end()) return row_value->second;
     if (!members_.count(in)) {
       auto base = base_.find(in);
       if (base == base_.end()) return Internal(f_.name, ": ", in->name, " is neither a member nor an input");
@@ -521,6 +550,7 @@ class LoopEmitter {
   llvm::MDNode* out_scope_ = nullptr;
   llvm::MDNode* not_inputs_ = nullptr;
   std::map<std::pair<const Instruction*, std::vector<Value*>>, Value*> cache_;
+  std::map<const Instruction*, Value*> row_value_;  // this row's, once EmitRowValues computed them
 };
 
 }  // namespace

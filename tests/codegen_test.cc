@@ -113,6 +113,7 @@ void RunCases(std::vector<Case>& cases) {
     std::vector<LoopFusion> f = FindLoopFusions(*c.module->entry);
     ASSERT_EQ(f.size(), 1u) << c.label << ": expected one fusion";
     ASSERT_EQ(f[0].root, c.module->entry->root) << c.label;
+    for (const LoopFusion& other : fusions) ASSERT_NE(other.name, f[0].name) << c.label << ": kernel names must differ";
     for (const Instruction* in : f[0].inputs) ASSERT_EQ(in->opcode, Opcode::kParameter) << c.label << ": " << in->name << " not fused";
     fusions.push_back(std::move(f[0]));
   }
@@ -254,9 +255,11 @@ ENTRY e {
   RunCases(cases);
 }
 
-// exp(x - max) of a softmax: one kernel with the broadcast of the row max duplicated in, while
-// an op under a broadcast (computed once per row) is not recomputed per element.
-TEST(LoopFusion, ProducersJoinTheirOnlyConsumerCheapOnesAreDuplicated) {
+// exp(x - max) of a softmax: one kernel with the row max and the log of it computed once per
+// row (row values) and the broadcasts duplicated in as index math; an expensive op broadcast
+// along the row's elements (log(y) here) keeps a kernel of its own rather than being
+// recomputed for every element.
+TEST(LoopFusion, ProducersJoinTheirOnlyConsumerAndRowValuesAreComputedOncePerRow) {
   auto m = testing::ParseOrDie(R"(HloModule m
 max {
   a = f32[] parameter(0)
@@ -265,28 +268,33 @@ max {
 }
 ENTRY e {
   x = f32[4,8] parameter(0)
+  y = f32[8] parameter(1)
   init = f32[] constant(-inf)
   mx = f32[4] reduce(x, init), dimensions={1}, to_apply=max
   l = f32[4] log(mx)
   bl = f32[4,8] broadcast(l), dimensions={0}
+  ly = f32[8] log(y)
+  by = f32[4,8] broadcast(ly), dimensions={1}
   bm = f32[4,8] broadcast(mx), dimensions={0}
   d = f32[4,8] subtract(x, bm)
   e = f32[4,8] exponential(d)
-  ROOT r = f32[4,8] add(e, bl)
+  s = f32[4,8] add(e, bl)
+  ROOT r = f32[4,8] multiply(s, by)
 })");
   ASSERT_NE(m, nullptr);
   std::vector<LoopFusion> f = FindLoopFusions(*m->entry);
-  ASSERT_EQ(f.size(), 3u);
-  EXPECT_EQ(f[0].root->name, "mx") << "the row max is a kernel of its own, its init constant inside";
-  EXPECT_EQ(f[0].members.size(), 2u);
-  EXPECT_EQ(f[1].root->name, "l") << "log under a broadcast keeps its own kernel";
-  EXPECT_EQ(f[2].root->name, "r");
-  std::vector<std::string> members;
-  for (const Instruction* in : f[2].members) members.push_back(in->name);
-  EXPECT_THAT(members, ::testing::ElementsAre("bl", "bm", "d", "e", "r"));
-  std::vector<std::string> inputs;
-  for (const Instruction* in : f[2].inputs) inputs.push_back(in->name);
-  EXPECT_THAT(inputs, ::testing::ElementsAre("l", "mx", "x"));
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].root->name, "ly") << "log along the row's elements keeps its own kernel";
+  EXPECT_EQ(f[1].root->name, "r");
+  auto names = [](const std::vector<const Instruction*>& v) {
+    std::vector<std::string> n;
+    for (const Instruction* in : v) n.push_back(in->name);
+    return n;
+  };
+  EXPECT_THAT(names(f[1].members), ::testing::ElementsAre("init", "mx", "l", "bl", "by", "bm", "d", "e", "s", "r"));
+  EXPECT_THAT(names(f[1].row_values), ::testing::ElementsAre("mx", "l"));
+  EXPECT_THAT(f[1].row_value_dims, ::testing::ElementsAre(std::vector<int64_t>{0}, std::vector<int64_t>{0}));
+  EXPECT_THAT(names(f[1].inputs), ::testing::ElementsAre("x", "ly"));
 }
 
 // The approximations over their whole range, densely: within 8 ulp of libm (exp within 1
@@ -350,15 +358,110 @@ ENTRY e {
   RunCases(cases);
 }
 
-// JAX's softmax: the row max, exp(x - max) (stored once, read by both of its users), the row
-// sum and the division: four kernels, the reshapes and broadcasts between them index math.
-TEST(LoopFusion, SoftmaxIsFourKernels) {
-  auto m = testing::ParseOrDie(*ReadFileToString(std::string(PJIT_TESTDATA_DIR) + "/../tests/bench/cases/softmax.hlo"));
-  ASSERT_NE(m, nullptr);
-  std::vector<LoopFusion> f = FindLoopFusions(*m->entry);
-  std::vector<std::string> roots;
-  for (const LoopFusion& x : f) roots.push_back(std::string(OpcodeName(x.root->opcode)));
-  EXPECT_THAT(roots, ::testing::ElementsAre("reduce", "exponential", "reduce", "divide"));
+// Random values of moderate size (the realistic range of a softmax or layernorm input).
+Literal Moderate(const Shape& shape, uint32_t seed) {
+  Literal l(shape);
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> normal(0.0, 3.0);
+  for (int64_t i = 0; i < l.element_count(); ++i) l.SetFromDouble(i, normal(rng));
+  return l;
+}
+
+// Kernels with row values: reductions folded per row inside the kernel (also under a
+// transposing broadcast and under a reduction root), the ops after them once per row.
+TEST(LoopCodegen, RowValuesMatchTheInterpreter) {
+  const std::string add = "add {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n  ROOT c = f32[] add(a, b)\n}\n";
+  const std::string max = "max {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n  ROOT c = f32[] maximum(a, b)\n}\n";
+  std::vector<Case> cases;
+  cases.push_back(Make("softmax", "HloModule m\n" + max + add + R"(ENTRY e {
+  x = f32[6,37] parameter(0)
+  ninf = f32[] constant(-inf)
+  mx = f32[6] reduce(x, ninf), dimensions={1}, to_apply=max
+  r1 = f32[6,1] reshape(mx)
+  b1 = f32[6,1] broadcast(r1), dimensions={0,1}
+  r2 = f32[6] reshape(b1)
+  bm = f32[6,37] broadcast(r2), dimensions={0}
+  d = f32[6,37] subtract(x, bm)
+  ex = f32[6,37] exponential(d)
+  zero = f32[] constant(0)
+  sum = f32[6] reduce(ex, zero), dimensions={1}, to_apply=add
+  bs = f32[6,37] broadcast(sum), dimensions={0}
+  ROOT sm = f32[6,37] divide(ex, bs)
+})"));
+  cases.push_back(Make("layernorm", "HloModule m\n" + add + R"(ENTRY e {
+  x = f32[5,40] parameter(0)
+  g = f32[40] parameter(1)
+  zero = f32[] constant(0)
+  n = f32[] constant(40)
+  eps = f32[] constant(1e-05)
+  s = f32[5] reduce(x, zero), dimensions={1}, to_apply=add
+  bn = f32[5] broadcast(n), dimensions={}
+  mean = f32[5] divide(s, bn)
+  bmean = f32[5,40] broadcast(mean), dimensions={0}
+  c = f32[5,40] subtract(x, bmean)
+  sq = f32[5,40] multiply(c, c)
+  ss = f32[5] reduce(sq, zero), dimensions={1}, to_apply=add
+  var = f32[5] divide(ss, bn)
+  be = f32[5] broadcast(eps), dimensions={}
+  ve = f32[5] add(var, be)
+  rs = f32[5] rsqrt(ve)
+  brs = f32[5,40] broadcast(rs), dimensions={0}
+  nx = f32[5,40] multiply(c, brs)
+  bg = f32[5,40] broadcast(g), dimensions={1}
+  ROOT ln = f32[5,40] multiply(nx, bg)
+})"));
+  cases.push_back(Make("row sums through a transposing broadcast", "HloModule m\n" + add + R"(ENTRY e {
+  x = f32[4,3,8] parameter(0)
+  y = f32[3,4,8] parameter(1)
+  zero = f32[] constant(0)
+  s = f32[3,4] reduce(y, zero), dimensions={2}, to_apply=add
+  t = f32[3,4] tanh(s)
+  bt = f32[4,3,8] broadcast(t), dimensions={1,0}
+  ROOT o = f32[4,3,8] add(x, bt)
+})"));
+  cases.push_back(Make("variance as the root", "HloModule m\n" + add + R"(ENTRY e {
+  x = f32[7,33] parameter(0)
+  zero = f32[] constant(0)
+  s = f32[7] reduce(x, zero), dimensions={1}, to_apply=add
+  bs = f32[7,33] broadcast(s), dimensions={0}
+  c = f32[7,33] subtract(x, bs)
+  sq = f32[7,33] multiply(c, c)
+  ROOT v = f32[7] reduce(sq, zero), dimensions={1}, to_apply=add
+})"));
+  cases.push_back(Make("a row value from an input", R"(HloModule m
+ENTRY e {
+  x = f32[5,29] parameter(0)
+  y = f32[5] parameter(1)
+  ey = f32[5] exponential(y)
+  b = f32[5,29] broadcast(ey), dimensions={0}
+  ROOT o2 = f32[5,29] multiply(x, b)
+})"));
+  for (Case& c : cases) {
+    for (Literal& in : c.inputs) in = Moderate(in.shape(), static_cast<uint32_t>(in.element_count() + c.label.size()));
+    c.ulps = 64;  // exp and tanh are approximated and the sums reassociated
+  }
+  RunCases(cases);
+  for (const Case& c : cases) {
+    std::vector<LoopFusion> f = FindLoopFusions(*c.module->entry);
+    ASSERT_EQ(f.size(), 1u);
+    EXPECT_FALSE(f[0].row_values.empty()) << c.label;
+  }
+}
+
+// JAX's softmax and layernorm (the benchmark's HLO): one kernel each, the row reductions
+// (max and sum; mean and variance) and what follows from them computed once per row.
+TEST(LoopFusion, SoftmaxAndLayernormAreOneKernelEach) {
+  for (const char* name : {"softmax", "layernorm"}) {
+    SCOPED_TRACE(name);
+    auto m = testing::ParseOrDie(*ReadFileToString(std::string(PJIT_TESTDATA_DIR) + "/../tests/bench/cases/" + name + ".hlo"));
+    ASSERT_NE(m, nullptr);
+    std::vector<LoopFusion> f = FindLoopFusions(*m->entry);
+    ASSERT_EQ(f.size(), 1u);
+    EXPECT_EQ(f[0].root, m->entry->root);
+    int reductions = 0;
+    for (const Instruction* v : f[0].row_values) reductions += v->opcode == Opcode::kReduce;
+    EXPECT_EQ(reductions, 2);
+  }
 }
 
 // The pipeline tells its progress callback each pass in order and counts every kernel.
