@@ -51,12 +51,12 @@ def encoder(x, wq, wk, wv, wo, g1, b1, w1, c1, w2, c2, g2, b2, xp=None):
     hd = d // heads
 
     def split(t):
-        return t.reshape(batch, seq, heads, hd).transpose(0, 2, 1, 3)
+        return xp.transpose(t.reshape(batch, seq, heads, hd), (0, 2, 1, 3))
 
     q, k, v = split(x @ wq), split(x @ wk), split(x @ wv)
-    s = (q @ k.transpose(0, 1, 3, 2)) / F32(np.sqrt(hd))
+    s = (q @ xp.transpose(k, (0, 1, 3, 2))) / F32(np.sqrt(hd))
     a = softmax(s, xp) @ v
-    a = a.transpose(0, 2, 1, 3).reshape(batch, seq, d) @ wo
+    a = xp.transpose(a, (0, 2, 1, 3)).reshape(batch, seq, d) @ wo
     h = layernorm(x + a, g1, b1, xp)
     f = relu(h @ w1 + c1, xp) @ w2 + c2
     return layernorm(h + f, g2, b2, xp)

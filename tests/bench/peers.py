@@ -71,7 +71,9 @@ else:
         max = staticmethod(lambda x, axis, keepdims: torch.amax(x, dim=axis, keepdim=keepdims))
         sum = staticmethod(lambda x, axis, keepdims: torch.sum(x, dim=axis, keepdim=keepdims))
         mean = staticmethod(lambda x, axis, keepdims: torch.mean(x, dim=axis, keepdim=keepdims))
+        transpose = staticmethod(lambda x, axes: x.permute(axes))
 
-    tensors = [torch.from_numpy(x) for x in inputs]
+    tensors = [torch.from_numpy(np.asarray(x)) for x in inputs]
+    torch.set_num_threads(os.cpu_count())
     with torch.inference_mode():
         print(f"torch {median_ms(lambda: fn(*tensors, xp=TorchNp)):.3f}")
