@@ -8,23 +8,34 @@
 
 #include "cli/exit_codes.h"
 #include "compile/pipeline.h"
+#include "format/units.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"pjit-compile: compile an HLO module into a .pjit artifact"};
   pjit::CompileOptions options;
   bool quiet = false, time_passes = false;
+  std::string memory_limit;
   app.add_option("input", options.input, "HLO text module (as XLA/JAX dump it)")->required();
   app.add_option("-o,--output", options.output, ".pjit artifact to write (atomically); - for standard output")->required();
   app.add_option("--mesh", options.mesh, "named device mesh, e.g. data=2,model=4 (default: from the module)");
   app.add_option("--in-sharding", options.in_shardings, "INDEX=SPEC or NAME=SPEC for an entry parameter, e.g. 0=data,_");
   app.add_option("--out-sharding", options.out_shardings, "INDEX=SPEC for a result, e.g. 0=(data,model),_");
   app.add_option("--cpu", options.cpu, "CPU the kernels are compiled for: x86-64 (portable, default), x86-64-v3, x86-64-v4, native or a model");
+  app.add_option("--memory-limit", memory_limit, "fail when a device would need more, e.g. 2GiB, 512MiB, 8GB (names the peak and its largest buffers)");
   app.add_flag("--quiet", quiet, "no progress line (shown on a terminal when a compile takes over a second)");
   app.add_flag("--time-passes", time_passes, "print how long each pass took, on standard error");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? pjit::kExitOk : pjit::kExitUsage;
+  }
+  if (!memory_limit.empty()) {
+    pjit::StatusOr<uint64_t> bytes = pjit::ParseBytes(memory_limit, "--memory-limit");
+    if (!bytes.ok()) {
+      std::fprintf(stderr, "pjit-compile: error: %s\n", bytes.status().message().c_str());
+      return pjit::kExitUsage;
+    }
+    options.memory_limit = *bytes;
   }
   // One progress line on a terminal, once the compile has taken a second.
   const auto start = std::chrono::steady_clock::now();

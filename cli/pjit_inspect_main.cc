@@ -8,7 +8,7 @@
 
 #include "cli/exit_codes.h"
 #include "inspect/inspect.h"
-#include "inspect/units.h"
+#include "format/units.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"pjit-inspect: show what an artifact or program holds; never runs it"};

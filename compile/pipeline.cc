@@ -13,6 +13,8 @@
 #include "format/content_hash.h"
 #include "format/hlo_parser.h"
 #include "format/partition_spec.h"
+#include "format/plan_memory.h"
+#include "format/units.h"
 #include "format/verifier.h"
 
 namespace pjit {
@@ -128,6 +130,39 @@ StatusOr<CompiledProgram> CompileText(const std::string& text, const CompileOpti
   return p;
 }
 
+namespace {
+
+// --memory-limit: a device whose arena would not fit fails the compile, naming the peak and
+// the largest buffers live there (what to shard or recompute).
+Status CheckMemoryLimit(const ThunkPlan& plan, const Module& device, const CompileOptions& options) {
+  if (!options.memory_limit) return OkStatus();
+  const Computation& entry = *device.entry;
+  for (const ThunkSequence& seq : plan.sequences) {
+    if (seq.arena_bytes <= options.memory_limit) continue;
+    PJIT_ASSIGN_OR_RETURN(PlanPeak peak, FindPlanPeak(seq, static_cast<int64_t>(entry.instructions.size())));
+    std::string who = seq.device < 0 ? "each device" : "device " + std::to_string(seq.device);
+    std::string at = peak.position < static_cast<int64_t>(entry.instructions.size())
+                         ? entry.instructions[static_cast<size_t>(peak.position)]->name
+                         : "the end";
+    std::string largest;
+    for (size_t i = 0; i < peak.live.size() && i < 3; ++i) {
+      const BufferInfo& b = *peak.live[i];
+      std::string shape;
+      if (const Instruction* in = entry.Find(b.instruction)) {
+        std::vector<const Shape*> leaves = LeafShapes(in->shape);
+        if (b.leaf < leaves.size()) shape = " " + leaves[b.leaf]->ToString(false);
+      }
+      largest += StrCat(i ? ", " : "", b.instruction, shape, " ", FormatBytes(b.slice.size));
+    }
+    return InvalidArgument(options.input, ": ", who, " needs ", FormatBytes(seq.arena_bytes), ", over --memory-limit ",
+                           FormatBytes(options.memory_limit), ": peak ", FormatBytes(peak.bytes), " live at ", at,
+                           "; largest live there: ", largest);
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
 StatusOr<CompileReport> Compile(const CompileOptions& options) {
   PJIT_ASSIGN_OR_RETURN(std::string text, ReadFileToString(options.input));
   PJIT_ASSIGN_OR_RETURN(CompiledProgram p, CompileText(text, options));
@@ -149,6 +184,7 @@ StatusOr<CompileReport> Compile(const CompileOptions& options) {
   std::vector<LoopFusion> fusions = FindLoopFusions(*p.device->entry);
   clock.Start("thunk lowering and buffer assignment");
   PJIT_ASSIGN_OR_RETURN(contents.thunks, LowerToThunks(*p.device, fusions));
+  PJIT_RETURN_IF_ERROR(CheckMemoryLimit(contents.thunks, *p.device, options));
   if (!fusions.empty()) {
     clock.Start("x86-64 code generation");
     ExecutableInfo& native = contents.thunks.executables[1];

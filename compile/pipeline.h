@@ -27,6 +27,9 @@ struct CompileOptions {
   std::vector<std::string> in_shardings;   // "0=data,_" or "NAME=_,model": entry parameters
   std::vector<std::string> out_shardings;  // "0=data,_": results
   std::string cpu = "x86-64";              // the CPU the kernels are compiled for (see CpuCodegenOptions)
+  // Bytes a device may use for its arena (0: no limit); a plan over it fails the compile with
+  // the device's peak and the largest buffers live there.
+  uint64_t memory_limit = 0;
   // Told when each pass starts (done = total = 0) and as kernels compile (done of total);
   // called from worker threads during code generation.
   std::function<void(const std::string& pass, int64_t done, int64_t total)> progress;

@@ -3,7 +3,7 @@
 #include <map>
 
 #include "format/partition_spec.h"
-#include "inspect/units.h"
+#include "format/units.h"
 
 namespace pjit {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "format/partition_spec.h"
 #include "inspect/json_writer.h"
-#include "inspect/units.h"
+#include "format/units.h"
 
 namespace pjit {
 namespace {

@@ -4,7 +4,7 @@
 #include <map>
 
 #include "format/file_util.h"
-#include "inspect/units.h"
+#include "format/units.h"
 
 namespace pjit {
 namespace {

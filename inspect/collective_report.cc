@@ -5,7 +5,7 @@
 #include <map>
 
 #include "inspect/source_location.h"
-#include "inspect/units.h"
+#include "format/units.h"
 
 namespace pjit {
 namespace {

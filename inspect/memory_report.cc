@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "inspect/units.h"
+#include "format/plan_memory.h"
+#include "format/units.h"
 
 namespace pjit {
 
@@ -31,38 +32,22 @@ StatusOr<std::vector<MemoryReport>> BuildMemoryReports(const ThunkPlan& plan, co
     r.num_devices = num_devices;
     r.arena_bytes = seq.arena_bytes;
     for (const BufferInfo& b : seq.buffers) {
-      if (b.last_use > end) return InvalidArgument("thunks: buffer of ", b.instruction, " is live past the program's end");
       r.kind_bytes[static_cast<int>(b.kind)] += b.slice.size;
       r.kind_count[static_cast<int>(b.kind)]++;
     }
-    // Live bytes at each position: a sweep over definitions and deaths.
-    std::vector<int64_t> delta(static_cast<size_t>(end) + 2, 0);
-    for (const BufferInfo& b : seq.buffers) {
-      delta[static_cast<size_t>(b.defined_at)] += static_cast<int64_t>(b.slice.size);
-      delta[static_cast<size_t>(b.last_use) + 1] -= static_cast<int64_t>(b.slice.size);
-    }
-    int64_t live = 0;
-    for (int64_t p = 0; p <= end; ++p) {
-      live += delta[static_cast<size_t>(p)];
-      if (static_cast<uint64_t>(live) > r.peak_bytes) {
-        r.peak_bytes = static_cast<uint64_t>(live);
-        r.peak_position = p;
-      }
-    }
+    PJIT_ASSIGN_OR_RETURN(PlanPeak peak, FindPlanPeak(seq, end));
+    r.peak_bytes = peak.bytes;
+    r.peak_position = peak.position;
     r.peak_instruction = r.peak_position < end ? entry.instructions[static_cast<size_t>(r.peak_position)]->name : "(end)";
-    for (const BufferInfo& b : seq.buffers) {
-      if (b.defined_at > r.peak_position || r.peak_position > b.last_use) continue;
-      MemoryReport::LiveBuffer live{&b, b.instruction, ""};
-      if (const Instruction* in = entry.Find(b.instruction)) {
+    for (const BufferInfo* b : peak.live) {
+      MemoryReport::LiveBuffer live{b, b->instruction, ""};
+      if (const Instruction* in = entry.Find(b->instruction)) {
         std::vector<const Shape*> leaves = LeafShapes(in->shape);
-        if (b.leaf < leaves.size()) live.shape = leaves[b.leaf]->ToString(false);
-        if (in->shape.IsTuple()) live.name += "{" + std::to_string(b.leaf) + "}";
+        if (b->leaf < leaves.size()) live.shape = leaves[b->leaf]->ToString(false);
+        if (in->shape.IsTuple()) live.name += "{" + std::to_string(b->leaf) + "}";
       }
       r.live_at_peak.push_back(std::move(live));
     }
-    std::stable_sort(r.live_at_peak.begin(), r.live_at_peak.end(), [](const auto& a, const auto& b) {
-      return a.buffer->slice.size > b.buffer->slice.size;
-    });
     for (const ArrayInfo& a : signature.inputs) r.global_input_bytes += static_cast<uint64_t>(a.shape.ByteSize());
     for (const ArrayInfo& a : signature.outputs) r.global_output_bytes += static_cast<uint64_t>(a.shape.ByteSize());
     out.push_back(std::move(r));

@@ -190,6 +190,39 @@ TEST_F(CliTest, CompileTimesItsPassesAndStaysQuiet) {
   EXPECT_THAT(bad.output, HasSubstr("--cpu 'pentium-9000': not a CPU LLVM knows"));
 }
 
+// --memory-limit: a plan over it fails before anything is written, naming the peak (from the
+// product on, the inputs, the product and the pinned sums: 512 KiB + 1 MiB + 2 MiB + 2 KiB) and
+// its largest buffers.
+TEST_F(CliTest, CompileFailsOverTheMemoryLimitNamingThePeak) {
+  fs::path hlo = dir_ / "big.hlo";
+  ASSERT_TRUE(WriteFileAtomically(hlo.string(), R"(HloModule m
+add {
+  a = f32[] parameter(0)
+  b = f32[] parameter(1)
+  ROOT c = f32[] add(a, b)
+}
+ENTRY e {
+  x = f32[512,256] parameter(0)
+  w = f32[256,1024] parameter(1)
+  h = f32[512,1024] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  z = f32[] constant(0)
+  ROOT s = f32[512] reduce(h, z), dimensions={1}, to_apply=add
+}
+)").ok());
+  fs::path pjit = dir_ / "big.pjit";
+  Result over = Tool("pjit-compile " + hlo.string() + " -o " + pjit.string() + " --memory-limit 3MiB");
+  EXPECT_EQ(over.exit_code, 1) << over.output;
+  EXPECT_THAT(over.output, HasSubstr("over --memory-limit 3.00 MiB: peak 3.50 MiB live at h; largest live there: "
+                                     "h f32[512,1024] 2.00 MiB, w f32[256,1024] 1.00 MiB, x f32[512,256] 512 KiB"));
+  EXPECT_FALSE(fs::exists(pjit)) << "nothing written";
+  Result fits = Tool("pjit-compile " + hlo.string() + " -o " + pjit.string() + " --memory-limit 4MiB");
+  EXPECT_EQ(fits.exit_code, 0) << fits.output;
+  EXPECT_TRUE(fs::exists(pjit));
+  Result bad = Tool("pjit-compile " + hlo.string() + " -o " + pjit.string() + " --memory-limit 4XB");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.output, HasSubstr("--memory-limit '4XB': unknown unit 'XB'"));
+}
+
 TEST_F(CliTest, MeshFromTheDumpsShardyAttribute) {
   fs::path hlo = dir_ / "sdy.hlo";
   ASSERT_TRUE(WriteFileAtomically(hlo.string(), "HloModule m, frontend_attributes={xla.sdy.meshes={mesh = #sdy.mesh<[\"data\"=2, \"model\"=4]>}}\n"

@@ -18,7 +18,7 @@
 #include "inspect/inspect.h"
 #include "inspect/memory_report.h"
 #include "inspect/sharding_explain.h"
-#include "inspect/units.h"
+#include "format/units.h"
 #include "run/sharded_arrays.h"
 #include "tests/mesh_configs.h"
 #include "tests/test_util.h"

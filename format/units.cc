@@ -1,4 +1,4 @@
-#include "inspect/units.h"
+#include "format/units.h"
 
 #include <cmath>
 #include <cstdio>
@@ -54,6 +54,15 @@ std::string FormatSeconds(double seconds) {
 }
 
 std::string Plural(int64_t n, const std::string& noun) { return std::to_string(n) + " " + noun + (n == 1 ? "" : "s"); }
+
+StatusOr<uint64_t> ParseBytes(std::string_view text, const char* flag) {
+  PJIT_ASSIGN_OR_RETURN(double v, Scaled(text, flag,
+                {{"", 1}, {"B", 1}, {"KiB", 1024.0}, {"MiB", 1024.0 * 1024}, {"GiB", 1024.0 * 1024 * 1024},
+                 {"TiB", 1024.0 * 1024 * 1024 * 1024}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}},
+                "B, KiB, MiB, GiB, TiB, or KB, MB, GB, TB"));
+  if (v >= 18e18) return InvalidArgument(flag, " '", text, "': too large");
+  return static_cast<uint64_t>(v);
+}
 
 StatusOr<double> ParseBandwidth(std::string_view text) {
   PJIT_ASSIGN_OR_RETURN(double v, Scaled(text, "--link-bandwidth",

@@ -1,0 +1,32 @@
+#include "format/plan_memory.h"
+
+#include <algorithm>
+
+namespace pjit {
+
+StatusOr<PlanPeak> FindPlanPeak(const ThunkSequence& seq, int64_t end) {
+  PlanPeak peak;
+  // Live bytes at each position: a sweep over definitions and deaths.
+  std::vector<int64_t> delta(static_cast<size_t>(end) + 2, 0);
+  for (const BufferInfo& b : seq.buffers) {
+    if (b.last_use > end) return InvalidArgument("thunks: buffer of ", b.instruction, " is live past the program's end");
+    if (b.defined_at < 0 || b.defined_at > end) return InvalidArgument("thunks: buffer of ", b.instruction, " is defined outside the program");
+    if (b.defined_at > b.last_use) continue;  // never live
+    delta[static_cast<size_t>(b.defined_at)] += static_cast<int64_t>(b.slice.size);
+    delta[static_cast<size_t>(b.last_use) + 1] -= static_cast<int64_t>(b.slice.size);
+  }
+  int64_t live = 0;
+  for (int64_t p = 0; p <= end; ++p) {
+    live += delta[static_cast<size_t>(p)];
+    if (static_cast<uint64_t>(live) > peak.bytes) {
+      peak.bytes = static_cast<uint64_t>(live);
+      peak.position = p;
+    }
+  }
+  for (const BufferInfo& b : seq.buffers)
+    if (b.defined_at <= peak.position && peak.position <= b.last_use) peak.live.push_back(&b);
+  std::stable_sort(peak.live.begin(), peak.live.end(), [](const BufferInfo* a, const BufferInfo* b) { return a->slice.size > b->slice.size; });
+  return peak;
+}
+
+}  // namespace pjit

@@ -1,0 +1,23 @@
+// Where a device's memory goes, from a thunk plan's buffer table: the peak of live bytes, the
+// program position where it is first reached and the buffers live there. pjit-inspect
+// --memory shows it; pjit-compile --memory-limit names it when a device would not fit.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "format/status.h"
+#include "format/thunks.h"
+
+namespace pjit {
+
+struct PlanPeak {
+  uint64_t bytes = 0;
+  int64_t position = 0;                 // entry position where the peak is first reached
+  std::vector<const BufferInfo*> live;  // the buffers live there, largest first
+};
+
+// `positions`: the entry's instruction count; a buffer live past it is an error.
+StatusOr<PlanPeak> FindPlanPeak(const ThunkSequence& sequence, int64_t positions);
+
+}  // namespace pjit
