@@ -26,8 +26,17 @@ bool SupportedOpcode(const Instruction& in) {
     case Opcode::kMaximum: case Opcode::kMinimum: case Opcode::kPower: case Opcode::kAnd: case Opcode::kOr: case Opcode::kXor:
     case Opcode::kShiftLeft: case Opcode::kShiftRightLogical: case Opcode::kShiftRightArithmetic: case Opcode::kAtan2:
     case Opcode::kSelect: case Opcode::kClamp: case Opcode::kConvert: case Opcode::kBroadcast: case Opcode::kTranspose:
-    case Opcode::kIota:
+    case Opcode::kIota: case Opcode::kSlice: case Opcode::kPad: case Opcode::kConcatenate: case Opcode::kReverse:
       return true;
+    case Opcode::kDynamicSlice:
+    case Opcode::kDynamicUpdateSlice: {
+      // One scalar start index per dim (not XLA's legacy packed index vector).
+      size_t first = in.opcode == Opcode::kDynamicSlice ? 1 : 2;
+      if (in.operands.size() != first + static_cast<size_t>(in.shape.rank())) return false;
+      for (size_t i = first; i < in.operands.size(); ++i)
+        if (in.operands[i]->shape.rank() != 0 || !IsInteger(in.operands[i]->shape.dtype)) return false;
+      return true;
+    }
     case Opcode::kReshape:
       return in.operands[0]->shape.IsArray() && in.operands[0]->shape.dtype == in.shape.dtype;
     case Opcode::kCompare:
@@ -59,7 +68,9 @@ bool SupportedFor(const Instruction& in) {
   DType t = in.shape.dtype;
   switch (in.opcode) {
     case Opcode::kSelect: case Opcode::kCompare: case Opcode::kConvert: case Opcode::kBroadcast: case Opcode::kTranspose:
-    case Opcode::kIota: case Opcode::kConstant: case Opcode::kReduce: case Opcode::kReshape:
+    case Opcode::kIota: case Opcode::kConstant: case Opcode::kReduce: case Opcode::kReshape: case Opcode::kSlice:
+    case Opcode::kPad: case Opcode::kConcatenate: case Opcode::kReverse: case Opcode::kDynamicSlice:
+    case Opcode::kDynamicUpdateSlice:
       return true;
     case Opcode::kAnd: case Opcode::kOr: case Opcode::kXor: case Opcode::kNot:
       return !IsFloating(t);
@@ -102,6 +113,32 @@ DimMap ReshapeOperandMap(const Shape& out, const DimMap& map, const Shape& in) {
   return result;
 }
 
+bool IsIndexShift(Opcode op) {
+  return op == Opcode::kSlice || op == Opcode::kPad || op == Opcode::kConcatenate || op == Opcode::kReverse ||
+         op == Opcode::kDynamicSlice || op == Opcode::kDynamicUpdateSlice;
+}
+
+// The map of operand i of an op that reads its operand at shifted indices (slice, pad, ...):
+// a dim keeps its iteration dim only where the operand's index equals the result's.
+DimMap ShiftedOperandMap(const Instruction& v, size_t i, const DimMap& map) {
+  const Shape& o = v.operands[i]->shape;
+  DimMap m(map.size(), kMixed);
+  for (size_t d = 0; d < map.size(); ++d) {
+    bool same = false;
+    switch (v.opcode) {
+      case Opcode::kSlice: same = v.slice[d].start == 0 && v.slice[d].stride == 1; break;
+      case Opcode::kPad: same = v.padding[d].low == 0 && v.padding[d].interior == 0; break;
+      case Opcode::kConcatenate: same = static_cast<int64_t>(d) != v.dimensions[0] || i == 0; break;
+      case Opcode::kReverse: same = std::find(v.dimensions.begin(), v.dimensions.end(), static_cast<int64_t>(d)) == v.dimensions.end(); break;
+      // A window as large as the dim starts at 0 whatever the start index says (it is clamped).
+      case Opcode::kDynamicSlice: same = v.shape.dims[d] == o.dims[d]; break;
+      default: same = i == 0 || v.shape.dims[d] == o.dims[d]; break;  // dynamic-update-slice
+    }
+    if (same) m[d] = map[d];
+  }
+  return m;
+}
+
 // Every map along which `target` is reached from the root of a group through its members.
 std::set<DimMap> MapsOf(const Instruction* target, const Instruction& root, const std::set<const Instruction*>& members) {
   const Shape& space = IterationShapeOf(root);
@@ -133,6 +170,8 @@ std::set<DimMap> MapsOf(const Instruction* target, const Instruction& root, cons
         for (size_t d = 0; d < v->dimensions.size(); ++d) m[static_cast<size_t>(v->dimensions[d])] = map[d];
       } else if (v->opcode == Opcode::kReshape) {
         m = ReshapeOperandMap(v->shape, map, o->shape);
+      } else if (IsIndexShift(v->opcode) && o->shape.rank() == v->shape.rank()) {
+        m = ShiftedOperandMap(*v, i, map);
       } else if (v->opcode == Opcode::kReduce && i == 0) {
         m = map;  // a row reduction folds the row's elements: its input's trailing dims are the row's
         for (int64_t d = row_rank; d < space.rank(); ++d) m.push_back(d);

@@ -300,6 +300,26 @@ class LoopEmitter {
         for (size_t i = 0; i < in.dimensions.size(); ++i) o[static_cast<size_t>(in.dimensions[i])] = index[i];
         return Element(in.operands[0], o);
       }
+      case Opcode::kSlice: {
+        std::vector<Value*> o(index.size());
+        for (size_t d = 0; d < index.size(); ++d)
+          o[d] = b_.CreateAdd(b_.CreateMul(index[d], b_.getInt64(in.slice[d].stride)), b_.getInt64(in.slice[d].start));
+        return Element(in.operands[0], o);
+      }
+      case Opcode::kReverse: {
+        std::vector<Value*> o = index;
+        for (int64_t d : in.dimensions) o[static_cast<size_t>(d)] = b_.CreateSub(b_.getInt64(in.shape.dims[static_cast<size_t>(d)] - 1), index[static_cast<size_t>(d)]);
+        return Element(in.operands[0], o);
+      }
+      case Opcode::kPad: return Pad(in, index);
+      case Opcode::kConcatenate: return Concatenate(in, index);
+      case Opcode::kDynamicSlice: {
+        PJIT_ASSIGN_OR_RETURN(std::vector<Value*> starts, ClampedStarts(in, 1, in.shape.dims));
+        std::vector<Value*> o(index.size());
+        for (size_t d = 0; d < index.size(); ++d) o[d] = b_.CreateAdd(index[d], starts[d]);
+        return Element(in.operands[0], o);
+      }
+      case Opcode::kDynamicUpdateSlice: return DynamicUpdateSlice(in, index);
       case Opcode::kConvert: {
         PJIT_ASSIGN_OR_RETURN(Value* x, Operand(in, 0, index));
         return Round(t, Convert(x, in.operands[0]->shape.dtype, t));
@@ -331,6 +351,81 @@ class LoopEmitter {
     PJIT_ASSIGN_OR_RETURN(Value* x, Operand(in, 0, index));
     PJIT_ASSIGN_OR_RETURN(Value* y, Operand(in, 1, index));
     return Round(t, Binary(in.opcode, t, x, y));
+  }
+
+  Value* ClampIndex(Value* i, int64_t lo, int64_t hi) {
+    return b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b_.CreateBinaryIntrinsic(llvm::Intrinsic::smax, i, b_.getInt64(lo)), b_.getInt64(hi));
+  }
+
+  // The start indices of a dynamic (update) slice from its scalar operands first, first+1, ...,
+  // clamped as XLA does so that the window of `sizes` lies inside the operand.
+  StatusOr<std::vector<Value*>> ClampedStarts(const Instruction& in, size_t first, const std::vector<int64_t>& sizes) {
+    std::vector<Value*> starts;
+    const Shape& full = in.operands[0]->shape;
+    for (size_t d = 0; d < sizes.size(); ++d) {
+      const Instruction* s = in.operands[first + d];
+      PJIT_ASSIGN_OR_RETURN(Value* v, Element(s, {}));
+      v = IsSignedInt(s->shape.dtype) ? b_.CreateSExtOrTrunc(v, b_.getInt64Ty()) : b_.CreateZExtOrTrunc(v, b_.getInt64Ty());
+      starts.push_back(ClampIndex(v, 0, full.dims[d] - sizes[d]));
+    }
+    return starts;
+  }
+
+  // The operand's element where the index falls on one (low edge, then every interior+1-th
+  // position), else the padding value; indices are clamped so that every load stays inside.
+  StatusOr<Value*> Pad(const Instruction& in, const std::vector<Value*>& index) {
+    PJIT_ASSIGN_OR_RETURN(Value* padding, Element(in.operands[1], {}));
+    const Shape& from = in.operands[0]->shape;
+    if (from.ElementCount() == 0) return padding;
+    Value* inside = b_.getTrue();
+    std::vector<Value*> o(index.size());
+    for (size_t d = 0; d < index.size(); ++d) {
+      const PaddingDim& p = in.padding[d];
+      Value* shifted = b_.CreateSub(index[d], b_.getInt64(p.low));
+      Value* step = b_.getInt64(p.interior + 1);
+      Value* q = p.interior ? b_.CreateSDiv(shifted, step) : shifted;
+      Value* ok = b_.CreateAnd(b_.CreateICmpSGE(shifted, b_.getInt64(0)), b_.CreateICmpSLT(q, b_.getInt64(from.dims[d])));
+      if (p.interior) ok = b_.CreateAnd(ok, b_.CreateICmpEQ(b_.CreateSRem(shifted, step), b_.getInt64(0)));
+      inside = b_.CreateAnd(inside, ok);
+      o[d] = ClampIndex(q, 0, from.dims[d] - 1);
+    }
+    PJIT_ASSIGN_OR_RETURN(Value* x, Element(in.operands[0], o));
+    return b_.CreateSelect(inside, x, padding);
+  }
+
+  // The operand whose range along the concatenated dim holds the index: a select over all of
+  // them (each load clamped inside its operand) so that the loop stays branch-free.
+  StatusOr<Value*> Concatenate(const Instruction& in, const std::vector<Value*>& index) {
+    const size_t dim = static_cast<size_t>(in.dimensions[0]);
+    Value* result = nullptr;
+    int64_t offset = in.shape.dims[dim];
+    for (size_t i = in.operands.size(); i-- > 0;) {
+      const Instruction* o = in.operands[i];
+      const int64_t n = o->shape.dims[dim];
+      offset -= n;
+      if (n == 0) continue;
+      std::vector<Value*> at = index;
+      at[dim] = ClampIndex(b_.CreateSub(index[dim], b_.getInt64(offset)), 0, n - 1);
+      PJIT_ASSIGN_OR_RETURN(Value* x, Element(o, at));
+      result = result ? b_.CreateSelect(b_.CreateICmpSLT(index[dim], b_.getInt64(offset + n)), x, result) : x;
+    }
+    return result ? result : llvm::Constant::getNullValue(ComputeType(in.shape.dtype));  // no elements at all
+  }
+
+  StatusOr<Value*> DynamicUpdateSlice(const Instruction& in, const std::vector<Value*>& index) {
+    PJIT_ASSIGN_OR_RETURN(Value* x, Element(in.operands[0], index));
+    const Shape& update = in.operands[1]->shape;
+    if (update.ElementCount() == 0) return x;
+    PJIT_ASSIGN_OR_RETURN(std::vector<Value*> starts, ClampedStarts(in, 2, update.dims));
+    Value* inside = b_.getTrue();
+    std::vector<Value*> u(index.size());
+    for (size_t d = 0; d < index.size(); ++d) {
+      Value* shifted = b_.CreateSub(index[d], starts[d]);
+      inside = b_.CreateAnd(inside, b_.CreateAnd(b_.CreateICmpSGE(shifted, b_.getInt64(0)), b_.CreateICmpSLT(shifted, b_.getInt64(update.dims[d]))));
+      u[d] = ClampIndex(shifted, 0, update.dims[d] - 1);
+    }
+    PJIT_ASSIGN_OR_RETURN(Value* y, Element(in.operands[1], u));
+    return b_.CreateSelect(inside, y, x);
   }
 
   Value* FromIndex(DType t, Value* i) {

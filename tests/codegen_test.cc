@@ -297,6 +297,54 @@ ENTRY e {
   EXPECT_THAT(names(f[1].inputs), ::testing::ElementsAre("x", "ly"));
 }
 
+// Slice, reverse, pad (negative edges and interior), concatenate (with an empty operand),
+// dynamic-slice and dynamic-update-slice (start indices clamped as XLA clamps them) as index
+// math inside one kernel, for several element types, against the interpreter's bytes.
+TEST(LoopCodegen, DataMovementOpsMatchTheInterpreter) {
+  std::vector<Case> cases;
+  int n = 0;
+  for (const char* t : {"f32", "s8", "pred", "bf16", "u16"}) {
+    const std::string ty = t, id = std::to_string(n++);
+    cases.push_back(Make(ty + " slice and reverse", "HloModule m\nENTRY e {\n  x = " + ty + "[9,20] parameter(0)\n  s = " + ty +
+                                                        "[3,5] slice(x), slice={[1:8:3], [2:19:4]}\n  ROOT r" + id + " = " + ty +
+                                                        "[3,5] reverse(s), dimensions={1}\n}\n"));
+    cases.push_back(Make(ty + " pad", "HloModule m\nENTRY e {\n  x = " + ty + "[4,6] parameter(0)\n  v = " + ty +
+                                          "[] parameter(1)\n  ROOT p" + id + " = " + ty + "[10,8] pad(x, v), padding=-1_2_2x1_-2_1\n}\n"));
+    cases.push_back(Make(ty + " concatenate", "HloModule m\nENTRY e {\n  a = " + ty + "[3,2] parameter(0)\n  b = " + ty +
+                                                  "[3,0] parameter(1)\n  c = " + ty + "[3,5] parameter(2)\n  ROOT c" + id + " = " +
+                                                  ty + "[3,7] concatenate(a, b, c), dimensions={1}\n}\n"));
+  }
+  auto starts = [](Case& c, size_t first, std::vector<int64_t> values) {
+    for (size_t i = 0; i < values.size(); ++i) c.inputs[first + i].SetFromDouble(0, static_cast<double>(values[i]));
+  };
+  const std::string ds = "HloModule m\nENTRY e {\n  x = f32[6,9] parameter(0)\n  i = s32[] parameter(1)\n  j = s64[] parameter(2)\n"
+                         "  ROOT NAME = f32[3,4] dynamic-slice(x, i, j), dynamic_slice_sizes={3,4}\n}\n";
+  const std::vector<std::vector<int64_t>> at = {{2, 3}, {-5, 100}, {4, 5}, {0, 0}};
+  for (size_t k = 0; k < at.size(); ++k) {
+    std::string text = ds;
+    text.replace(text.find("NAME"), 4, "ds" + std::to_string(k));
+    cases.push_back(Make("dynamic-slice at " + std::to_string(at[k][0]) + "," + std::to_string(at[k][1]), text));
+    starts(cases.back(), 1, at[k]);
+    std::string dus = "HloModule m\nENTRY e {\n  x = s16[6,9] parameter(0)\n  u = s16[3,4] parameter(1)\n  i = u32[] parameter(2)\n"
+                      "  j = s8[] parameter(3)\n  ROOT dus" + std::to_string(k) + " = s16[6,9] dynamic-update-slice(x, u, i, j)\n}\n";
+    cases.push_back(Make("dynamic-update-slice at " + std::to_string(at[k][0]) + "," + std::to_string(at[k][1]), dus));
+    starts(cases.back(), 2, {std::max<int64_t>(at[k][0], 0), at[k][1]});
+  }
+  cases.push_back(Make("shifted windows in one chain", R"(HloModule m
+ENTRY e {
+  x = f32[8,16] parameter(0)
+  y = f32[8,4] parameter(1)
+  z = f32[] constant(0)
+  l = f32[8,12] slice(x), slice={[0:8], [4:16]}
+  e = f32[8,4] exponential(y)
+  c = f32[8,16] concatenate(l, e), dimensions={1}
+  p = f32[8,18] pad(c, z), padding=0_0x1_1
+  ROOT chain = f32[8,18] multiply(p, p)
+})"));
+  cases.back().ulps = 8;
+  RunCases(cases);
+}
+
 // The approximations over their whole range, densely: within 8 ulp of libm (exp within 1
 // wherever the result is normal), exact at ±inf, NaN and the overflow/underflow edges.
 TEST(LoopCodegen, ApproximatedExpAndTanhOverTheirRange) {
@@ -446,6 +494,35 @@ ENTRY e {
     ASSERT_EQ(f.size(), 1u);
     EXPECT_FALSE(f[0].row_values.empty()) << c.label;
   }
+}
+
+// A row reduction read at shifted rows (a slice with a start) is not the row's value: it
+// keeps its own kernel, and the slice of it is what the consumer computes once per row.
+TEST(LoopFusion, ARowReductionReadAtOtherRowsKeepsItsKernel) {
+  auto m = testing::ParseOrDie(R"(HloModule m
+add {
+  a = f32[] parameter(0)
+  b = f32[] parameter(1)
+  ROOT c = f32[] add(a, b)
+}
+ENTRY e {
+  x = f32[6,8] parameter(0)
+  y = f32[4,8] parameter(1)
+  z = f32[] constant(0)
+  s = f32[6] reduce(x, z), dimensions={1}, to_apply=add
+  sl = f32[4] slice(s), slice={[2:6]}
+  e = f32[4] exponential(sl)
+  b = f32[4,8] broadcast(e), dimensions={0}
+  ROOT r = f32[4,8] add(y, b)
+})");
+  ASSERT_NE(m, nullptr);
+  std::vector<LoopFusion> f = FindLoopFusions(*m->entry);
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].root->name, "s");
+  EXPECT_EQ(f[1].root->name, "r");
+  ASSERT_EQ(f[1].row_values.size(), 2u);
+  EXPECT_EQ(f[1].row_values[0]->name, "sl");
+  EXPECT_EQ(f[1].row_values[1]->name, "e");
 }
 
 // JAX's softmax and layernorm (the benchmark's HLO): one kernel each, the row reductions
