@@ -44,18 +44,13 @@ bool SupportedOpcode(const Instruction& in) {
     case Opcode::kConstant:
       return in.shape.IsArray() && in.shape.rank() == 0;
     case Opcode::kReduce: {
-      // One input folded over its trailing dims by a simple reducer, from a scalar init.
+      // One input folded over any of its dims by a simple reducer, from a scalar init.
       if (in.operands.size() != 2 || in.operands[1]->shape.rank() != 0 || in.called.size() != 1) return false;
       std::optional<Opcode> op = SimpleReducer(*in.called[0]);
       if (!op || (*op != Opcode::kAdd && *op != Opcode::kMultiply && *op != Opcode::kMaximum && *op != Opcode::kMinimum &&
                   *op != Opcode::kAnd && *op != Opcode::kOr))
         return false;
       if ((*op == Opcode::kAnd || *op == Opcode::kOr) && IsFloating(in.shape.dtype)) return false;
-      std::vector<int64_t> dims = in.dimensions;
-      std::sort(dims.begin(), dims.end());
-      int64_t rank = in.operands[0]->shape.rank();
-      for (size_t i = 0; i < dims.size(); ++i)
-        if (dims[i] != rank - static_cast<int64_t>(dims.size() - i)) return false;
       return true;
     }
     default:
@@ -92,11 +87,33 @@ constexpr int64_t kFixed = -1;
 constexpr int64_t kMixed = -2;
 using DimMap = std::vector<int64_t>;
 
-const Shape& IterationShapeOf(const Instruction& root) {
-  return root.opcode == Opcode::kReduce ? root.operands[0]->shape : root.shape;
+// A reduction folding its input's last dim (or nothing at all): one launch row per output
+// element.
+bool IsRowFold(const Instruction& in) {
+  if (in.opcode != Opcode::kReduce) return false;
+  const int64_t last = in.operands[0]->shape.rank() - 1;
+  return in.dimensions.empty() || std::find(in.dimensions.begin(), in.dimensions.end(), last) != in.dimensions.end();
 }
+
+}  // namespace
+
+bool IsTrailingReduction(const Instruction& in) {
+  if (in.opcode != Opcode::kReduce) return false;
+  std::vector<int64_t> dims = in.dimensions;
+  std::sort(dims.begin(), dims.end());
+  const int64_t rank = in.operands[0]->shape.rank();
+  for (size_t i = 0; i < dims.size(); ++i)
+    if (dims[i] != rank - static_cast<int64_t>(dims.size() - i)) return false;
+  return true;
+}
+
+bool IsColumnReduction(const Instruction& in) { return in.opcode == Opcode::kReduce && !IsRowFold(in); }
+
+namespace {
+
+const Shape& IterationShapeOf(const Instruction& root) { return IsRowFold(root) ? root.operands[0]->shape : root.shape; }
 int64_t RowRankOf(const Instruction& root) {
-  return root.opcode == Opcode::kReduce ? root.shape.rank() : std::max<int64_t>(root.shape.rank() - 1, 0);
+  return IsRowFold(root) ? root.shape.rank() : std::max<int64_t>(root.shape.rank() - 1, 0);
 }
 
 // The map of a reshape's operand from the map of its result: dims other than size 1 keep
@@ -186,6 +203,10 @@ std::set<DimMap> MapsOf(const Instruction* target, const Instruction& root, cons
 
 // The single map of a value that depends only on the launch row, if it is one.
 std::optional<DimMap> RowValueMap(const Instruction& in, const Instruction& root, const std::set<const Instruction*>& members) {
+  // Rows of other reductions are not rows of their input, and only a fold over the trailing
+  // dims folds exactly a row.
+  if ((root.opcode == Opcode::kReduce && !IsTrailingReduction(root)) || (in.opcode == Opcode::kReduce && !IsTrailingReduction(in)))
+    return std::nullopt;
   std::set<DimMap> maps = MapsOf(&in, root, members);
   if (maps.size() != 1) return std::nullopt;
   const int64_t row_rank = RowRankOf(root);
@@ -215,14 +236,14 @@ int64_t LoopFusionRowRank(const LoopFusion& f) { return RowRankOf(*f.root); }
 
 int64_t LoopFusionBlock(const LoopFusion& f) {
   const Shape& s = f.root->shape;
-  if (f.root->opcode == Opcode::kReduce || s.rank() == 0) return 0;
+  if (IsRowFold(*f.root) || s.rank() == 0) return 0;
   constexpr int64_t kLongRow = 16384, kBlock = 8192;
   return s.dims.back() > kLongRow && f.row_values.empty() ? kBlock : s.dims.back();
 }
 
 int64_t LoopFusionRows(const LoopFusion& f) {
   const Shape& s = f.root->shape;
-  if (f.root->opcode == Opcode::kReduce || s.rank() == 0) return s.ElementCount();
+  if (IsRowFold(*f.root) || s.rank() == 0) return s.ElementCount();
   if (!s.dims.back()) return 0;
   int64_t block = LoopFusionBlock(f);
   return s.ElementCount() / s.dims.back() * ((s.dims.back() + block - 1) / block);

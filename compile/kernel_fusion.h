@@ -37,11 +37,19 @@ const Shape& LoopFusionIterationShape(const LoopFusion& fusion);
 int64_t LoopFusionRowRank(const LoopFusion& fusion);
 
 // Whether the loop emitter compiles `in`: an elementwise op, compare, select, clamp, convert,
-// broadcast, transpose, iota or scalar constant, on f32, f64, bf16, pred or integer arrays; or
-// a reduction of one array over its trailing dims by add, multiply, maximum, minimum, and or
-// or (a fusion root with its input's producers fused into it, or a row value of its
-// consumer's fusion when it folds that fusion's rows).
+// broadcast, transpose, iota, scalar constant, slice, reverse, pad, concatenate or dynamic
+// (update) slice, on f32, f64, bf16, pred or integer arrays; or a reduction of one array by
+// add, multiply, maximum, minimum, and or or (a fusion root with its input's producers fused
+// into it, or, folding its input's trailing dims, a row value of its consumer's fusion when
+// it folds that fusion's rows).
 bool IsLoopFusible(const Instruction& in);
+
+// A reduction over its input's trailing dims (each output element folds a contiguous row).
+bool IsTrailingReduction(const Instruction& in);
+// A reduction that keeps its input's last dim: its kernel runs over the output's rows like
+// an elementwise one and folds the input's rows into them in order (vectorised over the kept
+// dim); every other reduction folds one output element per launch row.
+bool IsColumnReduction(const Instruction& in);
 
 // The rows a fusion's kernel is launched over: one per output element of a reduction (each
 // folds the reduced elements), else one per block of a last-dim row of the root: a row

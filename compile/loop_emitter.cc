@@ -1,5 +1,7 @@
 #include "compile/loop_emitter.h"
 
+#include <algorithm>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -52,13 +54,18 @@ class LoopEmitter {
     out_scope_ = llvm::MDNode::get(ctx_, {out_scope});
     not_inputs_ = llvm::MDNode::get(ctx_, input_scopes);
     const Shape& s = f_.root->shape;
-    const bool reduce = f_.root->opcode == Opcode::kReduce;
-    // A row: the last dim of an elementwise root (out[row * inner + j] = ...), or for a
-    // reduction one output element (out[row] = fold of the inner reduced elements).
+    const bool column = IsColumnReduction(*f_.root);
+    const bool reduce = f_.root->opcode == Opcode::kReduce && !column;
+    // A row: the last dim of an elementwise root or a column reduction (out[row * inner + j] =
+    // ...), or for another reduction one output element (out[row] = fold of its reduced elements).
     const Shape& in_shape = LoopFusionIterationShape(f_);
     const int64_t row_rank = LoopFusionRowRank(f_);
     int64_t inner = 1;
-    for (int64_t d = row_rank; d < in_shape.rank(); ++d) inner *= in_shape.dims[static_cast<size_t>(d)];
+    if (reduce) {
+      for (int64_t d : f_.root->dimensions) inner *= in_shape.dims[static_cast<size_t>(d)];
+    } else {
+      for (int64_t d = row_rank; d < s.rank(); ++d) inner *= s.dims[static_cast<size_t>(d)];
+    }
 
     // for (row = begin; row < end; ++row) { row values; for (j = 0; j < inner; ++j) ... }
     llvm::BasicBlock* pre = b_.GetInsertBlock();
@@ -86,7 +93,7 @@ class LoopEmitter {
     const int64_t block = LoopFusionBlock(f_);
     const int64_t blocks = block ? (inner + block - 1) / block : 1;
     Value* outer = blocks == 1 ? static_cast<Value*>(row) : b_.CreateUDiv(row, b_.getInt64(blocks));
-    std::vector<Value*> index = Decompose(outer, in_shape, 0, row_rank);
+    std::vector<Value*> index = Decompose(outer, s, 0, row_rank);
     PJIT_RETURN_IF_ERROR(EmitRowValues(index));
     if (reduce) {
       PJIT_ASSIGN_OR_RETURN(Value* folded, Fold(*f_.root, index));
@@ -97,19 +104,24 @@ class LoopEmitter {
       Value* col_end = blocks == 1 ? b_.getInt64(inner)
                                    : b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b_.CreateAdd(col_begin, b_.getInt64(block)), b_.getInt64(inner));
       Value* row_base = b_.CreateMul(outer, b_.getInt64(inner));
+      if (column) {
+        PJIT_RETURN_IF_ERROR(EmitColumnReduction(index, row_base, col_begin, col_end));
+        b_.CreateBr(row_next);
+      } else {
       llvm::BasicBlock* col_pre = b_.GetInsertBlock();
       llvm::BasicBlock* col_body = llvm::BasicBlock::Create(ctx_, "col", fn_);
       b_.CreateBr(col_body);
       b_.SetInsertPoint(col_body);
       llvm::PHINode* col = b_.CreatePHI(i64, 2, "j");
       col->addIncoming(col_begin, col_pre);
-      std::vector<Value*> inner_index = Decompose(col, in_shape, row_rank, in_shape.rank());
+      std::vector<Value*> inner_index = Decompose(col, s, row_rank, s.rank());
       index.insert(index.end(), inner_index.begin(), inner_index.end());
       PJIT_ASSIGN_OR_RETURN(Value* v, Element(f_.root, index));
       StoreElement(s.dtype, v, b_.CreateInBoundsGEP(StorageType(s.dtype), out_, b_.CreateAdd(row_base, col)));
       Value* col_next = b_.CreateAdd(col, b_.getInt64(1));
       col->addIncoming(col_next, b_.GetInsertBlock());
       b_.CreateCondBr(b_.CreateICmpSLT(col_next, col_end), col_body, row_next);
+      }
     }
 
     b_.SetInsertPoint(row_next);
@@ -139,13 +151,78 @@ class LoopEmitter {
     return OkStatus();
   }
 
+  // The index into reduction r's input of output element `out_index` and the k-th (in
+  // row-major order) element of the reduced dims.
+  std::vector<Value*> ReducedIndex(const Instruction& r, const std::vector<Value*>& out_index, Value* k) {
+    const Shape& in = r.operands[0]->shape;
+    std::vector<int64_t> reduced = r.dimensions;
+    std::sort(reduced.begin(), reduced.end());
+    std::vector<Value*> index(static_cast<size_t>(in.rank()), nullptr);
+    Value* rest = k;
+    for (size_t i = reduced.size(); i-- > 0;) {
+      Value* n = b_.getInt64(in.dims[static_cast<size_t>(reduced[i])]);
+      index[static_cast<size_t>(reduced[i])] = i == 0 ? rest : b_.CreateURem(rest, n);
+      if (i) rest = b_.CreateUDiv(rest, n);
+    }
+    for (size_t d = 0, o = 0; d < index.size(); ++d)
+      if (!index[d]) index[d] = out_index[o++];
+    return index;
+  }
+
+  // The columns [begin, end) of one output row of a column reduction: set to the init value,
+  // then each element of the reduced dims in row-major order folded into them — the
+  // interpreter's order, so sums are exact to it — reading contiguous rows of the input.
+  Status EmitColumnReduction(const std::vector<Value*>& row_index, Value* row_base, Value* begin, Value* end) {
+    const Instruction& r = *f_.root;
+    const DType t = r.shape.dtype;
+    std::optional<Opcode> fold = SimpleReducer(*r.called[0]);
+    int64_t count = 1;
+    for (int64_t d : r.dimensions) count *= r.operands[0]->shape.dims[static_cast<size_t>(d)];
+    auto out_at = [&](Value* j) { return b_.CreateInBoundsGEP(StorageType(t), out_, b_.CreateAdd(row_base, j)); };
+    PJIT_RETURN_IF_ERROR(EmitLoop(begin, end, "init", [&](Value* j) -> Status {
+      PJIT_ASSIGN_OR_RETURN(Value* init, Element(r.operands[1], {}));
+      StoreElement(t, init, out_at(j));
+      return OkStatus();
+    }));
+    return EmitLoop(b_.getInt64(0), b_.getInt64(count), "fold", [&](Value* k) -> Status {
+      return EmitLoop(begin, end, "fold.col", [&](Value* j) -> Status {
+        std::vector<Value*> out_index = row_index;
+        out_index.push_back(j);
+        PJIT_ASSIGN_OR_RETURN(Value* x, Element(r.operands[0], ReducedIndex(r, out_index, k)));
+        Value* acc = LoadOutput(t, out_at(j));
+        StoreElement(t, Round(t, Binary(*fold, t, acc, x)), out_at(j));
+        return OkStatus();
+      });
+    });
+  }
+
+  // for (i = begin; i < end; ++i) body(i), not entered when begin >= end; what the body
+  // computes is not reused after the loop (it does not dominate what follows).
+  Status EmitLoop(Value* begin, Value* end, const char* name, const std::function<Status(Value*)>& body) {
+    llvm::BasicBlock* pre = b_.GetInsertBlock();
+    llvm::BasicBlock* loop = llvm::BasicBlock::Create(ctx_, name, fn_);
+    llvm::BasicBlock* done = llvm::BasicBlock::Create(ctx_, std::string(name) + ".done", fn_);
+    b_.CreateCondBr(b_.CreateICmpSLT(begin, end), loop, done);
+    b_.SetInsertPoint(loop);
+    llvm::PHINode* i = b_.CreatePHI(b_.getInt64Ty(), 2, name);
+    i->addIncoming(begin, pre);
+    auto outside = cache_;
+    PJIT_RETURN_IF_ERROR(body(i));
+    Value* next = b_.CreateAdd(i, b_.getInt64(1));
+    i->addIncoming(next, b_.GetInsertBlock());
+    b_.CreateCondBr(b_.CreateICmpSLT(next, end), loop, done);
+    cache_ = std::move(outside);
+    b_.SetInsertPoint(done);
+    return OkStatus();
+  }
+
   // A loop folding the elements of `r`'s input at `prefix` (r's output index) over its
-  // reduced trailing dims; the fold's value after the loop. The row is not empty.
+  // reduced dims; the fold's value after the loop. The row is not empty.
   StatusOr<Value*> Fold(const Instruction& r, const std::vector<Value*>& prefix) {
     const Shape& in_shape = r.operands[0]->shape;
     const DType t = r.shape.dtype;
     int64_t inner = 1;
-    for (int64_t d = r.shape.rank(); d < in_shape.rank(); ++d) inner *= in_shape.dims[static_cast<size_t>(d)];
+    for (int64_t d : r.dimensions) inner *= in_shape.dims[static_cast<size_t>(d)];
     std::optional<Opcode> fold = SimpleReducer(*r.called[0]);
     PJIT_ASSIGN_OR_RETURN(Value* init, Element(r.operands[1], {}));
     auto outside = cache_;  // values computed in the loop do not dominate what follows it
@@ -158,10 +235,7 @@ class LoopEmitter {
     col->addIncoming(b_.getInt64(0), pre);
     llvm::PHINode* acc = b_.CreatePHI(ComputeType(t), 2, "acc");
     acc->addIncoming(init, pre);
-    std::vector<Value*> index = prefix;
-    std::vector<Value*> inner_index = Decompose(col, in_shape, r.shape.rank(), in_shape.rank());
-    index.insert(index.end(), inner_index.begin(), inner_index.end());
-    PJIT_ASSIGN_OR_RETURN(Value* x, Element(r.operands[0], index));
+    PJIT_ASSIGN_OR_RETURN(Value* x, Element(r.operands[0], ReducedIndex(r, prefix, col)));
     Value* folded = Round(t, Binary(*fold, t, acc, x));
     // f32/f64 sums and products may be reassociated, so the loop vectorises with partial
     // accumulators (as XLA's do); the result then differs from a sequential fold by rounding.
@@ -201,6 +275,17 @@ class LoopEmitter {
     llvm::LoadInst* load = b_.CreateLoad(StorageType(t), address);
     load->setMetadata(llvm::LLVMContext::MD_alias_scope, scope);
     load->setMetadata(llvm::LLVMContext::MD_noalias, not_out_);
+    Value* v = load;
+    if (t == DType::kPred) return b_.CreateICmpNE(v, b_.getInt8(0));
+    if (t == DType::kBF16) return b_.CreateBitCast(b_.CreateShl(b_.CreateZExt(v, b_.getInt32Ty()), 16), b_.getFloatTy());
+    return v;
+  }
+
+  // An element of the output read back (a column reduction accumulates in it).
+  Value* LoadOutput(DType t, Value* address) {
+    llvm::LoadInst* load = b_.CreateLoad(StorageType(t), address);
+    load->setMetadata(llvm::LLVMContext::MD_alias_scope, out_scope_);
+    load->setMetadata(llvm::LLVMContext::MD_noalias, not_inputs_);
     Value* v = load;
     if (t == DType::kPred) return b_.CreateICmpNE(v, b_.getInt8(0));
     if (t == DType::kBF16) return b_.CreateBitCast(b_.CreateShl(b_.CreateZExt(v, b_.getInt32Ty()), 16), b_.getFloatTy());

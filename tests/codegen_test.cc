@@ -406,6 +406,33 @@ ENTRY e {
   RunCases(cases);
 }
 
+// Reductions that keep the input's last dim (column reductions, folded row by row into the
+// output in the interpreter's order, so float sums are exact too) and reductions over
+// non-trailing dims that include the last one (one output element per launch row).
+TEST(LoopCodegen, ColumnAndOtherReductionsMatchTheInterpreter) {
+  std::vector<Case> cases;
+  auto reduction = [](const std::string& name, const std::string& t, const std::string& op, const std::string& dims,
+                      const std::string& in_shape, const std::string& out_shape, const std::string& init, const std::string& producer = "") {
+    std::string x = producer.empty() ? "x" : "y";
+    return "HloModule m\nr {\n  a = " + t + "[] parameter(0)\n  b = " + t + "[] parameter(1)\n  ROOT c = " + t + "[] " + op +
+           "(a, b)\n}\nENTRY e {\n  x = " + t + in_shape + " parameter(0)\n" +
+           (producer.empty() ? "" : "  y = " + t + in_shape + " " + producer + "\n") + "  i = " + t + "[] " + init + "\n  ROOT " +
+           name + " = " + t + out_shape + " reduce(" + x + ", i), dimensions={" + dims + "}, to_apply=r\n}\n";
+  };
+  cases.push_back(Make("f32 column sum", reduction("c0", "f32", "add", "0", "[64,37]", "[37]", "constant(0)")));
+  cases.push_back(Make("f32 middle max", reduction("c1", "f32", "maximum", "1", "[3,5,7]", "[3,7]", "constant(-inf)")));
+  cases.push_back(Make("bf16 column sum", reduction("c2", "bf16", "add", "0,1", "[4,6,9]", "[9]", "constant(0)")));
+  cases.push_back(Make("s32 sum over dims 0 and 2", reduction("c3", "s32", "add", "0,2", "[4,5,6]", "[5]", "constant(0)")));
+  cases.push_back(Make("f32 sum of squares by column", reduction("c4", "f32", "add", "0", "[9,33]", "[33]", "constant(0)",
+                                                                 "multiply(x, x)")));
+  cases.push_back(Make("long kept dim cut into blocks", reduction("c5", "f32", "add", "0", "[3,20000]", "[20000]", "constant(0)")));
+  cases.push_back(Make("no reduced dims", reduction("c6", "f32", "add", "", "[4,3]", "[4,3]", "constant(1)")));
+  cases.push_back(Make("empty column", reduction("c7", "f32", "add", "0", "[0,5]", "[5]", "constant(2.5)")));
+  cases.push_back(Make("u8 column product", reduction("c8", "u8", "multiply", "0", "[5,17]", "[17]", "constant(1)")));
+  cases.push_back(Make("pred column all", reduction("c9", "pred", "and", "0", "[6,10]", "[10]", "constant(true)")));
+  RunCases(cases);
+}
+
 // Random values of moderate size (the realistic range of a softmax or layernorm input).
 Literal Moderate(const Shape& shape, uint32_t seed) {
   Literal l(shape);
