@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <chrono>
 
+#include "compile/algebraic_simplifier.h"
 #include "compile/call_inliner.h"
+#include "compile/common_subexpressions.h"
 #include "compile/cpu_codegen.h"
+#include "compile/dead_code_elimination.h"
 #include "compile/kernel_fusion.h"
 #include "compile/sharding_propagation.h"
 #include "compile/spmd_partitioner.h"
@@ -126,6 +129,12 @@ StatusOr<CompiledProgram> CompileText(const std::string& text, const CompileOpti
   PJIT_ASSIGN_OR_RETURN(PartitionResult partitioned, PartitionModule(*p.global, p.mesh));
   p.device = std::move(partitioned.module);
   p.warnings.insert(p.warnings.end(), partitioned.warnings.begin(), partitioned.warnings.end());
+  clock.Start("simplification (algebra, CSE, DCE)");
+  SimplifyAlgebra(*p.device->entry);
+  EliminateCommonSubexpressions(*p.device->entry);
+  EliminateDeadCode(*p.device->entry);
+  Status verified = VerifyModule(*p.device);
+  if (!verified.ok()) return Internal("the simplified device program does not verify: ", verified.message());
   clock.Stop();  // before p is moved out
   return p;
 }
