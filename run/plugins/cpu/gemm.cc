@@ -10,17 +10,19 @@
 namespace pjit {
 namespace {
 
+// C[row0:row0+rows, col0:col0+cols] of one product.
 template <typename T>
-void Gemm(const GemmThunk& g, const T* a, const T* b, T* c, int64_t row0, int64_t rows) {
+void Gemm(const GemmThunk& g, const T* a, const T* b, T* c, int64_t row0, int64_t rows, int64_t col0, int64_t cols) {
   int64_t lda = g.transpose_lhs ? g.m : g.k, ldb = g.transpose_rhs ? g.k : g.n, ldc = g.n;
   const T* a0 = g.transpose_lhs ? a + row0 : a + row0 * lda;
-  T* c0 = c + row0 * ldc;
+  const T* b0 = g.transpose_rhs ? b + col0 * ldb : b + col0;
+  T* c0 = c + row0 * ldc + col0;
   auto ta = g.transpose_lhs ? CblasTrans : CblasNoTrans, tb = g.transpose_rhs ? CblasTrans : CblasNoTrans;
-  int m = static_cast<int>(rows), n = static_cast<int>(g.n), k = static_cast<int>(g.k);
+  int m = static_cast<int>(rows), n = static_cast<int>(cols), k = static_cast<int>(g.k);
   if constexpr (std::is_same_v<T, float>)
-    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a0, static_cast<int>(lda), b, static_cast<int>(ldb), 0.0f, c0, static_cast<int>(ldc));
+    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a0, static_cast<int>(lda), b0, static_cast<int>(ldb), 0.0f, c0, static_cast<int>(ldc));
   else
-    cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, a0, static_cast<int>(lda), b, static_cast<int>(ldb), 0.0, c0, static_cast<int>(ldc));
+    cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, a0, static_cast<int>(lda), b0, static_cast<int>(ldb), 0.0, c0, static_cast<int>(ldc));
 }
 
 template <typename T>
@@ -35,15 +37,21 @@ void RunTyped(const GemmThunk& g, const std::byte* lhs, const std::byte* rhs, st
     }
     if (g.m == 0 || g.n == 0) continue;
     // Split only products big enough to pay for the hand-off (about a million flops a part).
+    // Each part packs the whole operand it does not split: split the longer of m and n so
+    // that the smaller operand is the one packed twice (MLP layers: n = 2048 columns of the
+    // weights vs m = 256 rows of activations).
+    const bool by_columns = g.n > g.m;
     int64_t parts = std::min<int64_t>(cores.max_concurrency(), std::max<int64_t>(1, g.m * g.n * g.k / (1 << 20)));
-    parts = std::min(parts, g.m);
+    parts = std::min(parts, by_columns ? g.n : g.m);
     if (parts <= 1) {
-      Gemm(g, a, b, c, 0, g.m);
+      Gemm(g, a, b, c, 0, g.m, 0, g.n);
       continue;
     }
     ParallelParts(parts, &cores, [&](int64_t p) {
-      int64_t lo = g.m * p / parts, hi = g.m * (p + 1) / parts;
-      Gemm(g, a, b, c, lo, hi - lo);
+      int64_t extent = by_columns ? g.n : g.m;
+      int64_t lo = extent * p / parts, hi = extent * (p + 1) / parts;
+      if (by_columns) Gemm(g, a, b, c, 0, g.m, lo, hi - lo);
+      else Gemm(g, a, b, c, lo, hi - lo, 0, g.n);
     });
   }
 }
