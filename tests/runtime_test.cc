@@ -166,7 +166,7 @@ TEST_F(RuntimeTest, CollectiveStressMatchesTheInterpreter) {
 
 // Every operand layout a gemm thunk takes (transposed or not, vectors, batches), and products
 // big enough to be split over the device's cores (by rows, or by columns when there are more
-// columns than rows), against the interpreter.
+// columns than rows, or whole products of a batch), against the interpreter.
 TEST_F(RuntimeTest, GemmThunksInEveryLayoutMatchTheInterpreter) {
   auto module = testing::ParseOrDie(R"(HloModule gemms
 ENTRY e {
@@ -183,6 +183,8 @@ ENTRY e {
   w3 = f32[40,2,9] parameter(10)
   wide = f32[40,600] parameter(11)
   widet = f32[600,40] parameter(12)
+  xb = f32[8,64,64] parameter(13)
+  yb = f32[8,64,48] parameter(14)
   nn = f32[96,72] dot(a, b), lhs_contracting_dims={1}, rhs_contracting_dims={0}
   tn = f32[96,72] dot(at, b), lhs_contracting_dims={0}, rhs_contracting_dims={0}
   nt = f32[96,72] dot(a, bt), lhs_contracting_dims={1}, rhs_contracting_dims={1}
@@ -195,14 +197,15 @@ ENTRY e {
   flatt = f32[2,9,4,6] dot(w3, x3), lhs_contracting_dims={0}, rhs_contracting_dims={2}
   cols = f32[96,600] dot(a, wide), lhs_contracting_dims={1}, rhs_contracting_dims={0}
   colst = f32[96,600] dot(at, widet), lhs_contracting_dims={0}, rhs_contracting_dims={1}
-  ROOT t = (f32[96,72], f32[96,72], f32[96,72], f32[96,72], f32[96], f32[72], f64[3,24,8], f32[160,140], f32[4,6,2,9], f32[2,9,4,6], f32[96,600], f32[96,600]) tuple(nn, tn, nt, tt, mv, vm, bmm, split, flat, flatt, cols, colst)
+  heads = f32[8,64,48] dot(xb, yb), lhs_batch_dims={0}, rhs_batch_dims={0}, lhs_contracting_dims={2}, rhs_contracting_dims={1}
+  ROOT t = (f32[96,72], f32[96,72], f32[96,72], f32[96,72], f32[96], f32[72], f64[3,24,8], f32[160,140], f32[4,6,2,9], f32[2,9,4,6], f32[96,600], f32[96,600], f32[8,64,48]) tuple(nn, tn, nt, tt, mv, vm, bmm, split, flat, flatt, cols, colst, heads)
 })");
   ASSERT_NE(module, nullptr);
   auto plan = LowerToThunks(*module);
   ASSERT_TRUE(plan.ok());
   int gemms = 0;
   for (const Thunk& t : plan->sequences[0].thunks) gemms += std::holds_alternative<GemmThunk>(t);
-  EXPECT_EQ(gemms, 12);
+  EXPECT_EQ(gemms, 13);
   std::string path = WriteSpmdArtifact(*module, Mesh::Linear(1), dir_ / "gemms.pjit");
   std::mt19937 rng(3);
   std::uniform_real_distribution<double> real(-1, 1);

@@ -25,35 +25,50 @@ void Gemm(const GemmThunk& g, const T* a, const T* b, T* c, int64_t row0, int64_
     cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, a0, static_cast<int>(lda), b0, static_cast<int>(ldb), 0.0, c0, static_cast<int>(ldc));
 }
 
+// Product `batch` of a batched gemm, its rows or columns split into `parts` over `cores`.
+template <typename T>
+void RunProduct(const GemmThunk& g, const std::byte* lhs, const std::byte* rhs, std::byte* out, int64_t batch, int64_t parts,
+                tbb::task_arena& cores) {
+  const T* a = reinterpret_cast<const T*>(lhs) + batch * g.m * g.k;
+  const T* b = reinterpret_cast<const T*>(rhs) + batch * g.k * g.n;
+  T* c = reinterpret_cast<T*>(out) + batch * g.m * g.n;
+  if (g.k == 0) {
+    std::fill(c, c + g.m * g.n, T(0));
+    return;
+  }
+  if (g.m == 0 || g.n == 0) return;
+  // Each part packs the whole operand it does not split: split the longer of m and n so
+  // that the smaller operand is the one packed twice (MLP layers: n = 2048 columns of the
+  // weights vs m = 256 rows of activations).
+  const bool by_columns = g.n > g.m;
+  const int64_t extent = by_columns ? g.n : g.m;
+  parts = std::min(parts, extent);
+  if (parts <= 1) {
+    Gemm(g, a, b, c, 0, g.m, 0, g.n);
+    return;
+  }
+  ParallelParts(parts, &cores, [&](int64_t p) {
+    int64_t lo = extent * p / parts, hi = extent * (p + 1) / parts;
+    if (by_columns) Gemm(g, a, b, c, 0, g.m, lo, hi - lo);
+    else Gemm(g, a, b, c, lo, hi - lo, 0, g.n);
+  });
+}
+
 template <typename T>
 void RunTyped(const GemmThunk& g, const std::byte* lhs, const std::byte* rhs, std::byte* out, tbb::task_arena& cores) {
-  for (int64_t batch = 0; batch < g.batch; ++batch) {
-    const T* a = reinterpret_cast<const T*>(lhs) + batch * g.m * g.k;
-    const T* b = reinterpret_cast<const T*>(rhs) + batch * g.k * g.n;
-    T* c = reinterpret_cast<T*>(out) + batch * g.m * g.n;
-    if (g.k == 0) {
-      std::fill(c, c + g.m * g.n, T(0));
-      continue;
-    }
-    if (g.m == 0 || g.n == 0) continue;
-    // Split only products big enough to pay for the hand-off (about a million flops a part).
-    // Each part packs the whole operand it does not split: split the longer of m and n so
-    // that the smaller operand is the one packed twice (MLP layers: n = 2048 columns of the
-    // weights vs m = 256 rows of activations).
-    const bool by_columns = g.n > g.m;
-    int64_t parts = std::min<int64_t>(cores.max_concurrency(), std::max<int64_t>(1, g.m * g.n * g.k / (1 << 20)));
-    parts = std::min(parts, by_columns ? g.n : g.m);
-    if (parts <= 1) {
-      Gemm(g, a, b, c, 0, g.m, 0, g.n);
-      continue;
-    }
+  const int64_t cores_n = cores.max_concurrency();
+  // Products independent of each other (attention's heads) split over the cores whole, with
+  // nothing packed twice; else each product is split, when it is big enough to pay for the
+  // hand-off (about a million flops a part).
+  if (g.batch >= cores_n && cores_n > 1 && g.batch * g.m * g.n * g.k >= (int64_t{1} << 20)) {
+    const int64_t parts = std::min(cores_n, g.batch);
     ParallelParts(parts, &cores, [&](int64_t p) {
-      int64_t extent = by_columns ? g.n : g.m;
-      int64_t lo = extent * p / parts, hi = extent * (p + 1) / parts;
-      if (by_columns) Gemm(g, a, b, c, 0, g.m, lo, hi - lo);
-      else Gemm(g, a, b, c, lo, hi - lo, 0, g.n);
+      for (int64_t batch = g.batch * p / parts; batch < g.batch * (p + 1) / parts; ++batch) RunProduct<T>(g, lhs, rhs, out, batch, 1, cores);
     });
+    return;
   }
+  const int64_t parts = std::min<int64_t>(cores_n, std::max<int64_t>(1, g.m * g.n * g.k / (1 << 20)));
+  for (int64_t batch = 0; batch < g.batch; ++batch) RunProduct<T>(g, lhs, rhs, out, batch, parts, cores);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
-// Gemm thunks on the CPU: OpenBLAS, single-threaded per call, with the rows (or, when there
-// are more columns, the columns) of each product split over the device's oneTBB arena (its
-// share of the cores).
+// Gemm thunks on the CPU: OpenBLAS, single-threaded per call, with the products of a batch, or
+// else the rows (or, when there are more columns, the columns) of each product, split over
+// the device's oneTBB arena (its share of the cores).
 #pragma once
 
 #include <cstddef>
