@@ -189,7 +189,7 @@ class LoopEmitter {
         std::vector<Value*> out_index = row_index;
         out_index.push_back(j);
         PJIT_ASSIGN_OR_RETURN(Value* x, Element(r.operands[0], ReducedIndex(r, out_index, k)));
-        Value* acc = LoadOutput(t, out_at(j));
+        Value* acc = LoadElement(t, out_at(j), out_scope_, not_inputs_);  // the column reduction accumulates in the output
         StoreElement(t, Round(t, Binary(*fold, t, acc, x)), out_at(j));
         return OkStatus();
       });
@@ -271,21 +271,11 @@ class LoopEmitter {
     return StorageType(t);
   }
 
-  Value* LoadElement(DType t, Value* address, llvm::MDNode* scope) {
+  // An element of an input (or, with the output's scopes, of the output) in its compute type.
+  Value* LoadElement(DType t, Value* address, llvm::MDNode* scope, llvm::MDNode* noalias) {
     llvm::LoadInst* load = b_.CreateLoad(StorageType(t), address);
     load->setMetadata(llvm::LLVMContext::MD_alias_scope, scope);
-    load->setMetadata(llvm::LLVMContext::MD_noalias, not_out_);
-    Value* v = load;
-    if (t == DType::kPred) return b_.CreateICmpNE(v, b_.getInt8(0));
-    if (t == DType::kBF16) return b_.CreateBitCast(b_.CreateShl(b_.CreateZExt(v, b_.getInt32Ty()), 16), b_.getFloatTy());
-    return v;
-  }
-
-  // An element of the output read back (a column reduction accumulates in it).
-  Value* LoadOutput(DType t, Value* address) {
-    llvm::LoadInst* load = b_.CreateLoad(StorageType(t), address);
-    load->setMetadata(llvm::LLVMContext::MD_alias_scope, out_scope_);
-    load->setMetadata(llvm::LLVMContext::MD_noalias, not_inputs_);
+    load->setMetadata(llvm::LLVMContext::MD_noalias, noalias);
     Value* v = load;
     if (t == DType::kPred) return b_.CreateICmpNE(v, b_.getInt8(0));
     if (t == DType::kBF16) return b_.CreateBitCast(b_.CreateShl(b_.CreateZExt(v, b_.getInt32Ty()), 16), b_.getFloatTy());
@@ -347,7 +337,7 @@ class LoopEmitter {
       if (base == base_.end()) return Internal(f_.name, ": ", in->name, " is neither a member nor an input");
       std::vector<Value*> i = in->shape.rank() ? index : std::vector<Value*>{};
       return LoadElement(in->shape.dtype, b_.CreateInBoundsGEP(StorageType(in->shape.dtype), base->second, Linear(in->shape, i)),
-                         load_scope_.at(in));
+                         load_scope_.at(in), not_out_);
     }
     auto key = std::make_pair(in, index);
     if (auto it = cache_.find(key); it != cache_.end()) return it->second;
