@@ -156,14 +156,14 @@ DimMap ShiftedOperandMap(const Instruction& v, size_t i, const DimMap& map) {
   return m;
 }
 
-// Every map along which `target` is reached from the root of a group through its members.
-std::set<DimMap> MapsOf(const Instruction* target, const Instruction& root, const std::set<const Instruction*>& members) {
+// Every map along which each value is reached from the root of a group, through its
+// members (a value outside them, such as one deciding whether to join, ends a path).
+std::map<const Instruction*, std::set<DimMap>> MapsFromRoot(const Instruction& root, const std::set<const Instruction*>& members) {
   const Shape& space = IterationShapeOf(root);
   const int64_t row_rank = RowRankOf(root);
   DimMap identity(space.dims.size());
   for (size_t d = 0; d < identity.size(); ++d) identity[d] = static_cast<int64_t>(d);
-  std::set<std::pair<const Instruction*, DimMap>> seen;
-  std::set<DimMap> found;
+  std::map<const Instruction*, std::set<DimMap>> maps;
   std::vector<std::pair<const Instruction*, DimMap>> work;
   work.emplace_back(root.opcode == Opcode::kReduce ? root.operands[0] : &root, identity);
   while (!work.empty()) {
@@ -171,12 +171,7 @@ std::set<DimMap> MapsOf(const Instruction* target, const Instruction& root, cons
     work.pop_back();
     for (size_t d = 0; d < map.size(); ++d)
       if (v->shape.dims[d] == 1 || (map[d] >= 0 && space.dims[static_cast<size_t>(map[d])] == 1)) map[d] = kFixed;
-    if (!seen.emplace(v, map).second) continue;
-    if (v == target) {
-      found.insert(map);
-      continue;
-    }
-    if (!members.count(v)) continue;  // an input of the group
+    if (!maps[v].insert(map).second || !members.count(v)) continue;
     for (size_t i = 0; i < v->operands.size(); ++i) {
       const Instruction* o = v->operands[i];
       DimMap m;
@@ -198,16 +193,16 @@ std::set<DimMap> MapsOf(const Instruction* target, const Instruction& root, cons
       if (static_cast<int64_t>(m.size()) == o->shape.rank()) work.emplace_back(o, std::move(m));
     }
   }
-  return found;
+  return maps;
 }
 
-// The single map of a value that depends only on the launch row, if it is one.
-std::optional<DimMap> RowValueMap(const Instruction& in, const Instruction& root, const std::set<const Instruction*>& members) {
+// The single map of a value that depends only on the launch row, if it is one, from the
+// maps it is reached along (MapsFromRoot).
+std::optional<DimMap> RowValueMap(const Instruction& in, const Instruction& root, const std::set<DimMap>& maps) {
   // Rows of other reductions are not rows of their input, and only a fold over the trailing
   // dims folds exactly a row.
   if ((root.opcode == Opcode::kReduce && !IsTrailingReduction(root)) || (in.opcode == Opcode::kReduce && !IsTrailingReduction(in)))
     return std::nullopt;
-  std::set<DimMap> maps = MapsOf(&in, root, members);
   if (maps.size() != 1) return std::nullopt;
   const int64_t row_rank = RowRankOf(root);
   for (int64_t d : *maps.begin())
@@ -231,7 +226,6 @@ bool IsLoopFusible(const Instruction& in) {
   return true;
 }
 
-const Shape& LoopFusionIterationShape(const LoopFusion& f) { return IterationShapeOf(*f.root); }
 int64_t LoopFusionRowRank(const LoopFusion& f) { return RowRankOf(*f.root); }
 
 int64_t LoopFusionBlock(const LoopFusion& f) {
@@ -276,7 +270,8 @@ std::vector<LoopFusion> FindLoopFusions(const Computation& entry) {
     } else if (all_fused && consumer_groups.size() == 1) {
       // A reduction or an op under a broadcast joins only as a value of the row.
       size_t g = *consumer_groups.begin();
-      join = (in->opcode != Opcode::kReduce && !under_broadcast) || RowValueMap(*in, *roots[g], members[g]).has_value();
+      join = (in->opcode != Opcode::kReduce && !under_broadcast) ||
+             RowValueMap(*in, *roots[g], MapsFromRoot(*roots[g], members[g])[in]).has_value();
     }
     if (join) {
       groups_of[in] = consumer_groups;
@@ -297,12 +292,16 @@ std::vector<LoopFusion> FindLoopFusions(const Computation& entry) {
   for (const auto& in : entry.instructions) {
     auto g = groups_of.find(in.get());
     if (g == groups_of.end()) continue;
-    for (size_t id : g->second) {
-      out[id].members.push_back(in.get());
-      if (in.get() == roots[id] || IsCheap(*in)) continue;
-      if (std::optional<DimMap> map = RowValueMap(*in, *roots[id], members[id])) {
-        out[id].row_values.push_back(in.get());
-        out[id].row_value_dims.push_back(std::move(*map));
+    for (size_t id : g->second) out[id].members.push_back(in.get());
+  }
+  for (size_t g = 0; g < out.size(); ++g) {
+    LoopFusion& f = out[g];
+    std::map<const Instruction*, std::set<DimMap>> maps = MapsFromRoot(*f.root, members[g]);
+    for (const Instruction* m : f.members) {
+      if (m == f.root || IsCheap(*m)) continue;
+      if (std::optional<DimMap> map = RowValueMap(*m, *f.root, maps[m])) {
+        f.row_values.push_back(m);
+        f.row_value_dims.push_back(std::move(*map));
       }
     }
   }

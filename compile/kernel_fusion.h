@@ -31,9 +31,9 @@ struct LoopFusion {
   std::vector<std::vector<int64_t>> row_value_dims;
 };
 
-// The shape a fusion's kernel iterates over: the root's, or for a reduction its input's; its
-// first LoopFusionRowRank dims index the rows, the rest the elements in a row.
-const Shape& LoopFusionIterationShape(const LoopFusion& fusion);
+// How many leading dims of the root index the launch rows (row values' dims refer to them):
+// all of a reduction's that folds its input's last dim (one row per output element), else
+// all but the last.
 int64_t LoopFusionRowRank(const LoopFusion& fusion);
 
 // Whether the loop emitter compiles `in`: an elementwise op, compare, select, clamp, convert,

@@ -58,11 +58,10 @@ class LoopEmitter {
     const bool reduce = f_.root->opcode == Opcode::kReduce && !column;
     // A row: the last dim of an elementwise root or a column reduction (out[row * inner + j] =
     // ...), or for another reduction one output element (out[row] = fold of its reduced elements).
-    const Shape& in_shape = LoopFusionIterationShape(f_);
     const int64_t row_rank = LoopFusionRowRank(f_);
     int64_t inner = 1;
     if (reduce) {
-      for (int64_t d : f_.root->dimensions) inner *= in_shape.dims[static_cast<size_t>(d)];
+      inner = ReducedCount(*f_.root);
     } else {
       for (int64_t d = row_rank; d < s.rank(); ++d) inner *= s.dims[static_cast<size_t>(d)];
     }
@@ -106,22 +105,17 @@ class LoopEmitter {
       Value* row_base = b_.CreateMul(outer, b_.getInt64(inner));
       if (column) {
         PJIT_RETURN_IF_ERROR(EmitColumnReduction(index, row_base, col_begin, col_end));
-        b_.CreateBr(row_next);
       } else {
-      llvm::BasicBlock* col_pre = b_.GetInsertBlock();
-      llvm::BasicBlock* col_body = llvm::BasicBlock::Create(ctx_, "col", fn_);
-      b_.CreateBr(col_body);
-      b_.SetInsertPoint(col_body);
-      llvm::PHINode* col = b_.CreatePHI(i64, 2, "j");
-      col->addIncoming(col_begin, col_pre);
-      std::vector<Value*> inner_index = Decompose(col, s, row_rank, s.rank());
-      index.insert(index.end(), inner_index.begin(), inner_index.end());
-      PJIT_ASSIGN_OR_RETURN(Value* v, Element(f_.root, index));
-      StoreElement(s.dtype, v, b_.CreateInBoundsGEP(StorageType(s.dtype), out_, b_.CreateAdd(row_base, col)));
-      Value* col_next = b_.CreateAdd(col, b_.getInt64(1));
-      col->addIncoming(col_next, b_.GetInsertBlock());
-      b_.CreateCondBr(b_.CreateICmpSLT(col_next, col_end), col_body, row_next);
+        PJIT_RETURN_IF_ERROR(EmitLoop(col_begin, col_end, "col", [&](Value* col) -> Status {
+          std::vector<Value*> element = index;
+          std::vector<Value*> inner_index = Decompose(col, s, row_rank, s.rank());
+          element.insert(element.end(), inner_index.begin(), inner_index.end());
+          PJIT_ASSIGN_OR_RETURN(Value* v, Element(f_.root, element));
+          StoreElement(s.dtype, v, b_.CreateInBoundsGEP(StorageType(s.dtype), out_, b_.CreateAdd(row_base, col)));
+          return OkStatus();
+        }));
       }
+      b_.CreateBr(row_next);
     }
 
     b_.SetInsertPoint(row_next);
@@ -151,6 +145,13 @@ class LoopEmitter {
     return OkStatus();
   }
 
+  // Elements each output element of reduction r folds.
+  static int64_t ReducedCount(const Instruction& r) {
+    int64_t count = 1;
+    for (int64_t d : r.dimensions) count *= r.operands[0]->shape.dims[static_cast<size_t>(d)];
+    return count;
+  }
+
   // The index into reduction r's input of output element `out_index` and the k-th (in
   // row-major order) element of the reduced dims.
   std::vector<Value*> ReducedIndex(const Instruction& r, const std::vector<Value*>& out_index, Value* k) {
@@ -176,15 +177,13 @@ class LoopEmitter {
     const Instruction& r = *f_.root;
     const DType t = r.shape.dtype;
     std::optional<Opcode> fold = SimpleReducer(*r.called[0]);
-    int64_t count = 1;
-    for (int64_t d : r.dimensions) count *= r.operands[0]->shape.dims[static_cast<size_t>(d)];
     auto out_at = [&](Value* j) { return b_.CreateInBoundsGEP(StorageType(t), out_, b_.CreateAdd(row_base, j)); };
     PJIT_RETURN_IF_ERROR(EmitLoop(begin, end, "init", [&](Value* j) -> Status {
       PJIT_ASSIGN_OR_RETURN(Value* init, Element(r.operands[1], {}));
       StoreElement(t, init, out_at(j));
       return OkStatus();
     }));
-    return EmitLoop(b_.getInt64(0), b_.getInt64(count), "fold", [&](Value* k) -> Status {
+    return EmitLoop(b_.getInt64(0), b_.getInt64(ReducedCount(r)), "fold", [&](Value* k) -> Status {
       return EmitLoop(begin, end, "fold.col", [&](Value* j) -> Status {
         std::vector<Value*> out_index = row_index;
         out_index.push_back(j);
@@ -219,10 +218,8 @@ class LoopEmitter {
   // A loop folding the elements of `r`'s input at `prefix` (r's output index) over its
   // reduced dims; the fold's value after the loop. The row is not empty.
   StatusOr<Value*> Fold(const Instruction& r, const std::vector<Value*>& prefix) {
-    const Shape& in_shape = r.operands[0]->shape;
     const DType t = r.shape.dtype;
-    int64_t inner = 1;
-    for (int64_t d : r.dimensions) inner *= in_shape.dims[static_cast<size_t>(d)];
+    const int64_t inner = ReducedCount(r);
     std::optional<Opcode> fold = SimpleReducer(*r.called[0]);
     PJIT_ASSIGN_OR_RETURN(Value* init, Element(r.operands[1], {}));
     auto outside = cache_;  // values computed in the loop do not dominate what follows it

@@ -156,12 +156,8 @@ Status CheckMemoryLimit(const ThunkPlan& plan, const Module& device, const Compi
     std::string largest;
     for (size_t i = 0; i < peak.live.size() && i < 3; ++i) {
       const BufferInfo& b = *peak.live[i];
-      std::string shape;
-      if (const Instruction* in = entry.Find(b.instruction)) {
-        std::vector<const Shape*> leaves = LeafShapes(in->shape);
-        if (b.leaf < leaves.size()) shape = " " + leaves[b.leaf]->ToString(false);
-      }
-      largest += StrCat(i ? ", " : "", b.instruction, shape, " ", FormatBytes(b.slice.size));
+      std::string shape = BufferShape(b, entry);
+      largest += StrCat(i ? ", " : "", b.instruction, shape.empty() ? "" : " " + shape, " ", FormatBytes(b.slice.size));
     }
     return InvalidArgument(options.input, ": ", who, " needs ", FormatBytes(seq.arena_bytes), ", over --memory-limit ",
                            FormatBytes(options.memory_limit), ": peak ", FormatBytes(peak.bytes), " live at ", at,

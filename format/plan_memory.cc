@@ -29,4 +29,11 @@ StatusOr<PlanPeak> FindPlanPeak(const ThunkSequence& seq, int64_t end) {
   return peak;
 }
 
+std::string BufferShape(const BufferInfo& b, const Computation& entry) {
+  const Instruction* in = entry.Find(b.instruction);
+  if (!in) return "";
+  std::vector<const Shape*> leaves = LeafShapes(in->shape);
+  return b.leaf < leaves.size() ? leaves[b.leaf]->ToString(false) : "";
+}
+
 }  // namespace pjit

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
+#include "format/hlo_module.h"
 #include "format/status.h"
 #include "format/thunks.h"
 
@@ -19,5 +21,9 @@ struct PlanPeak {
 
 // `positions`: the entry's instruction count; a buffer live past it is an error.
 StatusOr<PlanPeak> FindPlanPeak(const ThunkSequence& sequence, int64_t positions);
+
+// The per-device shape of a buffer ("f32[4,32]": its instruction's leaf in `entry`), or ""
+// when the program has no such instruction or leaf.
+std::string BufferShape(const BufferInfo& buffer, const Computation& entry);
 
 }  // namespace pjit
