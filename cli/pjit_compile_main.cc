@@ -20,6 +20,10 @@ int main(int argc, char** argv) {
   app.add_option("--mesh", options.mesh, "named device mesh, e.g. data=2,model=4 (default: from the module)");
   app.add_option("--in-sharding", options.in_shardings, "INDEX=SPEC or NAME=SPEC for an entry parameter, e.g. 0=data,_");
   app.add_option("--out-sharding", options.out_shardings, "INDEX=SPEC for a result, e.g. 0=(data,model),_");
+  app.add_option("--target", options.targets, "what the kernels are compiled for: cpu (default), cuda, or cpu,cuda (one artifact, both)")
+      ->delimiter(',');
+  app.add_option("--cuda-arch", options.cuda_archs, "GPU architectures to build cubins for with --target cuda (default sm_80,sm_90; PTX for the lowest)")
+      ->delimiter(',');
   app.add_option("--cpu", options.cpu, "CPU the kernels are compiled for: x86-64 (portable, default), x86-64-v3, x86-64-v4, native or a model");
   app.add_option("--memory-limit", memory_limit, "fail when a device would need more, e.g. 2GiB, 512MiB, 8GB (names the peak and its largest buffers)");
   app.add_flag("--quiet", quiet, "no progress line (shown on a terminal when a compile takes over a second)");

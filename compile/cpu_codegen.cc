@@ -1,11 +1,6 @@
 #include "compile/cpu_codegen.h"
 
-#include <unistd.h>
-
 #include <atomic>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 #include <mutex>
 
 #include <lld/Common/Driver.h>
@@ -59,13 +54,14 @@ StatusOr<std::unique_ptr<llvm::TargetMachine>> MakeTargetMachine(const std::stri
 }
 
 // One module of kernels, optimised (O3) and compiled to an object file.
-StatusOr<std::string> CompileModule(const std::vector<LoopFusion>& fusions, size_t first, size_t last, const std::string& cpu) {
+StatusOr<std::string> CompileModule(const std::vector<LoopFusion>& fusions, size_t first, size_t last, const std::string& cpu,
+                                    RowBlocking blocking) {
   llvm::LLVMContext context;
   auto module = std::make_unique<llvm::Module>("pjit_kernels_" + std::to_string(first), context);
   PJIT_ASSIGN_OR_RETURN(std::unique_ptr<llvm::TargetMachine> tm, MakeTargetMachine(cpu));
   module->setTargetTriple(kTriple);
   module->setDataLayout(tm->createDataLayout());
-  for (size_t i = first; i < last; ++i) PJIT_RETURN_IF_ERROR(EmitLoopKernel(fusions[i], *module));
+  for (size_t i = first; i < last; ++i) PJIT_RETURN_IF_ERROR(EmitLoopKernel(fusions[i], *module, blocking));
 
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
@@ -92,23 +88,13 @@ StatusOr<std::string> CompileModule(const std::vector<LoopFusion>& fusions, size
 std::mutex lld_mutex;
 
 StatusOr<std::string> Link(const std::vector<std::string>& objects) {
-  namespace fs = std::filesystem;
-  std::string pattern = (fs::temp_directory_path() / "pjit-link-XXXXXX").string();
-  if (!mkdtemp(pattern.data())) return Internal("cannot create a temporary directory for linking: ", std::strerror(errno));
-  fs::path dir = pattern;
-  struct Cleanup {
-    fs::path dir;
-    ~Cleanup() {
-      std::error_code ignored;
-      fs::remove_all(dir, ignored);
-    }
-  } cleanup{dir};
+  PJIT_ASSIGN_OR_RETURN(TemporaryDirectory dir, TemporaryDirectory::Create("link"));
   std::vector<std::string> paths;
   for (size_t i = 0; i < objects.size(); ++i) {
-    paths.push_back((dir / ("k" + std::to_string(i) + ".o")).string());
+    paths.push_back(dir.Path("k" + std::to_string(i) + ".o"));
     PJIT_RETURN_IF_ERROR(WriteFileAtomically(paths.back(), objects[i]));
   }
-  std::string out = (dir / "kernels.so").string();
+  std::string out = dir.Path("kernels.so");
   std::vector<const char*> args = {"ld.lld", "-shared", "--hash-style=gnu", "-z", "noexecstack", "-o", out.c_str()};
   for (const std::string& p : paths) args.push_back(p.c_str());
   std::string messages;
@@ -153,7 +139,7 @@ StatusOr<std::string> CompileLoopKernels(const std::vector<LoopFusion>& fusions,
   std::atomic<int64_t> done{0};
   ParallelParts(static_cast<int64_t>(modules), nullptr, [&](int64_t part) {
     size_t m = static_cast<size_t>(part), first = m * kKernelsPerModule, last = std::min(fusions.size(), first + kKernelsPerModule);
-    objects[m] = CompileModule(fusions, first, last, cpu);
+    objects[m] = CompileModule(fusions, first, last, cpu, options.blocking);
     int64_t now = done += static_cast<int64_t>(last - first);
     if (kernels_done) kernels_done(now, static_cast<int64_t>(fusions.size()));
   });

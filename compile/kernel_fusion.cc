@@ -228,18 +228,17 @@ bool IsLoopFusible(const Instruction& in) {
 
 int64_t LoopFusionRowRank(const LoopFusion& f) { return RowRankOf(*f.root); }
 
-int64_t LoopFusionBlock(const LoopFusion& f) {
+int64_t LoopFusionBlock(const LoopFusion& f, RowBlocking blocking) {
   const Shape& s = f.root->shape;
   if (IsRowFold(*f.root) || s.rank() == 0) return 0;
-  constexpr int64_t kLongRow = 16384, kBlock = 8192;
-  return s.dims.back() > kLongRow && f.row_values.empty() ? kBlock : s.dims.back();
+  return s.dims.back() > blocking.long_row && f.row_values.empty() ? blocking.block : s.dims.back();
 }
 
-int64_t LoopFusionRows(const LoopFusion& f) {
+int64_t LoopFusionRows(const LoopFusion& f, RowBlocking blocking) {
   const Shape& s = f.root->shape;
   if (IsRowFold(*f.root) || s.rank() == 0) return s.ElementCount();
   if (!s.dims.back()) return 0;
-  int64_t block = LoopFusionBlock(f);
+  int64_t block = LoopFusionBlock(f, blocking);
   return s.ElementCount() / s.dims.back() * ((s.dims.back() + block - 1) / block);
 }
 

@@ -51,13 +51,23 @@ bool IsTrailingReduction(const Instruction& in);
 // dim); every other reduction folds one output element per launch row.
 bool IsColumnReduction(const Instruction& in);
 
+// How a target cuts an elementwise root's last-dim rows into launch rows: the CPU cuts rows
+// longer than 16384 elements into blocks of 8192 so that they split over cores; a GPU
+// launches one thread per element (rows longer than 0, blocks of 1), so that neighbouring
+// threads touch neighbouring elements. A fusion with row values is never cut (each block
+// would fold the whole row), nor is a reduction's row.
+struct RowBlocking {
+  int64_t long_row = 16384;
+  int64_t block = 8192;
+};
+inline constexpr RowBlocking kCpuRowBlocking{16384, 8192};
+inline constexpr RowBlocking kGpuRowBlocking{0, 1};
+
 // The rows a fusion's kernel is launched over: one per output element of a reduction (each
-// folds the reduced elements), else one per block of a last-dim row of the root: a row
-// longer than 16384 elements is cut into blocks of 8192 so that it splits over cores.
-int64_t LoopFusionRows(const LoopFusion& fusion);
-// Elements of the last dim per launch row of an elementwise root (0 for a reduction); a
-// fusion with row values is never cut into blocks (each block would fold the whole row).
-int64_t LoopFusionBlock(const LoopFusion& fusion);
+// folds the reduced elements), else one per block of a last-dim row of the root.
+int64_t LoopFusionRows(const LoopFusion& fusion, RowBlocking blocking = kCpuRowBlocking);
+// Elements of the last dim per launch row of an elementwise root (0 for a reduction).
+int64_t LoopFusionBlock(const LoopFusion& fusion, RowBlocking blocking = kCpuRowBlocking);
 
 std::vector<LoopFusion> FindLoopFusions(const Computation& entry);
 

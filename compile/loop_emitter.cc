@@ -20,7 +20,7 @@ using llvm::Value;
 
 class LoopEmitter {
  public:
-  LoopEmitter(const LoopFusion& f, llvm::Module& m) : f_(f), m_(m), ctx_(m.getContext()), b_(ctx_) {
+  LoopEmitter(const LoopFusion& f, RowBlocking blocking, llvm::Module& m) : f_(f), blocking_(blocking), m_(m), ctx_(m.getContext()), b_(ctx_) {
     members_.insert(f.members.begin(), f.members.end());
   }
 
@@ -88,8 +88,8 @@ class LoopEmitter {
     }
 
     b_.SetInsertPoint(row_body);
-    // A long last dim is cut into blocks, each a row of the launch, so that it splits over cores.
-    const int64_t block = LoopFusionBlock(f_);
+    // A long last dim is cut into blocks, each a row of the launch (see RowBlocking).
+    const int64_t block = LoopFusionBlock(f_, blocking_);
     const int64_t blocks = block ? (inner + block - 1) / block : 1;
     Value* outer = blocks == 1 ? static_cast<Value*>(row) : b_.CreateUDiv(row, b_.getInt64(blocks));
     std::vector<Value*> index = Decompose(outer, s, 0, row_rank);
@@ -705,6 +705,7 @@ class LoopEmitter {
   }
 
   const LoopFusion& f_;
+  const RowBlocking blocking_;
   llvm::Module& m_;
   llvm::LLVMContext& ctx_;
   llvm::IRBuilder<> b_;
@@ -722,6 +723,8 @@ class LoopEmitter {
 
 }  // namespace
 
-Status EmitLoopKernel(const LoopFusion& fusion, llvm::Module& module) { return LoopEmitter(fusion, module).Emit(); }
+Status EmitLoopKernel(const LoopFusion& fusion, llvm::Module& module, RowBlocking blocking) {
+  return LoopEmitter(fusion, blocking, module).Emit();
+}
 
 }  // namespace pjit

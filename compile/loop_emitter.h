@@ -1,6 +1,6 @@
 // LLVM IR for one loop fusion: `void NAME(void* const* arguments, int64_t begin, int64_t end)`
 // computes rows [begin, end) of the fusion's root (rows as LoopFusionRows counts them: blocks of
-// the last dimension — a column reduction folds its input's rows into them — or another
+// the last dimension (see RowBlocking) — a column reduction folds its input's rows into them — or another
 // reduction's output elements): first the row values (a loop over
 // the row for each reduction among them), then every element from the fusion's inputs
 // through index math (broadcast, transpose, iota) and the members' scalar semantics, which follow the reference interpreter's exactly
@@ -21,6 +21,7 @@ class Module;
 
 namespace pjit {
 
-Status EmitLoopKernel(const LoopFusion& fusion, llvm::Module& module);
+// `blocking` must be the one the kernel's launch rows are counted with (LoopFusionRows).
+Status EmitLoopKernel(const LoopFusion& fusion, llvm::Module& module, RowBlocking blocking = kCpuRowBlocking);
 
 }  // namespace pjit

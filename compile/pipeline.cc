@@ -9,6 +9,7 @@
 #include "compile/cpu_codegen.h"
 #include "compile/dead_code_elimination.h"
 #include "compile/kernel_fusion.h"
+#include "compile/nvptx_codegen.h"
 #include "compile/sharding_propagation.h"
 #include "compile/spmd_partitioner.h"
 #include "compile/thunk_lowering.h"
@@ -166,6 +167,49 @@ Status CheckMemoryLimit(const ThunkPlan& plan, const Module& device, const Compi
   return OkStatus();
 }
 
+struct Targets {
+  bool cpu = false, cuda = false;
+};
+
+StatusOr<Targets> ChooseTargets(const CompileOptions& options) {
+  Targets t;
+  for (const std::string& target : options.targets) {
+    if (target == "cpu") t.cpu = true;
+    else if (target == "cuda") t.cuda = true;
+    else return InvalidArgument("--target '", target, "': not a target pjit compiles for (cpu, cuda)");
+  }
+  if (!t.cpu && !t.cuda) return InvalidArgument("--target: no target given (cpu, cuda or cpu,cuda)");
+  return t;
+}
+
+// The loop kernels' executables, one per target and format, each listing every fusion.
+StatusOr<std::vector<ExecutableInfo>> CompileLoopExecutables(const std::vector<LoopFusion>& fusions, Targets targets,
+                                                             const std::string& cpu, const CompileOptions& options,
+                                                             PassClock& clock, std::vector<std::string>& warnings) {
+  std::vector<std::string> names;
+  for (const LoopFusion& f : fusions) names.push_back(f.name);
+  std::vector<ExecutableInfo> out;
+  if (targets.cpu) {
+    clock.Start("x86-64 code generation");
+    ExecutableInfo native{"x86_64", "elf", names, {}, cpu, CpuFeatures(cpu), {}};
+    PJIT_ASSIGN_OR_RETURN(native.binary, CompileLoopKernels(fusions, {cpu}, [&](int64_t done, int64_t total) {
+      if (options.progress) options.progress("x86-64 code generation", done, total);
+    }));
+    out.push_back(std::move(native));
+  }
+  if (targets.cuda) {
+    clock.Start("CUDA code generation");
+    if (options.progress) options.progress("CUDA code generation", 0, static_cast<int64_t>(fusions.size()));
+    PJIT_ASSIGN_OR_RETURN(CudaKernels cuda, CompileCudaKernels(fusions, {options.cuda_archs}, FindCudaToolkit()));
+    std::vector<std::vector<uint64_t>> launches;
+    for (uint64_t threads : cuda.threads) launches.push_back({threads});
+    out.push_back(ExecutableInfo{"nvptx", "ptx", names, std::move(cuda.ptx), {}, {}, launches});
+    for (auto& [arch, cubin] : cuda.cubins) out.push_back(ExecutableInfo{arch, "cubin", names, std::move(cubin), {}, {}, launches});
+    warnings.insert(warnings.end(), cuda.warnings.begin(), cuda.warnings.end());
+  }
+  return out;
+}
+
 }  // namespace
 
 StatusOr<CompileReport> Compile(const CompileOptions& options) {
@@ -177,8 +221,16 @@ StatusOr<CompileReport> Compile(const CompileOptions& options) {
   if (!options.mesh.empty()) flags.push_back("--mesh=" + options.mesh);
   for (const std::string& f : options.in_shardings) flags.push_back("--in-sharding=" + f);
   for (const std::string& f : options.out_shardings) flags.push_back("--out-sharding=" + f);
+  PJIT_ASSIGN_OR_RETURN(Targets targets, ChooseTargets(options));
   PJIT_ASSIGN_OR_RETURN(std::string cpu, ResolveCpu(options.cpu));
   flags.push_back("--cpu=" + cpu);
+  if (targets.cuda) {
+    PJIT_ASSIGN_OR_RETURN(std::vector<std::string> archs, ResolveCudaArchs(options.cuda_archs));
+    flags.push_back(std::string("--target=") + (targets.cpu ? "cpu,cuda" : "cuda"));
+    std::string joined;
+    for (const std::string& a : archs) joined += (joined.empty() ? "" : ",") + a;
+    flags.push_back("--cuda-arch=" + joined);
+  }
   // Where the artifact is written does not change it, so -o is not recorded.
   contents.producer = {"pjit-compile", PJIT_VERSION, flags, options.input, ContentHash(text)};
   contents.mesh = p.mesh;
@@ -191,13 +243,11 @@ StatusOr<CompileReport> Compile(const CompileOptions& options) {
   PJIT_ASSIGN_OR_RETURN(contents.thunks, LowerToThunks(*p.device, fusions));
   PJIT_RETURN_IF_ERROR(CheckMemoryLimit(contents.thunks, *p.device, options));
   if (!fusions.empty()) {
-    clock.Start("x86-64 code generation");
-    ExecutableInfo& native = contents.thunks.executables[1];
-    PJIT_ASSIGN_OR_RETURN(native.binary, CompileLoopKernels(fusions, {cpu}, [&](int64_t done, int64_t total) {
-      if (options.progress) options.progress("x86-64 code generation", done, total);
-    }));
-    native.cpu = cpu;
-    native.cpu_features = CpuFeatures(cpu);
+    // Thunks name executable 1, the first loop executable (see ExecutableInfo).
+    PJIT_ASSIGN_OR_RETURN(std::vector<ExecutableInfo> loop, CompileLoopExecutables(fusions, targets, cpu, options, clock, p.warnings));
+    std::vector<ExecutableInfo>& executables = contents.thunks.executables;
+    executables.erase(executables.begin() + 1);
+    executables.insert(executables.begin() + 1, std::make_move_iterator(loop.begin()), std::make_move_iterator(loop.end()));
   }
   clock.Start("write artifact");
   PJIT_RETURN_IF_ERROR(WriteArtifact(options.output, contents));

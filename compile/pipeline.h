@@ -1,7 +1,7 @@
 // The compile pipeline behind pjit-compile: parse and verify, apply the command-line mesh and
 // shardings, inline calls, propagate shardings, partition into the per-device SPMD program,
 // fuse elementwise loops, lower it to the thunk sequence with its arena plan, compile the loop
-// kernels to x86-64 code, and write the .pjit artifact.
+// kernels for each target (x86-64 code; PTX and cubins for CUDA), and write the .pjit artifact.
 #pragma once
 
 #include <cstdint>
@@ -26,7 +26,11 @@ struct CompileOptions {
   std::string mesh;
   std::vector<std::string> in_shardings;   // "0=data,_" or "NAME=_,model": entry parameters
   std::vector<std::string> out_shardings;  // "0=data,_": results
+  // What the kernels are compiled for: "cpu" (x86-64 code) and/or "cuda" (PTX, and cubins
+  // for cuda_archs where ptxas is found); one artifact carries every target's code.
+  std::vector<std::string> targets = {"cpu"};
   std::string cpu = "x86-64";              // the CPU the kernels are compiled for (see CpuCodegenOptions)
+  std::vector<std::string> cuda_archs = {"sm_80", "sm_90"};  // see CudaCodegenOptions
   // Bytes a device may use for its arena (0: no limit); a plan over it fails the compile with
   // the device's peak and the largest buffers live there.
   uint64_t memory_limit = 0;

@@ -90,9 +90,9 @@ class Lowering {
                                        b.defined_at, std::min(b.last_use, end)});
     }
     ThunkPlan out;
-    out.executables.push_back(ExecutableInfo{"hlo", "hlo", kernels_, {}, {}, {}});
+    out.executables.push_back(ExecutableInfo{"hlo", "hlo", kernels_, {}, {}, {}, {}});
     if (!fusions_.empty()) {
-      ExecutableInfo native{"x86_64", "elf", {}, {}, {}, {}};
+      ExecutableInfo native{"x86_64", "elf", {}, {}, {}, {}, {}};
       for (const LoopFusion& f : fusions_) native.kernels.push_back(f.name);
       out.executables.push_back(std::move(native));
     }

@@ -188,7 +188,8 @@ Offset<fb::Executables> ExecutablesToFlatBuffer(FlatBufferBuilder& b, const std:
   for (size_t i = 0; i < executables.size(); ++i) {
     const ExecutableInfo& e = executables[i];
     std::vector<Offset<fb::Kernel>> kernels;
-    for (const std::string& k : e.kernels) kernels.push_back(fb::CreateKernelDirect(b, k.c_str()));
+    for (size_t k = 0; k < e.kernels.size(); ++k)
+      kernels.push_back(fb::CreateKernelDirect(b, e.kernels[k].c_str(), k < e.launches.size() ? &e.launches[k] : nullptr));
     auto target = b.CreateString(e.target);
     auto format = b.CreateString(e.format);
     auto kernel_vector = b.CreateVector(kernels);
@@ -204,11 +205,17 @@ StatusOr<ThunkPlan> ThunkPlanFromFlatBuffer(const fb::ThunkSequences* sequences,
   ThunkPlan plan;
   if (executables && executables->executables())
     for (const fb::Executable* e : *executables->executables()) {
-      ExecutableInfo info{Str(e->target()), Str(e->format()), {}, {}, Str(e->cpu()), {}};
+      ExecutableInfo info{Str(e->target()), Str(e->format()), {}, {}, Str(e->cpu()), {}, {}};
       if (e->cpu_features())
         for (const flatbuffers::String* f : *e->cpu_features()) info.cpu_features.push_back(Str(f));
       if (e->kernels())
-        for (const fb::Kernel* k : *e->kernels()) info.kernels.push_back(Str(k->name()));
+        for (const fb::Kernel* k : *e->kernels()) {
+          info.kernels.push_back(Str(k->name()));
+          if (k->launch()) {
+            info.launches.resize(info.kernels.size());
+            info.launches.back().assign(k->launch()->begin(), k->launch()->end());
+          }
+        }
       if (info.format != "hlo") {
         PJIT_ASSIGN_OR_RETURN(std::string_view bytes, blob(e->blob()));
         info.binary = std::string(bytes);

@@ -2,7 +2,9 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <fcntl.h>
@@ -10,6 +12,18 @@
 #include <unistd.h>
 
 namespace pjit {
+
+StatusOr<TemporaryDirectory> TemporaryDirectory::Create(const std::string& what) {
+  std::string pattern = (std::filesystem::temp_directory_path() / ("pjit-" + what + "-XXXXXX")).string();
+  if (!mkdtemp(pattern.data())) return IoError("cannot create a temporary directory for ", what, ": ", std::strerror(errno));
+  return TemporaryDirectory(pattern);
+}
+
+TemporaryDirectory::~TemporaryDirectory() {
+  if (path_.empty()) return;
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
 
 StatusOr<std::string> ReadFileToString(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -91,18 +91,53 @@ struct ThunkSequence {
 // A target's code. Format "hlo": no binary; kernel K is the entry instruction named K of the
 // device program, run by the platform's reference kernels. Format "elf" (target x86_64): a
 // shared object whose kernel K is `extern "C" void K(void* const* arguments, int64_t begin,
-// int64_t end)`, with arguments the base addresses of the thunk's slices in order.
+// int64_t end)`, with arguments the base addresses of the thunk's slices in order. Format
+// "ptx" (target nvptx) and "cubin" (target sm_80, sm_90, ...): a CUDA module whose kernel K
+// is `CudaKernelSymbol(K)(void* const* arguments, int64_t threads)`, arguments a device array of the slices'
+// device addresses, launched over launches[i][0] threads (thread t runs launch row t).
+//
+// One artifact can carry the loop kernels for several targets: each such executable lists
+// the same kernels in the same order, a kernel thunk names the first of them, and a platform
+// runs the kernel of that name from the executable of its own target.
 struct ExecutableInfo {
-  std::string target;  // "hlo", "x86_64", ...
-  std::string format;  // "hlo", "elf", "ptx", ...
+  std::string target;  // "hlo", "x86_64", "nvptx", "sm_90", ...
+  std::string format;  // "hlo", "elf", "ptx", "cubin"
   std::vector<std::string> kernels;
   std::string binary;  // the code (a BINARY blob in the artifact); empty for "hlo"
   // x86_64: the CPU the code was compiled for and the extensions (avx2, avx512f, ...) it may
   // use, which a runtime checks before it loads the code.
   std::string cpu;
   std::vector<std::string> cpu_features;
+  // Per kernel, the launch this target's code needs where it is not the thunk's (ptx and
+  // cubin: {threads}); empty otherwise.
+  std::vector<std::vector<uint64_t>> launches;
   bool operator==(const ExecutableInfo&) const = default;
 };
+
+// The executable of `target` in `format` among `executables`, or null.
+inline const ExecutableInfo* FindExecutable(const std::vector<ExecutableInfo>& executables, const std::string& target,
+                                            const std::string& format) {
+  for (const ExecutableInfo& e : executables)
+    if (e.target == target && e.format == format) return &e;
+  return nullptr;
+}
+
+// A kernel's symbol in PTX, whose names allow only letters, digits, '_' and '$': every other
+// byte of `kernel` becomes '$' and two hex digits ("fusion.add-1" -> "fusion$2eadd$2d1").
+inline std::string CudaKernelSymbol(const std::string& kernel) {
+  std::string out;
+  for (char c : kernel) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '_') {
+      out += c;
+    } else {
+      out += '$';
+      out += "0123456789abcdef"[u >> 4];
+      out += "0123456789abcdef"[u & 15];
+    }
+  }
+  return out;
+}
 
 struct ThunkPlan {
   std::vector<ExecutableInfo> executables;

@@ -34,6 +34,8 @@ std::string BinariesText(const InspectedArtifact& a) {
       for (const std::string& f : e.cpu_features) features += (features.empty() ? "" : ",") + f;
       out += ", for CPU " + e.cpu + " (needs " + (features.empty() ? std::string("no extensions") : features) + ")";
     }
+    if (e.format == "ptx") out += ", PTX the CUDA driver compiles for a GPU that no cubin fits";
+    if (e.format == "cubin") out += ", machine code for " + e.target + " GPUs";
     out += "\n";
   }
   out += "blobs:\n";

@@ -106,8 +106,20 @@ struct Case {
 };
 
 // Compiles every case's module as one fused kernel into one shared object, runs each on rows
-// [0, n/2) and [n/2, n), and compares with the interpreter.
+// [0, n/2) and [n/2, n), and compares with the interpreter: once with the CPU's launch rows,
+// once with a GPU launch's (one thread per element where the CUDA kernels have it), whose
+// index math the CUDA back end shares.
+void RunCases(std::vector<Case>& cases, RowBlocking blocking);
 void RunCases(std::vector<Case>& cases) {
+  {
+    SCOPED_TRACE("CPU launch rows");
+    RunCases(cases, kCpuRowBlocking);
+  }
+  SCOPED_TRACE("GPU launch rows");
+  RunCases(cases, kGpuRowBlocking);
+}
+
+void RunCases(std::vector<Case>& cases, RowBlocking blocking) {
   std::vector<LoopFusion> fusions;
   for (Case& c : cases) {
     std::vector<LoopFusion> f = FindLoopFusions(*c.module->entry);
@@ -117,7 +129,9 @@ void RunCases(std::vector<Case>& cases) {
     for (const Instruction* in : f[0].inputs) ASSERT_EQ(in->opcode, Opcode::kParameter) << c.label << ": " << in->name << " not fused";
     fusions.push_back(std::move(f[0]));
   }
-  auto elf = CompileLoopKernels(fusions, {});
+  CpuCodegenOptions options;
+  options.blocking = blocking;
+  auto elf = CompileLoopKernels(fusions, options);
   ASSERT_TRUE(elf.ok()) << elf.status().message();
   auto library = NativeLibrary::Load(*elf, "test");
   ASSERT_TRUE(library.ok()) << library.status().message();
@@ -132,7 +146,7 @@ void RunCases(std::vector<Case>& cases) {
     std::vector<void*> args;
     for (const Instruction* in : fusions[i].inputs) args.push_back(c.inputs[static_cast<size_t>(in->parameter_number)].bytes().data());
     args.push_back(got.bytes().data());
-    int64_t rows = LoopFusionRows(fusions[i]);
+    int64_t rows = LoopFusionRows(fusions[i], blocking);
     (*kernel)(args.data(), 0, rows / 2);
     (*kernel)(args.data(), rows / 2, rows);
     std::string where;
@@ -610,7 +624,7 @@ TEST(LoopCodegen, CpuFeaturesAreRecordedAndChecked) {
   EXPECT_THAT(CpuFeatures("x86-64"), ::testing::IsEmpty());
   auto native = ResolveCpu("native");
   ASSERT_TRUE(native.ok());
-  ExecutableInfo e{"x86_64", "elf", {}, {}, *native, CpuFeatures(*native)};
+  ExecutableInfo e{"x86_64", "elf", {}, {}, *native, CpuFeatures(*native), {}};
   for (const std::string& f : e.cpu_features) EXPECT_EQ(CpuSupports(f), std::optional<bool>(true)) << f;
   EXPECT_TRUE(CheckCpuFeatures(e, "m.pjit").ok());
   e.cpu_features = {"warp-drive"};

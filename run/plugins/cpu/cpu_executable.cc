@@ -102,24 +102,23 @@ StatusOr<std::unique_ptr<HostExecutable>> CpuExecutable::Load(std::string_view a
     if (programs.size() != 1) return InvalidArgument(name, ": section 'device_programs': the cpu platform needs exactly one program");
     e->program_ = std::move(programs[0].module);
   }
-  std::vector<bool> native(plan.executables.size(), false);
-  for (size_t i = 0; i < plan.executables.size(); ++i) {
-    const ExecutableInfo& x = plan.executables[i];
-    if (x.format == "hlo") continue;
-    if (x.target != "x86_64" || x.format != "elf")
-      return Unimplemented(name, ": section 'executables': target '", x.target, "' (format '", x.format,
-                           "') is not supported by this cpu platform");
-    if (e->native_) return InvalidArgument(name, ": section 'executables': two x86_64 executables");
-    PJIT_RETURN_IF_ERROR(CheckCpuFeatures(x, name));
-    PJIT_ASSIGN_OR_RETURN(e->native_, NativeLibrary::Load(x.binary, name));
-    native[i] = true;
+  // Loop kernels run from the x86_64 executable, whichever target's executable a thunk names
+  // (every target's lists the same kernels); the others are for other platforms.
+  const ExecutableInfo* x86 = FindExecutable(plan.executables, "x86_64", "elf");
+  if (x86) {
+    PJIT_RETURN_IF_ERROR(CheckCpuFeatures(*x86, name));
+    PJIT_ASSIGN_OR_RETURN(e->native_, NativeLibrary::Load(x86->binary, name));
   }
   e->loop_kernels_.assign(e->sequence_.thunks.size(), nullptr);
-  for (size_t i = 0; i < e->sequence_.thunks.size(); ++i)
-    if (const auto* k = std::get_if<KernelThunk>(&e->sequence_.thunks[i]); k && native[k->executable]) {
-      if (k->launch.size() != 1) return InvalidArgument(name, ": section 'thunks': kernel ", k->kernel, " needs launch = {rows}");
-      PJIT_ASSIGN_OR_RETURN(e->loop_kernels_[i], e->native_->Kernel(k->kernel));
-    }
+  for (size_t i = 0; i < e->sequence_.thunks.size(); ++i) {
+    const auto* k = std::get_if<KernelThunk>(&e->sequence_.thunks[i]);
+    if (!k || k->executable >= plan.executables.size() || plan.executables[k->executable].format == "hlo") continue;
+    if (!x86)
+      return Unimplemented(name, ": section 'executables': kernel ", k->kernel, " has no x86_64 code, only ",
+                           plan.executables[k->executable].target, " (compile with --target cpu to run it on the cpu platform)");
+    if (k->launch.size() != 1) return InvalidArgument(name, ": section 'thunks': kernel ", k->kernel, " needs launch = {rows}");
+    PJIT_ASSIGN_OR_RETURN(e->loop_kernels_[i], e->native_->Kernel(k->kernel));
+  }
   Status prepared = e->Prepare(reader->mesh().device_count());
   if (!prepared.ok()) return Status(prepared.code(), StrCat(name, ": section 'thunks': ", prepared.message()));
   return std::unique_ptr<HostExecutable>(std::move(e));
