@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
                  "an input: KEY=FILE.npy, KEY=@random, KEY=2x3xf32=1,2,3 (KEY: index or name; without KEY= the next "
                  "input), or FILE.npz with all of them");
   app.add_option("-o,--output-dir", o.output_dir, "directory for out0.npy, out1.npy, ... (global arrays)");
-  app.add_option("--platform", o.platform, "plugin that runs it: cpu, interp, or a path to a plugin")->capture_default_str();
+  app.add_option("--platform", o.platform, "plugin that runs it: cpu, interp, cuda (where built), or a path to a plugin")->capture_default_str();
   app.add_option("--devices", o.devices, "device count; must equal the artifact's mesh (default: the mesh's)");
   app.add_flag("--keep-sharded", o.keep_sharded, "write each device's shards (out0.device3.npy) instead of global arrays");
   app.add_option("--batch", o.batch, "manifest with one job per line: OUTPUT_DIR INPUT_SPEC...");

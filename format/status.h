@@ -9,7 +9,8 @@
 
 namespace pjit {
 
-enum class StatusCode { kOk, kInvalidArgument, kNotFound, kUnimplemented, kInternal, kIo };
+// kUnavailable: what is needed is not here (a platform without its devices).
+enum class StatusCode { kOk, kInvalidArgument, kNotFound, kUnimplemented, kInternal, kIo, kUnavailable };
 
 class [[nodiscard]] Status {
  public:
@@ -52,6 +53,10 @@ Status Internal(const Args&... args) {
 template <typename... Args>
 Status IoError(const Args&... args) {
   return Status(StatusCode::kIo, StrCat(args...));
+}
+template <typename... Args>
+Status Unavailable(const Args&... args) {
+  return Status(StatusCode::kUnavailable, StrCat(args...));
 }
 
 template <typename T>

@@ -23,6 +23,7 @@ Status FromCode(PJIT_ErrorCode code, std::string message) {
     case PJIT_NOT_FOUND: return Status(StatusCode::kNotFound, std::move(message));
     case PJIT_UNIMPLEMENTED: return Status(StatusCode::kUnimplemented, std::move(message));
     case PJIT_IO: return Status(StatusCode::kIo, std::move(message));
+    case PJIT_UNAVAILABLE: return Status(StatusCode::kUnavailable, std::move(message));
     default: return Status(StatusCode::kInternal, std::move(message));
   }
 }

@@ -80,6 +80,7 @@ PJIT_ErrorCode ToCode(StatusCode code) {
     case StatusCode::kUnimplemented: return PJIT_UNIMPLEMENTED;
     case StatusCode::kInternal: return PJIT_INTERNAL;
     case StatusCode::kIo: return PJIT_IO;
+    case StatusCode::kUnavailable: return PJIT_UNAVAILABLE;
   }
   return PJIT_INTERNAL;
 }
@@ -130,6 +131,8 @@ PJIT_Error* ClientCreate(const PJIT_ClientOptions* options, PJIT_Client** client
       o.timeout_ms = options->timeout_ms;
     if (o.num_devices < 1 || o.num_devices > 65536)
       return Invalid(g_platform->name, ": cannot create ", o.num_devices, " devices (1 to 65536)");
+    if (g_platform->check_devices)
+      if (Status can = g_platform->check_devices(o.num_devices); !can.ok()) return MakeError(can);
     auto c = std::make_unique<PJIT_Client>();
     c->platform = g_platform;
     c->options = o;

@@ -1,6 +1,7 @@
 // The plugin ABI over host memory, shared by the platforms whose devices live in this process
-// (interp and cpu): errors, events, buffers and asynchronous execution are the same for both;
-// a platform brings only how it loads and runs an artifact (a HostExecutable).
+// (interp and cpu) and by cuda, whose arrays wait in host memory between executions: errors,
+// events, buffers and asynchronous execution are the same for all; a platform brings only how
+// it loads and runs an artifact (a HostExecutable).
 #pragma once
 
 #include <cstdint>
@@ -39,6 +40,9 @@ struct HostPlatform {
   // Loads an artifact (the whole file) for a client's devices; `name` names it in errors.
   StatusOr<std::unique_ptr<HostExecutable>> (*load)(std::string_view artifact, const std::string& name,
                                                     const HostClientOptions& options);
+  // Whether a client can have `num_devices` devices (a GPU platform: the driver loads and has
+  // that many GPUs; kUnavailable when not); null: any number can.
+  Status (*check_devices)(int64_t num_devices) = nullptr;
 };
 
 // The API table of a host platform; `platform` must outlive it (a static).

@@ -49,22 +49,6 @@ void Reduce(const CollectiveThunk& t, const std::vector<const std::byte*>& input
 
 }  // namespace
 
-Status CheckCollectiveSizes(const CollectiveThunk& t, size_t g) {
-  uint64_t in = Elements(t) * static_cast<uint64_t>(DTypeByteSize(t.dtype)), out = in;
-  uint64_t extent = t.dims.empty() ? 1 : static_cast<uint64_t>(t.dims[static_cast<size_t>(t.dimension)]);
-  if (t.kind == "all-gather") {
-    out = in * g;
-  } else if (t.kind == "reduce-scatter" || t.kind == "all-to-all") {
-    if (t.dims.empty() || extent % g) return InvalidArgument(t.name, ": dimension of ", extent, " does not split ", g, " ways");
-    if (t.kind == "reduce-scatter") out = in / g;
-  }
-  for (const BufferSlice& s : t.inputs)
-    if (s.size != in) return InvalidArgument(t.name, ": input slice of ", s.size, " bytes, expected ", in);
-  for (const BufferSlice& s : t.outputs)
-    if (s.size != out) return InvalidArgument(t.name, ": output slice of ", s.size, " bytes, expected ", out);
-  return OkStatus();
-}
-
 void RunCollective(const CollectiveThunk& t, const MemberAddress& address, size_t g, size_t rank, int64_t source) {
   for (size_t k = 0; k < t.inputs.size(); ++k) {
     std::vector<const std::byte*> in(g);

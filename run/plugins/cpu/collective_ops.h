@@ -13,9 +13,6 @@
 
 namespace pjit {
 
-// The bytes each input and output slice of `t` must have for a group of `group_size`.
-Status CheckCollectiveSizes(const CollectiveThunk& t, size_t group_size);
-
 // Where member `member` of the group holds `slice` (its arena, or the caller's memory).
 using MemberAddress = std::function<std::byte*(size_t member, const BufferSlice& slice)>;
 

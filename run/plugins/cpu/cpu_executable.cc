@@ -14,13 +14,12 @@
 #include "run/plugins/cpu/collective_ops.h"
 #include "run/plugins/cpu/cpu_features.h"
 #include "run/plugins/cpu/gemm.h"
+#include "run/plugins/thunk_plan.h"
 
 namespace pjit {
 namespace {
 
 constexpr std::align_val_t kArenaAlignment{64};
-
-uint64_t LeafBytes(const Shape& leaf) { return static_cast<uint64_t>(leaf.ByteSize()); }
 
 using SliceAddress = std::function<std::byte*(const BufferSlice&)>;
 
@@ -41,28 +40,6 @@ void StoreLeaves(const Literal& value, const SliceAddress& address, const std::v
   }
   const BufferSlice& s = slices[next++];
   if (s.size) std::memcpy(address(s), value.bytes().data(), s.size);
-}
-
-// The slices a kernel of `instr` needs: its operands' leaves, then its result's.
-Status CheckKernelSlices(const Instruction& instr, const KernelThunk& k) {
-  std::vector<uint64_t> want;
-  for (const Instruction* o : instr.operands)
-    for (const Shape* leaf : LeafShapes(o->shape)) want.push_back(LeafBytes(*leaf));
-  for (const Shape* leaf : LeafShapes(instr.shape)) want.push_back(LeafBytes(*leaf));
-  if (want.size() != k.arguments.size()) return InvalidArgument("kernel ", k.kernel, ": ", k.arguments.size(), " slices, expected ", want.size());
-  for (size_t i = 0; i < want.size(); ++i)
-    if (want[i] != k.arguments[i].size)
-      return InvalidArgument("kernel ", k.kernel, ": slice ", i, " of ", k.arguments[i].size, " bytes, expected ", want[i]);
-  return OkStatus();
-}
-
-Status CheckArraySlices(const std::vector<ArrayInfo>& arrays, const std::vector<BufferSlice>& slices, const char* what) {
-  if (arrays.size() != slices.size()) return InvalidArgument(slices.size(), " ", what, " slices for ", arrays.size(), " ", what, "s");
-  for (size_t i = 0; i < arrays.size(); ++i) {
-    uint64_t want = LeafBytes(Shape::Array(arrays[i].shape.dtype, arrays[i].shard_shape.dims));
-    if (slices[i].size != want) return InvalidArgument(what, " ", i, ": slice of ", slices[i].size, " bytes, expected ", want);
-  }
-  return OkStatus();
 }
 
 // Rows split over the device's cores, each part writing at least 64 KiB.
@@ -148,34 +125,12 @@ Status CpuExecutable::Prepare(int64_t n) {
         return InvalidArgument("thunk ", i, ": the device program has no instruction '", k->kernel, "' to run");
       PJIT_RETURN_IF_ERROR(CheckKernelSlices(*kernels_[i], *k));
     } else if (const auto* c = std::get_if<CollectiveThunk>(&thunk)) {
+      PJIT_ASSIGN_OR_RETURN(CollectiveGroups layout, LayOutCollective(*c, n));
       auto site = std::make_unique<CollectiveSite>();
-      site->group_of_device.assign(static_cast<size_t>(n), SIZE_MAX);
-      site->rank_of_device.assign(static_cast<size_t>(n), 0);
-      site->source_of_device.assign(static_cast<size_t>(n), -1);
-      std::vector<std::vector<int64_t>> groups = c->replica_groups;
-      if (groups.empty() || c->kind == "collective-permute") {
-        groups.assign(1, {});
-        for (int64_t d = 0; d < n; ++d) groups[0].push_back(d);
-      }
-      for (size_t g = 0; g < groups.size(); ++g) {
-        for (size_t r = 0; r < groups[g].size(); ++r) {
-          int64_t d = groups[g][r];
-          if (d < 0 || d >= n) return InvalidArgument(c->name, ": replica group names device ", d, " of ", n);
-          if (site->group_of_device[static_cast<size_t>(d)] != SIZE_MAX) return InvalidArgument(c->name, ": device ", d, " is in two replica groups");
-          site->group_of_device[static_cast<size_t>(d)] = g;
-          site->rank_of_device[static_cast<size_t>(d)] = r;
-        }
-        PJIT_RETURN_IF_ERROR(CheckCollectiveSizes(*c, groups[g].size()));
-        site->groups.push_back(std::make_unique<Rendezvous>(groups[g]));
-      }
-      for (int64_t d = 0; d < n; ++d)
-        if (site->group_of_device[static_cast<size_t>(d)] == SIZE_MAX) return InvalidArgument(c->name, ": device ", d, " is in no replica group");
-      for (const auto& [source, target] : c->source_target_pairs) {
-        if (source < 0 || source >= n || target < 0 || target >= n)
-          return InvalidArgument(c->name, ": source-target pair {", source, ",", target, "} outside the ", n, " devices");
-        if (site->source_of_device[static_cast<size_t>(target)] != -1) return InvalidArgument(c->name, ": device ", target, " receives twice");
-        site->source_of_device[static_cast<size_t>(target)] = source;
-      }
+      site->group_of_device = std::move(layout.group_of_device);
+      site->rank_of_device = std::move(layout.rank_of_device);
+      site->source_of_device = std::move(layout.source_of_device);
+      for (std::vector<int64_t>& g : layout.groups) site->groups.push_back(std::make_unique<Rendezvous>(std::move(g)));
       collectives_[i] = std::move(site);
     }
   }

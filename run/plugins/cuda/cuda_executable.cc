@@ -1,0 +1,315 @@
+#include "run/plugins/cuda/cuda_executable.h"
+
+#include <climits>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include "format/artifact_reader.h"
+#include "run/interpreter/evaluator.h"
+
+namespace pjit {
+namespace {
+
+constexpr unsigned kThreadsPerBlock = 256;
+
+Status Blas(cublasStatus_t s, const char* call) {
+  if (s == CUBLAS_STATUS_SUCCESS) return OkStatus();
+  return Internal(call, ": ", cublasGetStatusString(s));
+}
+
+void ForEachLeaf(Literal& value, const std::function<void(Literal&)>& f) {
+  if (!value.shape().IsTuple()) return f(value);
+  for (Literal& e : value.elements()) ForEachLeaf(e, f);
+}
+
+// The loop kernels' code for a GPU of compute capability major.minor: its cubin, else the PTX.
+const ExecutableInfo* CodeFor(const std::vector<ExecutableInfo>& executables, int major, int minor) {
+  if (const ExecutableInfo* cubin = FindExecutable(executables, "sm_" + std::to_string(major * 10 + minor), "cubin")) return cubin;
+  return FindExecutable(executables, "nvptx", "ptx");
+}
+
+}  // namespace
+
+Status CudaExecutable::CheckDevices(int64_t n) {
+  PJIT_ASSIGN_OR_RETURN(const CudaDriver* cu, CudaDriver::Get());
+  if (n > cu->device_count) return Unavailable("cuda: ", n, " devices asked for, the NVIDIA driver sees ", cu->device_count, " GPUs");
+  return OkStatus();
+}
+
+StatusOr<std::unique_ptr<HostExecutable>> CudaExecutable::Load(std::string_view artifact, const std::string& name,
+                                                               const HostClientOptions& options) {
+  PJIT_ASSIGN_OR_RETURN(const CudaDriver* cu, CudaDriver::Get());
+  PJIT_ASSIGN_OR_RETURN(std::unique_ptr<ArtifactReader> reader, ArtifactReader::FromBytes(std::string(artifact), name));
+  PJIT_ASSIGN_OR_RETURN(ThunkPlan plan, reader->LoadThunks());
+  if (plan.sequences.empty())
+    return InvalidArgument(name, ": section 'thunks': absent (the cuda platform runs the thunk sequence; recompile with this pjit-compile)");
+  if (plan.sequences.size() != 1 || plan.sequences[0].device != -1)
+    return Unimplemented(name, ": section 'thunks': per-device thunk sequences are not supported by the cuda platform");
+  std::unique_ptr<CudaExecutable> e(new CudaExecutable(*cu));
+  e->signature_ = reader->signature();
+  e->sequence_ = std::move(plan.sequences[0]);
+  e->timeout_ms_ = options.timeout_ms;
+  PJIT_ASSIGN_OR_RETURN(std::vector<LoadedDeviceProgram> programs, reader->LoadDevicePrograms());
+  if (programs.size() == 1) e->program_ = std::move(programs[0].module);
+  Status prepared = e->Prepare(plan, reader->mesh().device_count());
+  if (!prepared.ok()) return Status(prepared.code(), StrCat(name, ": ", prepared.message()));
+  return std::unique_ptr<HostExecutable>(std::move(e));
+}
+
+Status CudaExecutable::Prepare(const ThunkPlan& plan, int64_t n) {
+  PJIT_RETURN_IF_ERROR(CheckDevices(n));
+  PJIT_RETURN_IF_ERROR(CheckArraySlices(signature_.inputs, sequence_.parameters, "input"));
+  PJIT_RETURN_IF_ERROR(CheckArraySlices(signature_.outputs, sequence_.results, "output"));
+  const ExecutableInfo* cuda = FindExecutable(plan.executables, "nvptx", "ptx");
+  std::unordered_map<std::string_view, const Instruction*> by_name;
+  if (program_)
+    for (const auto& instr : program_->entry->instructions) by_name.emplace(instr->name, instr.get());
+  size_t count = sequence_.thunks.size();
+  host_kernels_.assign(count, nullptr);
+  symbols_.assign(count, "");
+  threads_.assign(count, 0);
+  groups_.resize(count);
+  uint64_t staging = 0;
+  bool gemms = false, collectives = false;
+  std::vector<const CollectiveGroups*> layouts(count, nullptr);
+  for (size_t i = 0; i < count; ++i) {
+    const Thunk& thunk = sequence_.thunks[i];
+    std::string where = StrCat("section 'thunks': thunk ", i, ": ");
+    if (const auto* k = std::get_if<KernelThunk>(&thunk)) {
+      if (k->executable < plan.executables.size() && plan.executables[k->executable].format != "hlo") {
+        if (!cuda)
+          return Unimplemented("section 'executables': kernel ", k->kernel, " has no CUDA code, only ", plan.executables[k->executable].target,
+                               " (compile with --target cuda to run it on the cuda platform)");
+        size_t index = 0;
+        while (index < cuda->kernels.size() && cuda->kernels[index] != k->kernel) ++index;
+        if (index == cuda->kernels.size() || index >= cuda->launches.size() || cuda->launches[index].size() != 1)
+          return InvalidArgument("section 'executables': the nvptx code has no kernel ", k->kernel, " with a launch of {threads}");
+        symbols_[i] = CudaKernelSymbol(k->kernel);
+        threads_[i] = cuda->launches[index][0];
+        continue;
+      }
+      auto found = by_name.find(k->kernel);
+      if (found == by_name.end() || found->second->opcode == Opcode::kParameter)
+        return InvalidArgument(where, "the device program has no instruction '", k->kernel, "' to run");
+      host_kernels_[i] = found->second;
+      PJIT_RETURN_IF_ERROR(CheckKernelSlices(*found->second, *k));
+    } else if (const auto* g = std::get_if<GemmThunk>(&thunk)) {
+      if (g->dtype != DType::kF32 && g->dtype != DType::kF64)
+        return Unimplemented(where, "a ", DTypeName(g->dtype), " gemm (the cuda platform multiplies f32 and f64)");
+      if (g->m > INT_MAX || g->n > INT_MAX || g->k > INT_MAX || g->batch > INT_MAX)
+        return Unimplemented(where, "a gemm of ", g->m, "x", g->n, "x", g->k, " is past cuBLAS's 32-bit sizes");
+      gemms = true;
+    } else if (const auto* c = std::get_if<CollectiveThunk>(&thunk)) {
+      PJIT_ASSIGN_OR_RETURN(CollectiveGroups layout, LayOutCollective(*c, n));
+      groups_[i] = std::make_unique<CollectiveGroups>(std::move(layout));
+      layouts[i] = groups_[i].get();
+      staging = std::max(staging, NcclStagingBytes(*c, groups_[i]->groups[0].size()));
+      collectives = true;
+    }
+  }
+  devices_.resize(static_cast<size_t>(n));
+  for (size_t d = 0; d < devices_.size(); ++d) {
+    Status s = PrepareDevice(d, plan, staging, gemms);
+    if (!s.ok()) return Status(s.code(), StrCat("device ", d, ": ", s.message()));
+  }
+  if (collectives) {
+    PJIT_ASSIGN_OR_RETURN(nccl_, NcclCommunicators::Create(sequence_.thunks, layouts, n));
+  }
+  return OkStatus();
+}
+
+Status CudaExecutable::PrepareDevice(size_t index, const ThunkPlan& plan, uint64_t staging_bytes, bool gemms) {
+  Device& d = devices_[index];
+  PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuDeviceGet(&d.gpu, static_cast<int>(index)), "cuDeviceGet"));
+  PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuDevicePrimaryCtxRetain(&d.context, d.gpu), "cuDevicePrimaryCtxRetain"));
+  PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuCtxSetCurrent(d.context), "cuCtxSetCurrent"));
+  PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuStreamCreate(&d.stream, CU_STREAM_NON_BLOCKING), "cuStreamCreate"));
+  PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuMemAlloc(&d.arena, std::max<uint64_t>(sequence_.arena_bytes, 1)),
+                                 StrCat("allocating the arena of ", sequence_.arena_bytes, " bytes")));
+  if (staging_bytes)
+    PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuMemAlloc(&d.staging, staging_bytes), "allocating the collectives' staging memory"));
+  d.functions.assign(sequence_.thunks.size(), nullptr);
+  d.tables_of_thunk.assign(sequence_.thunks.size(), 0);
+  std::vector<CUdeviceptr> tables;
+  for (size_t i = 0; i < sequence_.thunks.size(); ++i)
+    if (!symbols_[i].empty())
+      for (const BufferSlice& s : std::get<KernelThunk>(sequence_.thunks[i]).arguments) tables.push_back(d.arena + s.offset);
+  if (tables.empty()) {
+    if (gemms) {
+      PJIT_RETURN_IF_ERROR(Blas(cublasCreate(&d.blas), "cublasCreate"));
+      PJIT_RETURN_IF_ERROR(Blas(cublasSetStream(d.blas, d.stream), "cublasSetStream"));
+    }
+    return OkStatus();
+  }
+  int major = 0, minor = 0;
+  PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuDeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, d.gpu), "cuDeviceGetAttribute"));
+  PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, d.gpu), "cuDeviceGetAttribute"));
+  const ExecutableInfo* code = CodeFor(plan.executables, major, minor);
+  PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuModuleLoadDataEx(&d.module, code->binary.c_str(), 0, nullptr, nullptr),
+                                 StrCat("loading the ", code->target, " ", code->format, " for an sm_", major, minor, " GPU")));
+  PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuMemAlloc(&d.tables, tables.size() * sizeof(CUdeviceptr)), "allocating kernel argument tables"));
+  PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuMemcpyHtoDAsync(d.tables, tables.data(), tables.size() * sizeof(CUdeviceptr), d.stream),
+                                 "uploading kernel argument tables"));
+  size_t next = 0;
+  for (size_t i = 0; i < sequence_.thunks.size(); ++i) {
+    if (symbols_[i].empty()) continue;
+    PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuModuleGetFunction(&d.functions[i], d.module, symbols_[i].c_str()), "kernel " + symbols_[i]));
+    d.tables_of_thunk[i] = d.tables + next * sizeof(CUdeviceptr);
+    next += std::get<KernelThunk>(sequence_.thunks[i]).arguments.size();
+  }
+  if (gemms) {
+    PJIT_RETURN_IF_ERROR(Blas(cublasCreate(&d.blas), "cublasCreate"));
+    PJIT_RETURN_IF_ERROR(Blas(cublasSetStream(d.blas, d.stream), "cublasSetStream"));
+  }
+  return cu_.Check(cu_.cuStreamSynchronize(d.stream), "cuStreamSynchronize");
+}
+
+CudaExecutable::~CudaExecutable() {
+  nccl_.reset();
+  for (Device& d : devices_) {
+    if (!d.context) continue;
+    cu_.cuCtxSetCurrent(d.context);
+    if (d.stream) cu_.cuStreamSynchronize(d.stream);
+    if (d.blas) cublasDestroy(d.blas);
+    if (d.module) cu_.cuModuleUnload(d.module);
+    for (CUdeviceptr p : {d.arena, d.staging, d.tables})
+      if (p) cu_.cuMemFree(p);
+    if (d.stream) cu_.cuStreamDestroy(d.stream);
+    cu_.cuDevicePrimaryCtxRelease(d.gpu);
+  }
+}
+
+// out = op(lhs) · op(rhs) row-major is outᵀ = op(rhs)ᵀ · op(lhs)ᵀ column-major: cuBLAS
+// multiplies the operands swapped, each read as the transpose it stores.
+Status CudaExecutable::RunGemm(Device& d, const GemmThunk& g) {
+  const int m = static_cast<int>(g.m), n = static_cast<int>(g.n), k = static_cast<int>(g.k), batch = static_cast<int>(g.batch);
+  cublasOperation_t op_rhs = g.transpose_rhs ? CUBLAS_OP_T : CUBLAS_OP_N, op_lhs = g.transpose_lhs ? CUBLAS_OP_T : CUBLAS_OP_N;
+  const int ld_rhs = g.transpose_rhs ? k : n, ld_lhs = g.transpose_lhs ? m : k;
+  const long long stride_rhs = static_cast<long long>(k) * n, stride_lhs = static_cast<long long>(m) * k,
+                  stride_out = static_cast<long long>(m) * n;
+  CUdeviceptr lhs = d.arena + g.lhs.offset, rhs = d.arena + g.rhs.offset, out = d.arena + g.out.offset;
+  if (g.dtype == DType::kF32) {
+    const float one = 1, zero = 0;
+    return Blas(cublasSgemmStridedBatched(d.blas, op_rhs, op_lhs, n, m, k, &one, reinterpret_cast<const float*>(rhs), ld_rhs, stride_rhs,
+                                          reinterpret_cast<const float*>(lhs), ld_lhs, stride_lhs, &zero, reinterpret_cast<float*>(out), n,
+                                          stride_out, batch),
+                "cublasSgemmStridedBatched");
+  }
+  const double one = 1, zero = 0;
+  return Blas(cublasDgemmStridedBatched(d.blas, op_rhs, op_lhs, n, m, k, &one, reinterpret_cast<const double*>(rhs), ld_rhs, stride_rhs,
+                                        reinterpret_cast<const double*>(lhs), ld_lhs, stride_lhs, &zero, reinterpret_cast<double*>(out), n,
+                                        stride_out, batch),
+              "cublasDgemmStridedBatched");
+}
+
+Status CudaExecutable::RunHostKernel(size_t device, const KernelThunk& k, const Instruction& instr, Collectives& interpreter_collectives) {
+  Device& d = devices_[device];
+  std::vector<Literal> operands;
+  for (const Instruction* o : instr.operands) operands.push_back(Literal::ForOverwrite(o->shape));
+  size_t next = 0;
+  Status copied;
+  for (Literal& o : operands)
+    ForEachLeaf(o, [&](Literal& leaf) {
+      const BufferSlice& s = k.arguments[next++];
+      if (copied.ok() && s.size)
+        copied = cu_.Check(cu_.cuMemcpyDtoHAsync(leaf.bytes().data(), d.arena + s.offset, s.size, d.stream), "copying an operand to the host");
+    });
+  PJIT_RETURN_IF_ERROR(copied);
+  PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuStreamSynchronize(d.stream), "cuStreamSynchronize"));
+  std::vector<const Literal*> pointers;
+  for (const Literal& o : operands) pointers.push_back(&o);
+  EvaluationOptions options;
+  options.partition_id = static_cast<int64_t>(device);
+  options.collectives = &interpreter_collectives;
+  PJIT_ASSIGN_OR_RETURN(Literal result, EvaluateInstruction(instr, pointers, options));
+  ForEachLeaf(result, [&](Literal& leaf) {
+    const BufferSlice& s = k.arguments[next++];
+    if (copied.ok() && s.size)
+      copied = cu_.Check(cu_.cuMemcpyHtoDAsync(d.arena + s.offset, leaf.bytes().data(), s.size, d.stream), "copying a result to the device");
+  });
+  PJIT_RETURN_IF_ERROR(copied);
+  return cu_.Check(cu_.cuStreamSynchronize(d.stream), "cuStreamSynchronize");  // before `result` goes
+}
+
+Status CudaExecutable::RunDevice(size_t device, const std::vector<const Literal*>& arguments, std::vector<Literal>& results,
+                                 Collectives& interpreter_collectives) {
+  Device& d = devices_[device];
+  PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuCtxSetCurrent(d.context), "cuCtxSetCurrent"));
+  for (size_t i = 0; i < arguments.size(); ++i) {
+    const BufferSlice& s = sequence_.parameters[i];
+    if (arguments[i]->bytes().size() != s.size)
+      return InvalidArgument("input ", i, " is ", arguments[i]->shape().ToString(false), " (", arguments[i]->bytes().size(),
+                             " bytes), the device expects ", s.size, " bytes");
+    if (s.size)
+      PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuMemcpyHtoDAsync(d.arena + s.offset, arguments[i]->bytes().data(), s.size, d.stream),
+                                     StrCat("copying input ", i, " to the device")));
+  }
+  for (size_t i = 0; i < sequence_.thunks.size(); ++i) {
+    const Thunk& thunk = sequence_.thunks[i];
+    Status s;
+    if (d.functions[i]) {
+      if (!threads_[i]) continue;
+      CUdeviceptr table = d.tables_of_thunk[i];
+      uint64_t threads = threads_[i];
+      void* params[] = {&table, &threads};
+      const uint64_t blocks = (threads + kThreadsPerBlock - 1) / kThreadsPerBlock;
+      if (blocks > INT_MAX) return Unimplemented("kernel ", symbols_[i], ": ", threads, " threads are more than one launch runs");
+      s = cu_.Check(cu_.cuLaunchKernel(d.functions[i], static_cast<unsigned>(blocks), 1, 1, kThreadsPerBlock, 1, 1, 0, d.stream, params, nullptr),
+                    "launching " + symbols_[i]);
+    } else if (const Instruction* instr = host_kernels_[i]) {
+      s = RunHostKernel(device, std::get<KernelThunk>(thunk), *instr, interpreter_collectives);
+    } else if (const auto* g = std::get_if<GemmThunk>(&thunk)) {
+      s = RunGemm(d, *g);
+    } else if (const auto* c = std::get_if<CollectiveThunk>(&thunk)) {
+      s = RunNcclCollective(cu_, *c, *groups_[i], device, nccl_->For(i, device), d.arena, d.staging, d.stream);
+    } else {
+      const auto& copy = std::get<CopyThunk>(thunk);
+      if (copy.source.size)
+        s = cu_.Check(cu_.cuMemcpyDtoDAsync(d.arena + copy.destination.offset, d.arena + copy.source.offset, copy.source.size, d.stream),
+                      "cuMemcpyDtoDAsync");
+    }
+    if (!s.ok()) return Status(s.code(), StrCat("thunk ", i, ": ", s.message()));
+  }
+  for (size_t o = 0; o < results.size(); ++o)
+    if (sequence_.results[o].size)
+      PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuMemcpyDtoHAsync(results[o].bytes().data(), d.arena + sequence_.results[o].offset,
+                                                           sequence_.results[o].size, d.stream),
+                                     StrCat("copying output ", o, " to the host")));
+  return cu_.Check(cu_.cuStreamSynchronize(d.stream), "running the thunks");
+}
+
+StatusOr<std::vector<std::vector<Literal>>> CudaExecutable::Execute(const std::vector<std::vector<const Literal*>>& arguments) {
+  if (broken_) return Internal("an earlier execution failed and aborted the NCCL communicators: load the artifact again");
+  size_t n = devices_.size();
+  Collectives interpreter_collectives(static_cast<int64_t>(n), std::chrono::milliseconds(timeout_ms_));
+  std::vector<std::vector<Literal>> results(n);
+  for (size_t d = 0; d < n; ++d)
+    for (const ArrayInfo& info : signature_.outputs) results[d].push_back(Literal::ForOverwrite(Shape::Array(info.shape.dtype, info.shard_shape.dims)));
+  std::vector<Status> status(n);
+  std::mutex abort_mu;
+  std::vector<std::thread> threads;
+  for (size_t d = 0; d < n; ++d)
+    threads.emplace_back([&, d] {
+      try {
+        status[d] = RunDevice(d, arguments[d], results[d], interpreter_collectives);
+      } catch (const std::bad_alloc&) {
+        status[d] = Internal("out of host memory");
+      }
+      // A device that stops early would leave the others waiting in a collective forever.
+      if (!status[d].ok() && nccl_) {
+        std::lock_guard<std::mutex> lock(abort_mu);
+        broken_ = true;
+        nccl_->Abort();
+      }
+    });
+  for (std::thread& t : threads) t.join();
+  for (size_t d = 0; d < n; ++d)
+    if (!status[d].ok()) return Status(status[d].code(), StrCat("device ", d, ": ", status[d].message()));
+  return results;
+}
+
+}  // namespace pjit

@@ -1,0 +1,84 @@
+#include "run/plugins/thunk_plan.h"
+
+namespace pjit {
+namespace {
+
+uint64_t LeafBytes(const Shape& leaf) { return static_cast<uint64_t>(leaf.ByteSize()); }
+
+uint64_t Elements(const CollectiveThunk& t) {
+  uint64_t n = 1;
+  for (int64_t d : t.dims) n *= static_cast<uint64_t>(d);
+  return n;
+}
+
+}  // namespace
+
+Status CheckKernelSlices(const Instruction& instr, const KernelThunk& k) {
+  std::vector<uint64_t> want;
+  for (const Instruction* o : instr.operands)
+    for (const Shape* leaf : LeafShapes(o->shape)) want.push_back(LeafBytes(*leaf));
+  for (const Shape* leaf : LeafShapes(instr.shape)) want.push_back(LeafBytes(*leaf));
+  if (want.size() != k.arguments.size()) return InvalidArgument("kernel ", k.kernel, ": ", k.arguments.size(), " slices, expected ", want.size());
+  for (size_t i = 0; i < want.size(); ++i)
+    if (want[i] != k.arguments[i].size)
+      return InvalidArgument("kernel ", k.kernel, ": slice ", i, " of ", k.arguments[i].size, " bytes, expected ", want[i]);
+  return OkStatus();
+}
+
+Status CheckArraySlices(const std::vector<ArrayInfo>& arrays, const std::vector<BufferSlice>& slices, const char* what) {
+  if (arrays.size() != slices.size()) return InvalidArgument(slices.size(), " ", what, " slices for ", arrays.size(), " ", what, "s");
+  for (size_t i = 0; i < arrays.size(); ++i) {
+    uint64_t want = LeafBytes(Shape::Array(arrays[i].shape.dtype, arrays[i].shard_shape.dims));
+    if (slices[i].size != want) return InvalidArgument(what, " ", i, ": slice of ", slices[i].size, " bytes, expected ", want);
+  }
+  return OkStatus();
+}
+
+Status CheckCollectiveSizes(const CollectiveThunk& t, size_t g) {
+  uint64_t in = Elements(t) * static_cast<uint64_t>(DTypeByteSize(t.dtype)), out = in;
+  uint64_t extent = t.dims.empty() ? 1 : static_cast<uint64_t>(t.dims[static_cast<size_t>(t.dimension)]);
+  if (t.kind == "all-gather") {
+    out = in * g;
+  } else if (t.kind == "reduce-scatter" || t.kind == "all-to-all") {
+    if (t.dims.empty() || extent % g) return InvalidArgument(t.name, ": dimension of ", extent, " does not split ", g, " ways");
+    if (t.kind == "reduce-scatter") out = in / g;
+  }
+  for (const BufferSlice& s : t.inputs)
+    if (s.size != in) return InvalidArgument(t.name, ": input slice of ", s.size, " bytes, expected ", in);
+  for (const BufferSlice& s : t.outputs)
+    if (s.size != out) return InvalidArgument(t.name, ": output slice of ", s.size, " bytes, expected ", out);
+  return OkStatus();
+}
+
+StatusOr<CollectiveGroups> LayOutCollective(const CollectiveThunk& c, int64_t n) {
+  CollectiveGroups out;
+  out.group_of_device.assign(static_cast<size_t>(n), SIZE_MAX);
+  out.rank_of_device.assign(static_cast<size_t>(n), 0);
+  out.source_of_device.assign(static_cast<size_t>(n), -1);
+  out.groups = c.replica_groups;
+  if (out.groups.empty() || c.kind == "collective-permute") {
+    out.groups.assign(1, {});
+    for (int64_t d = 0; d < n; ++d) out.groups[0].push_back(d);
+  }
+  for (size_t g = 0; g < out.groups.size(); ++g) {
+    for (size_t r = 0; r < out.groups[g].size(); ++r) {
+      int64_t d = out.groups[g][r];
+      if (d < 0 || d >= n) return InvalidArgument(c.name, ": replica group names device ", d, " of ", n);
+      if (out.group_of_device[static_cast<size_t>(d)] != SIZE_MAX) return InvalidArgument(c.name, ": device ", d, " is in two replica groups");
+      out.group_of_device[static_cast<size_t>(d)] = g;
+      out.rank_of_device[static_cast<size_t>(d)] = r;
+    }
+    PJIT_RETURN_IF_ERROR(CheckCollectiveSizes(c, out.groups[g].size()));
+  }
+  for (int64_t d = 0; d < n; ++d)
+    if (out.group_of_device[static_cast<size_t>(d)] == SIZE_MAX) return InvalidArgument(c.name, ": device ", d, " is in no replica group");
+  for (const auto& [source, target] : c.source_target_pairs) {
+    if (source < 0 || source >= n || target < 0 || target >= n)
+      return InvalidArgument(c.name, ": source-target pair {", source, ",", target, "} outside the ", n, " devices");
+    if (out.source_of_device[static_cast<size_t>(target)] != -1) return InvalidArgument(c.name, ": device ", target, " receives twice");
+    out.source_of_device[static_cast<size_t>(target)] = source;
+  }
+  return out;
+}
+
+}  // namespace pjit

@@ -1,0 +1,36 @@
+// What every platform that runs an artifact's thunk sequence checks before it trusts the plan
+// (slice sizes against the program's shapes, collective groups against the device count),
+// and how a collective thunk's replica groups map to devices.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "format/artifact.h"
+#include "format/hlo_module.h"
+#include "format/status.h"
+#include "format/thunks.h"
+
+namespace pjit {
+
+// The slices a kernel of `instr` needs: its operands' leaves, then its result's.
+Status CheckKernelSlices(const Instruction& instr, const KernelThunk& k);
+
+// Each of `arrays` (inputs or outputs, `what` names them) has the slice of its shard's size.
+Status CheckArraySlices(const std::vector<ArrayInfo>& arrays, const std::vector<BufferSlice>& slices, const char* what);
+
+// The bytes each input and output slice of `t` must have for a group of `group_size`.
+Status CheckCollectiveSizes(const CollectiveThunk& t, size_t group_size);
+
+// The groups of a collective over `num_devices` devices (every device when none are given,
+// and for collective-permute), each device's group and rank in it, and for
+// collective-permute the device each device receives from (-1: none, its output is zeros).
+struct CollectiveGroups {
+  std::vector<std::vector<int64_t>> groups;
+  std::vector<size_t> group_of_device, rank_of_device;
+  std::vector<int64_t> source_of_device;
+};
+StatusOr<CollectiveGroups> LayOutCollective(const CollectiveThunk& t, int64_t num_devices);
+
+}  // namespace pjit
