@@ -50,6 +50,16 @@ Status CheckCollectiveSizes(const CollectiveThunk& t, size_t g) {
   return OkStatus();
 }
 
+CollectiveSplit SplitAtDimension(const CollectiveThunk& t) {
+  CollectiveSplit s;
+  s.inner = static_cast<uint64_t>(DTypeByteSize(t.dtype));
+  if (t.dims.empty()) return s;
+  for (int64_t i = 0; i < t.dimension; ++i) s.outer *= static_cast<uint64_t>(t.dims[static_cast<size_t>(i)]);
+  s.extent = static_cast<uint64_t>(t.dims[static_cast<size_t>(t.dimension)]);
+  for (size_t i = static_cast<size_t>(t.dimension) + 1; i < t.dims.size(); ++i) s.inner *= static_cast<uint64_t>(t.dims[i]);
+  return s;
+}
+
 StatusOr<CollectiveGroups> LayOutCollective(const CollectiveThunk& c, int64_t n) {
   CollectiveGroups out;
   out.group_of_device.assign(static_cast<size_t>(n), SIZE_MAX);

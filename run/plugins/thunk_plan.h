@@ -23,6 +23,13 @@ Status CheckArraySlices(const std::vector<ArrayInfo>& arrays, const std::vector<
 // The bytes each input and output slice of `t` must have for a group of `group_size`.
 Status CheckCollectiveSizes(const CollectiveThunk& t, size_t group_size);
 
+// A collective's input around its dimension: the rows before it (outer), its extent, and
+// the bytes of one element of it (inner: the dims after it times the element size).
+struct CollectiveSplit {
+  uint64_t outer = 1, extent = 1, inner = 1;
+};
+CollectiveSplit SplitAtDimension(const CollectiveThunk& t);
+
 // The groups of a collective over `num_devices` devices (every device when none are given,
 // and for collective-permute), each device's group and rank in it, and for
 // collective-permute the device each device receives from (-1: none, its output is zeros).

@@ -4,24 +4,10 @@
 
 #include "format/literal.h"
 #include "run/interpreter/elementwise.h"
+#include "run/plugins/thunk_plan.h"
 
 namespace pjit {
 namespace {
-
-// dims around dimension d: rows before it, its extent, bytes of one element row after it.
-struct Split {
-  uint64_t outer = 1, extent = 1, inner = 1;
-};
-
-Split SplitAt(const CollectiveThunk& t) {
-  Split s;
-  s.inner = static_cast<uint64_t>(DTypeByteSize(t.dtype));
-  if (t.dims.empty()) return s;
-  for (int64_t i = 0; i < t.dimension; ++i) s.outer *= static_cast<uint64_t>(t.dims[static_cast<size_t>(i)]);
-  s.extent = static_cast<uint64_t>(t.dims[static_cast<size_t>(t.dimension)]);
-  for (size_t i = static_cast<size_t>(t.dimension) + 1; i < t.dims.size(); ++i) s.inner *= static_cast<uint64_t>(t.dims[i]);
-  return s;
-}
 
 uint64_t Elements(const CollectiveThunk& t) {
   uint64_t n = 1;
@@ -60,17 +46,17 @@ void RunCollective(const CollectiveThunk& t, const MemberAddress& address, size_
       if (source < 0) std::memset(out, 0, t.outputs[k].size);
       else std::memcpy(out, in[static_cast<size_t>(source)], t.outputs[k].size);
     } else if (t.kind == "all-gather") {
-      Split s = SplitAt(t);
+      CollectiveSplit s = SplitAtDimension(t);
       uint64_t row = s.extent * s.inner;
       for (uint64_t o = 0; o < s.outer; ++o)
         for (size_t j = 0; j < g; ++j) std::memcpy(out + (o * g + j) * row, in[j] + o * row, row);
     } else if (t.kind == "reduce-scatter") {
-      Split s = SplitAt(t);
+      CollectiveSplit s = SplitAtDimension(t);
       uint64_t chunk = s.extent / g * s.inner, w = static_cast<uint64_t>(DTypeByteSize(t.dtype));
       for (uint64_t o = 0; o < s.outer; ++o)
         Reduce(t, in, out + o * chunk, (o * s.extent * s.inner + rank * chunk) / w, chunk / w);
     } else {  // all-to-all: chunk j of my output is chunk `rank` of member j's input
-      Split s = SplitAt(t);
+      CollectiveSplit s = SplitAtDimension(t);
       uint64_t chunk = s.extent / g * s.inner;
       for (uint64_t o = 0; o < s.outer; ++o)
         for (size_t j = 0; j < g; ++j) std::memcpy(out + o * s.extent * s.inner + j * chunk, in[j] + o * s.extent * s.inner + rank * chunk, chunk);

@@ -138,13 +138,11 @@ Status CudaExecutable::PrepareDevice(size_t index, const ThunkPlan& plan, uint64
   for (size_t i = 0; i < sequence_.thunks.size(); ++i)
     if (!symbols_[i].empty())
       for (const BufferSlice& s : std::get<KernelThunk>(sequence_.thunks[i]).arguments) tables.push_back(d.arena + s.offset);
-  if (tables.empty()) {
-    if (gemms) {
-      PJIT_RETURN_IF_ERROR(Blas(cublasCreate(&d.blas), "cublasCreate"));
-      PJIT_RETURN_IF_ERROR(Blas(cublasSetStream(d.blas, d.stream), "cublasSetStream"));
-    }
-    return OkStatus();
+  if (gemms) {
+    PJIT_RETURN_IF_ERROR(Blas(cublasCreate(&d.blas), "cublasCreate"));
+    PJIT_RETURN_IF_ERROR(Blas(cublasSetStream(d.blas, d.stream), "cublasSetStream"));
   }
+  if (tables.empty()) return OkStatus();
   int major = 0, minor = 0;
   PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuDeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, d.gpu), "cuDeviceGetAttribute"));
   PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, d.gpu), "cuDeviceGetAttribute"));
@@ -160,10 +158,6 @@ Status CudaExecutable::PrepareDevice(size_t index, const ThunkPlan& plan, uint64
     PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuModuleGetFunction(&d.functions[i], d.module, symbols_[i].c_str()), "kernel " + symbols_[i]));
     d.tables_of_thunk[i] = d.tables + next * sizeof(CUdeviceptr);
     next += std::get<KernelThunk>(sequence_.thunks[i]).arguments.size();
-  }
-  if (gemms) {
-    PJIT_RETURN_IF_ERROR(Blas(cublasCreate(&d.blas), "cublasCreate"));
-    PJIT_RETURN_IF_ERROR(Blas(cublasSetStream(d.blas, d.stream), "cublasSetStream"));
   }
   return cu_.Check(cu_.cuStreamSynchronize(d.stream), "cuStreamSynchronize");
 }

@@ -5,21 +5,6 @@
 namespace pjit {
 namespace {
 
-// dims around the collective's dimension: rows before it, its extent, bytes after it.
-struct Split {
-  uint64_t outer = 1, extent = 1, inner = 1;
-};
-
-Split SplitAt(const CollectiveThunk& t) {
-  Split s;
-  s.inner = static_cast<uint64_t>(DTypeByteSize(t.dtype));
-  if (t.dims.empty()) return s;
-  for (int64_t i = 0; i < t.dimension; ++i) s.outer *= static_cast<uint64_t>(t.dims[static_cast<size_t>(i)]);
-  s.extent = static_cast<uint64_t>(t.dims[static_cast<size_t>(t.dimension)]);
-  for (size_t i = static_cast<size_t>(t.dimension) + 1; i < t.dims.size(); ++i) s.inner *= static_cast<uint64_t>(t.dims[i]);
-  return s;
-}
-
 Status Nccl(ncclResult_t r, const CollectiveThunk& t, const char* call) {
   if (r == ncclSuccess) return OkStatus();
   return Internal(t.kind, " ", t.name, ": ", call, ": ", ncclGetErrorString(r));
@@ -115,7 +100,7 @@ void NcclCommunicators::Abort() {
 }
 
 uint64_t NcclStagingBytes(const CollectiveThunk& t, size_t g) {
-  Split s = SplitAt(t);
+  CollectiveSplit s = SplitAtDimension(t);
   if (s.outer == 1 || t.inputs.empty()) return 0;
   uint64_t in = t.inputs[0].size;
   if (t.kind == "all-gather") return in * g;
@@ -127,7 +112,7 @@ uint64_t NcclStagingBytes(const CollectiveThunk& t, size_t g) {
 Status RunNcclCollective(const CudaDriver& cu, const CollectiveThunk& t, const CollectiveGroups& layout, size_t device,
                          ncclComm_t comm, CUdeviceptr arena, CUdeviceptr staging, CUstream stream) {
   const uint64_t g = layout.groups[layout.group_of_device[device]].size();
-  const Split sp = SplitAt(t);
+  const CollectiveSplit sp = SplitAtDimension(t);
   const uint64_t w = static_cast<uint64_t>(DTypeByteSize(t.dtype));
   cudaStream_t s = stream;  // the runtime's and the driver's streams are one type
   for (size_t k = 0; k < t.inputs.size(); ++k) {
