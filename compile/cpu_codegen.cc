@@ -5,16 +5,15 @@
 
 #include <lld/Common/Driver.h>
 #include <llvm/IR/LLVMContext.h>
-#include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
 #include <llvm/MC/MCSubtargetInfo.h>
 #include <llvm/MC/TargetRegistry.h>
-#include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/TargetParser/Host.h>
 
+#include "compile/llvm_pipeline.h"
 #include "compile/loop_emitter.h"
 #include "format/file_util.h"
 #include "format/parallel.h"
@@ -63,25 +62,9 @@ StatusOr<std::string> CompileModule(const std::vector<LoopFusion>& fusions, size
   module->setDataLayout(tm->createDataLayout());
   for (size_t i = first; i < last; ++i) PJIT_RETURN_IF_ERROR(EmitLoopKernel(fusions[i], *module, blocking));
 
-  llvm::LoopAnalysisManager lam;
-  llvm::FunctionAnalysisManager fam;
-  llvm::CGSCCAnalysisManager cgam;
-  llvm::ModuleAnalysisManager mam;
-  llvm::PassBuilder pb(tm.get());
-  pb.registerModuleAnalyses(mam);
-  pb.registerCGSCCAnalyses(cgam);
-  pb.registerFunctionAnalyses(fam);
-  pb.registerLoopAnalyses(lam);
-  pb.crossRegisterProxies(lam, fam, cgam, mam);
-  pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(*module, mam);
-
-  llvm::SmallVector<char, 0> object;
-  llvm::raw_svector_ostream os(object);
-  llvm::legacy::PassManager codegen;
-  if (tm->addPassesToEmitFile(codegen, os, nullptr, llvm::CodeGenFileType::ObjectFile))
-    return Internal("LLVM cannot emit an object file for CPU '", cpu, "'");
-  codegen.run(*module);
-  return std::string(object.data(), object.size());
+  std::optional<std::string> object = OptimizeAndEmit(*module, *tm, llvm::CodeGenFileType::ObjectFile);
+  if (!object) return Internal("LLVM cannot emit an object file for CPU '", cpu, "'");
+  return std::move(*object);
 }
 
 // lld keeps global state: one link at a time in the process.

@@ -8,19 +8,18 @@
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/IntrinsicsNVPTX.h>
 #include <llvm/IR/LLVMContext.h>
-#include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/IRReader/IRReader.h>
 #include <llvm/Linker/Linker.h>
 #include <llvm/MC/MCSubtargetInfo.h>
 #include <llvm/MC/TargetRegistry.h>
-#include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/SourceMgr.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 
+#include "compile/llvm_pipeline.h"
 #include "compile/loop_emitter.h"
 #include "format/thunks.h"
 
@@ -153,25 +152,9 @@ StatusOr<std::string> CompilePtx(const std::vector<LoopFusion>& fusions, const s
   llvm::raw_string_ostream why(broken);
   if (llvm::verifyModule(module, &why)) return Internal("the CUDA kernels' IR does not verify: ", broken);
 
-  llvm::LoopAnalysisManager lam;
-  llvm::FunctionAnalysisManager fam;
-  llvm::CGSCCAnalysisManager cgam;
-  llvm::ModuleAnalysisManager mam;
-  llvm::PassBuilder pb(tm.get());
-  pb.registerModuleAnalyses(mam);
-  pb.registerCGSCCAnalyses(cgam);
-  pb.registerFunctionAnalyses(fam);
-  pb.registerLoopAnalyses(lam);
-  pb.crossRegisterProxies(lam, fam, cgam, mam);
-  pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(module, mam);
-
-  llvm::SmallVector<char, 0> ptx;
-  llvm::raw_svector_ostream os(ptx);
-  llvm::legacy::PassManager codegen;
-  if (tm->addPassesToEmitFile(codegen, os, nullptr, llvm::CodeGenFileType::AssemblyFile))
-    return Internal("LLVM cannot emit PTX for ", arch);
-  codegen.run(module);
-  return std::string(ptx.data(), ptx.size());
+  std::optional<std::string> ptx = OptimizeAndEmit(module, *tm, llvm::CodeGenFileType::AssemblyFile);
+  if (!ptx) return Internal("LLVM cannot emit PTX for ", arch);
+  return std::move(*ptx);
 }
 
 }  // namespace

@@ -39,12 +39,8 @@ TEST(CudaPlatform, RunsEveryTestdataModuleOrSaysThereIsNoGpu) {
     SCOPED_TRACE(name);
     auto module = testing::ParseOrDie(*ReadFileToString(testing::TestdataPath(name + ".hlo")));
     ASSERT_NE(module, nullptr);
-    std::vector<Literal> inputs;
-    for (size_t i = 0; i < module->entry->parameters.size(); ++i) {
-      auto in = ReadNpy(testing::TestdataPath(name + ".in" + std::to_string(i) + ".npy"));
-      ASSERT_TRUE(in.ok()) << in.status().message();
-      inputs.push_back(std::move(*in));
-    }
+    std::vector<Literal> inputs = testing::ReadTestdataInputs(name, module->entry->parameters.size());
+    ASSERT_EQ(inputs.size(), module->entry->parameters.size());
     for (const testing::MeshConfig& c : std::vector<testing::MeshConfig>{{"", {}}, {"x=2", {"x"}}, {"data=2,model=2", {"data", "model"}}}) {
       std::string artifact = Compiled(name, c, *module, *dir);
       SessionOptions so;

@@ -42,12 +42,8 @@ TEST_P(TestdataOnPlatforms, MatchJaxOnEveryMesh) {
   const std::string name = GetParam();
   auto module = testing::ParseOrDie(*ReadFileToString(testing::TestdataPath(name + ".hlo")));
   ASSERT_NE(module, nullptr);
-  std::vector<Literal> inputs;
-  for (size_t i = 0; i < module->entry->parameters.size(); ++i) {
-    auto in = ReadNpy(testing::TestdataPath(name + ".in" + std::to_string(i) + ".npy"));
-    ASSERT_TRUE(in.ok()) << in.status().message();
-    inputs.push_back(std::move(*in));
-  }
+  std::vector<Literal> inputs = testing::ReadTestdataInputs(name, module->entry->parameters.size());
+  ASSERT_EQ(inputs.size(), module->entry->parameters.size());
   std::vector<testing::MeshConfig> configs = {{"", {}}, {"x=2", {"x"}}, {"data=2,model=2", {"data", "model"}}, {"x=3", {"x"}}};
   for (const testing::MeshConfig& c : configs) {
     CompileOptions options;

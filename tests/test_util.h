@@ -9,6 +9,7 @@
 
 #include "format/hlo_parser.h"
 #include "format/literal.h"
+#include "format/npy.h"
 
 namespace pjit::testing {
 
@@ -21,6 +22,18 @@ inline std::vector<std::string> TestdataModules() {
     if (e.path().extension() == ".hlo") names.push_back(e.path().stem().string());
   std::sort(names.begin(), names.end());
   return names;
+}
+
+// The numpy-made inputs of testdata module `name` (name.in0.npy, ...); a missing or bad one
+// fails the test.
+inline std::vector<Literal> ReadTestdataInputs(const std::string& name, size_t count) {
+  std::vector<Literal> inputs;
+  for (size_t i = 0; i < count; ++i) {
+    auto in = ReadNpy(TestdataPath(name + ".in" + std::to_string(i) + ".npy"));
+    EXPECT_TRUE(in.ok()) << in.status().message();
+    if (in.ok()) inputs.push_back(std::move(*in));
+  }
+  return inputs;
 }
 
 inline std::unique_ptr<Module> ParseOrDie(std::string_view text) {

@@ -4,7 +4,6 @@
 #include <functional>
 #include <cstring>
 #include <new>
-#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -14,6 +13,7 @@
 #include "run/plugins/cpu/collective_ops.h"
 #include "run/plugins/cpu/cpu_features.h"
 #include "run/plugins/cpu/gemm.h"
+#include "run/plugins/device_threads.h"
 #include "run/plugins/thunk_plan.h"
 
 namespace pjit {
@@ -257,27 +257,13 @@ StatusOr<std::vector<std::vector<Literal>>> CpuExecutable::Execute(const std::ve
     for (const Literal* in : arguments[d]) bases_[d].push_back(const_cast<std::byte*>(in->bytes().data()));  // only read
     for (Literal& out : results[d]) bases_[d].push_back(out.bytes().data());
   }
-  std::vector<Status> status(n);
-  std::vector<std::thread> threads;
-  for (size_t d = 0; d < n; ++d)
-    threads.emplace_back([&, d] {
-      try {
-        status[d] = RunDevice(d, arguments[d], results[d], interpreter_collectives);
-      } catch (const std::bad_alloc&) {
-        status[d] = Internal("out of memory");
-      }
-      if (!status[d].ok()) Abort();
-    });
-  for (std::thread& t : threads) t.join();
-  // The first failure is the cause; devices that stopped because of it only say "aborted".
-  std::optional<size_t> failed;
-  for (size_t d = 0; d < n; ++d)
-    if (!status[d].ok() && (!failed || (status[*failed].message() == "aborted" && status[d].message() != "aborted"))) failed = d;
-  if (failed) {
+  Status run = RunDevices(
+      n, [&](size_t d) { return RunDevice(d, arguments[d], results[d], interpreter_collectives); }, [this] { Abort(); });
+  if (!run.ok()) {
     for (const auto& site : collectives_)
       if (site)
         for (const auto& g : site->groups) g->Reset();
-    return Status(status[*failed].code(), StrCat("device ", *failed, ": ", status[*failed].message()));
+    return run;
   }
   return results;
 }

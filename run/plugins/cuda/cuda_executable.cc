@@ -3,13 +3,11 @@
 #include <climits>
 #include <cstring>
 #include <functional>
-#include <mutex>
-#include <optional>
-#include <thread>
 #include <unordered_map>
 
 #include "format/artifact_reader.h"
 #include "run/interpreter/evaluator.h"
+#include "run/plugins/device_threads.h"
 
 namespace pjit {
 namespace {
@@ -283,26 +281,14 @@ StatusOr<std::vector<std::vector<Literal>>> CudaExecutable::Execute(const std::v
   std::vector<std::vector<Literal>> results(n);
   for (size_t d = 0; d < n; ++d)
     for (const ArrayInfo& info : signature_.outputs) results[d].push_back(Literal::ForOverwrite(Shape::Array(info.shape.dtype, info.shard_shape.dims)));
-  std::vector<Status> status(n);
-  std::mutex abort_mu;
-  std::vector<std::thread> threads;
-  for (size_t d = 0; d < n; ++d)
-    threads.emplace_back([&, d] {
-      try {
-        status[d] = RunDevice(d, arguments[d], results[d], interpreter_collectives);
-      } catch (const std::bad_alloc&) {
-        status[d] = Internal("out of host memory");
-      }
-      // A device that stops early would leave the others waiting in a collective forever.
-      if (!status[d].ok() && nccl_) {
-        std::lock_guard<std::mutex> lock(abort_mu);
+  // A device that stops early would leave the others waiting in a collective forever.
+  PJIT_RETURN_IF_ERROR(RunDevices(
+      n, [&](size_t d) { return RunDevice(d, arguments[d], results[d], interpreter_collectives); },
+      [this] {
+        if (!nccl_) return;
         broken_ = true;
         nccl_->Abort();
-      }
-    });
-  for (std::thread& t : threads) t.join();
-  for (size_t d = 0; d < n; ++d)
-    if (!status[d].ok()) return Status(status[d].code(), StrCat("device ", d, ": ", status[d].message()));
+      }));
   return results;
 }
 

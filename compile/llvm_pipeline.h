@@ -1,0 +1,16 @@
+// What both LLVM back ends do with a module of kernels once it is emitted: LLVM's O3 pipeline
+// for the target, then the target's code generator.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <llvm/Target/TargetMachine.h>
+
+namespace pjit {
+
+// `module` optimised at O3 for `tm` and emitted as `type` (an object file, or assembly such
+// as PTX); nullopt when the target cannot emit that kind of file.
+std::optional<std::string> OptimizeAndEmit(llvm::Module& module, llvm::TargetMachine& tm, llvm::CodeGenFileType type);
+
+}  // namespace pjit

@@ -1,0 +1,35 @@
+#include "run/plugins/device_threads.h"
+
+#include <mutex>
+#include <new>
+#include <optional>
+#include <thread>
+#include <vector>
+
+namespace pjit {
+
+Status RunDevices(size_t n, const std::function<Status(size_t device)>& device, const std::function<void()>& on_failure) {
+  std::vector<Status> status(n);
+  std::mutex failure_mu;
+  std::vector<std::thread> threads;
+  for (size_t d = 0; d < n; ++d)
+    threads.emplace_back([&, d] {
+      try {
+        status[d] = device(d);
+      } catch (const std::bad_alloc&) {
+        status[d] = Internal("out of host memory");
+      }
+      if (!status[d].ok()) {
+        std::lock_guard<std::mutex> lock(failure_mu);
+        on_failure();
+      }
+    });
+  for (std::thread& t : threads) t.join();
+  std::optional<size_t> failed;
+  for (size_t d = 0; d < n; ++d)
+    if (!status[d].ok() && (!failed || (status[*failed].message() == "aborted" && status[d].message() != "aborted"))) failed = d;
+  if (!failed) return OkStatus();
+  return Status(status[*failed].code(), StrCat("device ", *failed, ": ", status[*failed].message()));
+}
+
+}  // namespace pjit
