@@ -10,6 +10,19 @@ std::vector<ReshardStep> PlanReshard(const Tiling& from, const Tiling& to) {
   if (SameTiles(from, to)) return plan;
   Tiling cur = from;
   for (size_t i = 0; i < cur.dims.size(); ++i) {
+    if (cur.dims[i] == 1 || to.dims[i] != 1) continue;
+    for (size_t j = 0; j < cur.dims.size(); ++j) {
+      if (cur.dims[j] != 1 || to.dims[j] != cur.dims[i]) continue;
+      std::vector<int64_t> swap(cur.dims.size());
+      for (size_t d = 0; d < swap.size(); ++d) swap[d] = static_cast<int64_t>(d);
+      std::swap(swap[i], swap[j]);
+      Tiling next = TransposeTiling(cur, swap);  // each device's tile on i becomes its tile on j
+      plan.push_back({ReshardStep::Kind::kAllToAll, static_cast<int64_t>(i), cur, next, static_cast<int64_t>(j)});
+      cur = std::move(next);
+      break;
+    }
+  }
+  for (size_t i = 0; i < cur.dims.size(); ++i) {
     if (cur.dims[i] == 1 || cur.dims[i] == to.dims[i]) continue;
     Tiling next = ReplicateDims(cur, {static_cast<int64_t>(i)});
     plan.push_back({ReshardStep::Kind::kAllGather, static_cast<int64_t>(i), cur, next});
@@ -33,6 +46,7 @@ int64_t ReshardBytes(const Shape& global, const std::vector<ReshardStep>& plan) 
     int64_t shard = ShardShape(global, s.from).ByteSize();
     if (s.kind == ReshardStep::Kind::kAllGather) bytes += shard * (s.from.dims[s.dim] - 1);
     if (s.kind == ReshardStep::Kind::kCollectivePermute) bytes += shard;
+    if (s.kind == ReshardStep::Kind::kAllToAll) bytes += shard / s.from.dims[s.dim] * (s.from.dims[s.dim] - 1);
   }
   return bytes;
 }
@@ -73,6 +87,34 @@ Instruction* EmitAllGather(SpmdBuilder& b, Instruction* x, const Shape& global, 
   std::vector<int64_t> limits = g->shape.dims;
   limits[s.dim] = ShardShape(global, s.to).dims[s.dim];  // drops the padding of uneven shards
   return b.Slice(g, limits);
+}
+
+// Pads dim j to k equal chunks, makes the chunk index the leading dim, exchanges chunks with
+// the group that splits dim i (member r receives every member's chunk r), then puts the
+// sender's index in front of dim i and merges them: dim i whole (less the padding of uneven
+// pieces), dim j split.
+Instruction* EmitAllToAll(SpmdBuilder& b, Instruction* x, const Shape& global, const ReshardStep& s) {
+  const size_t i = static_cast<size_t>(s.dim), j = static_cast<size_t>(s.target_dim), rank = x->shape.dims.size();
+  const int64_t k = s.from.dims[i];
+  const Shape target = ShardShape(global, s.to);
+  std::vector<int64_t> padded = x->shape.dims;
+  padded[j] = target.dims[j] * k;
+  if (padded != x->shape.dims) x = b.PadHigh(x, padded, b.Scalar(x->shape.dtype, 0));
+  std::vector<int64_t> split, lead = {static_cast<int64_t>(j)};
+  for (size_t d = 0; d < rank; ++d) {
+    if (d == j) split.push_back(k);
+    split.push_back(d == j ? target.dims[j] : padded[d]);
+  }
+  for (size_t p = 0; p <= rank; ++p)
+    if (p != j) lead.push_back(static_cast<int64_t>(p));
+  x = b.AllToAll(b.Transpose(b.Reshape(x, split), lead), 0, GroupsVaryingOn(s.from, {s.dim}, true));
+  std::vector<int64_t> back, merged;
+  for (size_t d = 0; d < rank; ++d) {
+    if (d == i) back.push_back(0);
+    back.push_back(static_cast<int64_t>(d) + 1);
+    merged.push_back(d == i ? k * x->shape.dims[d + 1] : x->shape.dims[d + 1]);
+  }
+  return b.Slice(b.Reshape(b.Transpose(x, back), merged), target.dims);
 }
 
 // Each device receives its target tile from a device that holds it, itself when it can.
@@ -124,6 +166,7 @@ Instruction* EmitReshard(SpmdBuilder& b, Instruction* local, const Shape& global
   for (const ReshardStep& s : plan) {
     switch (s.kind) {
       case ReshardStep::Kind::kAllGather: local = EmitAllGather(b, local, global, s); break;
+      case ReshardStep::Kind::kAllToAll: local = EmitAllToAll(b, local, global, s); break;
       case ReshardStep::Kind::kCollectivePermute: local = EmitPermute(b, local, s); break;
       case ReshardStep::Kind::kDynamicSlice: local = EmitDynamicSlice(b, local, global, s); break;
     }

@@ -1,7 +1,10 @@
 // Moving a sharded array from one tiling to another, as a plan of collective steps that the
-// partitioner can cost before it emits them. The plan gathers the dims whose split changes,
-// permutes tiles when devices hold them in another order, and slices locally where the target
-// splits more: never more than the dims that change are gathered.
+// partitioner can cost before it emits them. A split that moves from one dim to another (the
+// first unsplit in the target, the second unsplit now and split as many ways in the target)
+// is one all-to-all, which moves (k-1)/k of a shard where gathering would move k-1 shards;
+// then the plan gathers the dims whose split still changes, permutes tiles when devices hold
+// them in another order, and slices locally where the target splits more: never more than
+// the dims that change are gathered.
 #pragma once
 
 #include <cstdint>
@@ -13,10 +16,11 @@
 namespace pjit {
 
 struct ReshardStep {
-  enum class Kind { kAllGather, kCollectivePermute, kDynamicSlice };
+  enum class Kind { kAllGather, kAllToAll, kCollectivePermute, kDynamicSlice };
   Kind kind;
-  int64_t dim = -1;  // all-gather
+  int64_t dim = -1;  // all-gather: the dim gathered; all-to-all: the dim whose split moves
   Tiling from, to;
+  int64_t target_dim = -1;  // all-to-all: where the split moves to
 };
 
 std::vector<ReshardStep> PlanReshard(const Tiling& from, const Tiling& to);

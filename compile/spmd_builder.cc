@@ -103,6 +103,19 @@ Instruction* SpmdBuilder::Reshape(Instruction* x, std::vector<int64_t> dims) {
   return Op(Opcode::kReshape, Shape::Array(x->shape.dtype, std::move(dims)), {x});
 }
 
+Instruction* SpmdBuilder::Transpose(Instruction* x, const std::vector<int64_t>& perm) {
+  std::vector<int64_t> dims;
+  bool identity = true;
+  for (size_t i = 0; i < perm.size(); ++i) {
+    dims.push_back(x->shape.dims[static_cast<size_t>(perm[i])]);
+    identity = identity && perm[i] == static_cast<int64_t>(i);
+  }
+  if (identity) return x;
+  Instruction* t = Op(Opcode::kTranspose, Shape::Array(x->shape.dtype, std::move(dims)), {x});
+  t->dimensions = perm;
+  return t;
+}
+
 Instruction* SpmdBuilder::Slice(Instruction* x, const std::vector<int64_t>& limits) {
   if (x->shape.dims == limits) return x;
   Instruction* s = Op(Opcode::kSlice, Shape::Array(x->shape.dtype, limits), {x});
@@ -178,6 +191,15 @@ Instruction* SpmdBuilder::AllGather(Instruction* x, int64_t dim, const std::vect
   in.opcode = Opcode::kAllGather;
   in.shape = x->shape;
   in.shape.dims[dim] *= static_cast<int64_t>(groups[0].size());
+  in.operands = {x};
+  in.dimensions = {dim};
+  return WithGroups(std::move(in), groups);
+}
+
+Instruction* SpmdBuilder::AllToAll(Instruction* x, int64_t dim, const std::vector<std::vector<int64_t>>& groups) {
+  Instruction in;
+  in.opcode = Opcode::kAllToAll;
+  in.shape = x->shape;
   in.operands = {x};
   in.dimensions = {dim};
   return WithGroups(std::move(in), groups);

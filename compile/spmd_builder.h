@@ -55,6 +55,7 @@ class SpmdBuilder {
   Instruction* Scalar(DType t, double value);
   Instruction* Broadcast(Instruction* x, const Shape& shape, std::vector<int64_t> dims);
   Instruction* Reshape(Instruction* x, std::vector<int64_t> dims);
+  Instruction* Transpose(Instruction* x, const std::vector<int64_t>& perm);  // result dim i is x's dim perm[i]
   Instruction* Slice(Instruction* x, const std::vector<int64_t>& limits);  // [0, limit) on each dim
   Instruction* PadHigh(Instruction* x, const std::vector<int64_t>& dims, Instruction* value);
   Instruction* DynamicSlice(Instruction* x, const std::vector<Instruction*>& starts, const std::vector<int64_t>& sizes);
@@ -69,6 +70,9 @@ class SpmdBuilder {
   Instruction* AllGather(Instruction* x, int64_t dim, const std::vector<std::vector<int64_t>>& groups);
   Instruction* AllReduce(Instruction* x, Computation* reducer, const std::vector<std::vector<int64_t>>& groups);
   Instruction* ReduceScatter(Instruction* x, int64_t dim, Computation* reducer, const std::vector<std::vector<int64_t>>& groups);
+  // Splits `dim` into as many chunks as a group has members and sends chunk r to member r,
+  // which concatenates what it receives along `dim` in member order.
+  Instruction* AllToAll(Instruction* x, int64_t dim, const std::vector<std::vector<int64_t>>& groups);
   Instruction* CollectivePermute(Instruction* x, std::vector<std::pair<int64_t, int64_t>> pairs);
 
   // x with the padding of uneven shards on `dims` (under `t`) replaced by the scalar `fill`.

@@ -238,14 +238,34 @@ ENTRY e {
   EXPECT_EQ(Collectives(*p.device), Counts{});
 }
 
-TEST(Communication, ReshardingBetweenSplitDimsGathersOnlyWhatChanges) {
-  // Rows over `data` become columns over `data`; `model` stays: one all-gather, then a local slice.
+TEST(Communication, ReshardingThatMovesASplitIsOneAllToAll) {
+  // Rows over `data` become columns over `data`; `model` stays: one all-to-all in the groups
+  // that differ in `data` moves half a shard instead of gathering one.
   CompiledProgram p = CheckedCompile(R"(HloModule m
 ENTRY e {
   x = f32[8,8,4] parameter(0)
   ROOT y = f32[8,8,4] copy(x)
 })", "data=2,model=2", {"0=data,_,model"}, {"0=_,data,model"});
-  EXPECT_EQ(Collectives(*p.device), (Counts{{"all-gather", 1}}));
+  EXPECT_EQ(Collectives(*p.device), (Counts{{"all-to-all", 1}}));
+  EXPECT_THAT(PrintModule(*p.device), ::testing::HasSubstr("replica_groups={{0,2},{1,3}}"));
+  // Uneven on both dims (10 rows and 7 columns over 3 devices): padded, exchanged, sliced.
+  CompiledProgram uneven = CheckedCompile(R"(HloModule m
+ENTRY e {
+  x = f32[10,7] parameter(0)
+  ROOT y = f32[10,7] copy(x)
+})", "x=3", {"0=x,_"}, {"0=_,x"});
+  EXPECT_EQ(Collectives(*uneven.device), (Counts{{"all-to-all", 1}}));
+}
+
+TEST(Communication, ReshardingBetweenSplitDimsGathersOnlyWhatChanges) {
+  // Rows over `data` and columns over `model` become columns over `data`: dim 0 is gathered,
+  // dim 1 keeps its tiles' size and only changes which devices hold them (a permute).
+  CompiledProgram p = CheckedCompile(R"(HloModule m
+ENTRY e {
+  x = f32[8,8] parameter(0)
+  ROOT y = f32[8,8] copy(x)
+})", "data=2,model=2", {"0=data,model"}, {"0=_,data"});
+  EXPECT_EQ(Collectives(*p.device), (Counts{{"all-gather", 1}, {"collective-permute", 1}}));
 }
 
 // Small and sure to finish on random inputs: no loops, no custom calls, few elements.
