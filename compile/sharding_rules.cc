@@ -164,12 +164,7 @@ ConvMapping ConvDimsOf(const Instruction& conv, size_t operand) {
   return m;
 }
 
-// gather: the indices' batch dims ↔ the output's batch dims; operand dims sliced whole (and
-// not indexed) ↔ the output offset dims they become.
-struct GatherMapping {
-  std::vector<int64_t> operand_dims, operand_out;  // operand passthrough
-  std::vector<int64_t> index_dims, index_out;      // index passthrough
-};
+}  // namespace
 
 GatherMapping GatherDimsOf(const Instruction& g) {
   const GatherDimensionNumbers& d = g.gather_dims;
@@ -194,7 +189,20 @@ GatherMapping GatherDimsOf(const Instruction& g) {
   return m;
 }
 
-}  // namespace
+ScatterMapping ScatterDimsOf(const Instruction& g) {
+  const ScatterDimensionNumbers& d = g.scatter_dims;
+  const Shape& operand = g.operand(0)->shape;
+  const Shape& updates = g.operand(g.operands.size() - 1)->shape;
+  ScatterMapping m;
+  size_t window = 0;
+  for (int64_t i = 0; i < operand.rank(); ++i) {
+    auto in = [&](const std::vector<int64_t>& v) { return std::find(v.begin(), v.end(), i) != v.end(); };
+    if (in(d.inserted_window_dims) || in(d.input_batching_dims)) continue;
+    int64_t u = d.update_window_dims[window++];
+    if (!in(d.scatter_dims_to_operand_dims) && updates.dims[u] == operand.dims[i]) m.operand_dims.push_back(i), m.update_dims.push_back(u);
+  }
+  return m;
+}
 
 int RuleLevel(Opcode op) {
   if (op == O::kBroadcast) return 2;

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "format/hlo_instruction.h"
 #include "format/hlo_sharding.h"
@@ -21,6 +22,22 @@ std::optional<RuleResult> ForwardRule(const Instruction& instr, size_t operand, 
                                       const Mesh& mesh);
 std::optional<RuleResult> BackwardRule(const Instruction& instr, size_t operand, const HloSharding& instr_sharding,
                                        const Mesh& mesh);
+
+// gather: the indices' batch dims <-> the output's batch dims; operand dims sliced whole (and
+// not indexed) <-> the output offset dims they become. Propagation and the partitioner both
+// split only these.
+struct GatherMapping {
+  std::vector<int64_t> operand_dims, operand_out;  // operand passthrough
+  std::vector<int64_t> index_dims, index_out;      // index passthrough
+};
+GatherMapping GatherDimsOf(const Instruction& gather);
+
+// scatter: operand dims updated whole (not indexed, not inserted) <-> the updates' window
+// dims that cover them.
+struct ScatterMapping {
+  std::vector<int64_t> operand_dims, update_dims;
+};
+ScatterMapping ScatterDimsOf(const Instruction& scatter);
 
 // The first priority level at which an opcode's rules apply, as in GSPMD: 0 for ops that
 // pass shardings through unchanged, 1 for dot, reduce and the other reshaping ops, 2 for

@@ -9,6 +9,7 @@
 
 #include "compile/dot_partitioner.h"
 #include "compile/reshard.h"
+#include "compile/sharding_rules.h"
 #include "compile/sharding_util.h"
 #include "compile/spmd_builder.h"
 #include "format/verifier.h"
@@ -104,6 +105,9 @@ class ComputationPartitioner {
   Value Reshape(const Instruction& g, const Tiling& want);
   Value Reduce(const Instruction& g);
   Value Convolution(const Instruction& g, const Tiling& want);
+  Value Gather(const Instruction& g, const Tiling& want);
+  std::optional<Value> MaskedGather(const Instruction& g, const GatherMapping& m, const Tiling& result, const Tiling& operand);
+  Value Scatter(const Instruction& g, const Tiling& want);
   StatusOr<Value> While(const Instruction& g);
   StatusOr<Value> Conditional(const Instruction& g, const std::vector<Tiling>& want);
   StatusOr<Value> ManualBoundary(const Instruction& g, const std::vector<Tiling>& want);
@@ -337,6 +341,8 @@ StatusOr<Value> ComputationPartitioner::Handle(const Instruction& g, const std::
     }
     case O::kReduce: return Reduce(g);
     case O::kConvolution: return Convolution(g, w);
+    case O::kGather: return Gather(g, w);
+    case O::kScatter: return Scatter(g, w);
     case O::kWhile: return While(g);
     case O::kConditional: return Conditional(g, want);
     case O::kCustomCall:
@@ -531,6 +537,127 @@ Value ComputationPartitioner::Convolution(const Instruction& g, const Tiling& wa
   Instruction* x = Operand(g, 0, MapTiling(want, in));
   Instruction* k = Operand(g, 1, MapTiling(want, kernel));
   return {Local(g, {x, k}, ShardShape(g.shape, result)), {result}};
+}
+
+// The output keeps the splits of its batch dims (the indices are split the same way) and of
+// offset dims that slice an operand dim whole (the operand is split there): each device
+// gathers its part locally. An operand split on the dim the indices pick rows from is kept
+// too (MaskedGather). Other splits are dropped, and callers reshard after.
+Value ComputationPartitioner::Gather(const Instruction& g, const Tiling& want) {
+  if (g.shape.IsTuple() || !g.gather_dims.operand_batching_dims.empty()) return Fallback(g);
+  GatherMapping m = GatherDimsOf(g);
+  std::vector<int64_t> out(want.dims.size(), -1), operand(g.operand(0)->shape.dims.size(), -1),
+      indices(g.operand(1)->shape.dims.size(), -1);  // the result dims whose split each dim takes
+  for (size_t k = 0; k < m.operand_dims.size(); ++k) out[m.operand_out[k]] = operand[m.operand_dims[k]] = m.operand_out[k];
+  for (size_t k = 0; k < m.index_dims.size(); ++k) out[m.index_out[k]] = indices[m.index_dims[k]] = m.index_out[k];
+  Tiling result = MapTiling(want, out), operand_tiling = MapTiling(want, operand);
+  if (std::optional<Value> masked = MaskedGather(g, m, result, operand_tiling)) return *masked;
+  Instruction* x = Operand(g, 0, operand_tiling);
+  Instruction* i = Operand(g, 1, MapTiling(want, indices));
+  Instruction* y = Local(g, {x, i}, ShardShape(g.shape, result));
+  Shape local = ShardShape(g.operand(0)->shape, operand_tiling);
+  for (int64_t d : m.operand_dims) y->slice_sizes[d] = local.dims[d];
+  return {y, {result}};
+}
+
+// A table split on the dim its rows are picked from (an embedding split by vocabulary): each
+// device gathers with the rows it holds — the index clamped as gather clamps it, less the
+// device's first row — zeroes what it does not hold, and the group that splits the rows adds
+// up (exactly one member holds each row). Taken when the operand is split on one collapsed,
+// indexed dim, signed indices, and the devices of each such group agree on their part of the
+// result.
+std::optional<Value> ComputationPartitioner::MaskedGather(const Instruction& g, const GatherMapping& m, const Tiling& result,
+                                                          const Tiling& passthrough) {
+  const GatherDimensionNumbers& d = g.gather_dims;
+  const Shape& table = g.operand(0)->shape;
+  const Shape& ids = g.operand(1)->shape;
+  const Tiling& o = Of(g.operand(0)).leaves[0];
+  if (ids.dtype != DType::kS32 && ids.dtype != DType::kS64) return std::nullopt;
+  int64_t v = -1, p = 0;
+  for (size_t q = 0; q < d.start_index_map.size(); ++q) {
+    int64_t dim = d.start_index_map[q];
+    bool collapsed = std::find(d.collapsed_slice_dims.begin(), d.collapsed_slice_dims.end(), dim) != d.collapsed_slice_dims.end();
+    if (o.dims[dim] == 1 || !collapsed || g.slice_sizes[dim] != 1) continue;
+    if (v >= 0) return std::nullopt;
+    v = dim;
+    p = static_cast<int64_t>(q);
+  }
+  if (v < 0) return std::nullopt;
+  std::vector<int64_t> others;
+  for (int64_t dim = 0; dim < table.rank(); ++dim)
+    if (dim != v) others.push_back(dim);
+  std::optional<Tiling> split = MergeTilings(passthrough, ReplicateDims(o, others));
+  if (!split || split->dims[v] != o.dims[v]) return std::nullopt;
+  std::vector<std::vector<int64_t>> groups = GroupsVaryingOn(*split, {v}, true);
+  std::vector<TileCoords> parts = DeviceTileCoords(result);
+  for (const std::vector<int64_t>& group : groups)
+    for (int64_t device : group)
+      if (parts[device].tile != parts[group[0]].tile) return std::nullopt;
+
+  std::vector<int64_t> of_result(ids.dims.size(), -1);
+  for (size_t k = 0; k < m.index_dims.size(); ++k) of_result[m.index_dims[k]] = m.index_out[k];
+  Instruction* x = Operand(g, 0, *split);
+  Instruction* idx = Operand(g, 1, MapTiling(result, of_result));
+  const Shape local_ids = Shape::Array(ids.dtype, idx->shape.dims);
+  const bool vector_dim = d.index_vector_dim < ids.rank();
+  // The row indices (batch dims only), clamped to the table, relative to this device's rows.
+  Instruction* rows = idx;
+  Shape batch = local_ids;
+  if (vector_dim) {
+    batch.dims.erase(batch.dims.begin() + d.index_vector_dim);
+    Shape one = local_ids;
+    one.dims[d.index_vector_dim] = 1;
+    rows = b_.Op(O::kSlice, one, {idx});
+    for (int64_t i = 0; i < local_ids.rank(); ++i)
+      rows->slice.push_back(i == d.index_vector_dim ? SliceDim{p, p + 1, 1} : SliceDim{0, local_ids.dims[i], 1});
+    rows = b_.Reshape(rows, batch.dims);
+  }
+  auto splat = [&](double value) { return b_.Broadcast(b_.Scalar(ids.dtype, value), batch, {}); };
+  auto compare = [&](Instruction* a, Instruction* c, ComparisonDirection dir) {
+    Instruction* r = b_.Op(O::kCompare, Shape::Array(DType::kPred, batch.dims), {a, c});
+    r->comparison_direction = dir;
+    return r;
+  };
+  rows = b_.Op(O::kClamp, batch, {splat(0), rows, splat(static_cast<double>(table.dims[v] - 1))});
+  Instruction* first = b_.Broadcast(b_.Convert(b_.TileOffset(*split, table, v), ids.dtype), batch, {});
+  rows = b_.Op(O::kSubtract, batch, {rows, first});
+  const int64_t held = ShardShape(table, *split).dims[v];
+  Instruction* mine = b_.Op(O::kAnd, Shape::Array(DType::kPred, batch.dims),
+                            {compare(rows, splat(0), ComparisonDirection::kGe), compare(rows, splat(static_cast<double>(held)), ComparisonDirection::kLt)});
+  Instruction* local_idx = rows;
+  if (vector_dim) {
+    std::vector<int64_t> batch_dims;
+    for (int64_t i = 0; i < local_ids.rank(); ++i)
+      if (i != d.index_vector_dim) batch_dims.push_back(i);
+    Shape s32 = Shape::Array(DType::kS32, local_ids.dims);
+    Instruction* component = b_.Op(O::kIota, s32, {});
+    component->dimensions = {d.index_vector_dim};
+    Instruction* is_row = b_.Op(O::kCompare, Shape::Array(DType::kPred, local_ids.dims),
+                                {component, b_.Broadcast(b_.Scalar(DType::kS32, static_cast<double>(p)), s32, {})});
+    is_row->comparison_direction = ComparisonDirection::kEq;
+    local_idx = b_.Op(O::kSelect, local_ids, {is_row, b_.Broadcast(rows, local_ids, batch_dims), idx});
+  }
+  Instruction* y = Local(g, {x, local_idx}, ShardShape(g.shape, result));
+  Shape local_table = ShardShape(table, *split);
+  for (int64_t dim : m.operand_dims) y->slice_sizes[dim] = local_table.dims[dim];
+  Instruction* keep = b_.Broadcast(mine, Shape::Array(DType::kPred, y->shape.dims), m.index_out);
+  y = b_.Op(O::kSelect, y->shape, {keep, y, b_.Broadcast(b_.Scalar(y->shape.dtype, 0), y->shape, {})});
+  y = b_.AllReduce(y, b_.module().Reducer(O::kAdd, y->shape.dtype), groups);
+  return Value{y, {result}};
+}
+
+// Splits of operand dims that the updates cover whole (not indexed) carry over: the updates
+// are split the same way and each device scatters into its part; other splits are dropped.
+Value ComputationPartitioner::Scatter(const Instruction& g, const Tiling& want) {
+  if (g.shape.IsTuple() || g.operands.size() != 3 || !g.scatter_dims.input_batching_dims.empty()) return Fallback(g);
+  ScatterMapping m = ScatterDimsOf(g);
+  std::vector<int64_t> kept(want.dims.size(), -1), updates(g.operand(2)->shape.dims.size(), -1);
+  for (size_t k = 0; k < m.operand_dims.size(); ++k) kept[m.operand_dims[k]] = updates[m.update_dims[k]] = m.operand_dims[k];
+  Tiling result = MapTiling(want, kept);
+  Instruction* x = Operand(g, 0, result);
+  Instruction* i = Operand(g, 1, Rep(g.operand(1)->shape.rank()));
+  Instruction* u = Operand(g, 2, MapTiling(want, updates));
+  return {Local(g, {x, i, u}, ShardShape(g.shape, result)), {result}};
 }
 
 StatusOr<Value> ComputationPartitioner::While(const Instruction& g) {

@@ -182,9 +182,14 @@ ENTRY e {
 // An op pjit does not partition gathers its sharded operand in full, and the report says so.
 TEST(InspectCollectives, FullReplicationFallbackIsFlagged) {
   CompileOptions options;
+  options.input = "bits.hlo";
   options.mesh = "x=2";
   options.in_shardings = {"0=x,_"};
-  auto compiled = CompileModule("embedding_lookup", options);
+  auto compiled = CompileText(R"(HloModule m
+ENTRY e {
+  x = f32[8,4] parameter(0)
+  ROOT y = u8[8,4,4] bitcast-convert(x)
+})", options);
   ASSERT_TRUE(compiled.ok()) << compiled.status().message();
   std::vector<CollectiveRecord> records = CollectCollectives(*compiled->device, *compiled->global, compiled->mesh, {});
   bool flagged = false;

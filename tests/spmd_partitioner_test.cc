@@ -257,6 +257,68 @@ ENTRY e {
   EXPECT_EQ(Collectives(*uneven.device), (Counts{{"all-to-all", 1}}));
 }
 
+constexpr const char* kEmbedding = R"(HloModule m
+ENTRY e {
+  table = f32[12,10] parameter(0)
+  ids = s32[6,4] parameter(1)
+  ROOT y = f32[6,4,10] gather(table, ids), offset_dims={2}, collapsed_slice_dims={0}, start_index_map={0}, index_vector_dim=2, slice_sizes={1,10}
+})";
+
+TEST(Communication, GatherSplitByBatchOrByFeatureIsLocal) {
+  // Ids split by batch (3 ways, 6 rows): each device looks up its rows in the whole table.
+  CompiledProgram batch = CheckedCompile(kEmbedding, "data=3", {"1=data,_"}, {"0=data,_,_"});
+  EXPECT_EQ(Collectives(*batch.device), Counts{});
+  // The table split by feature (4 ways over 10 columns, uneven): each device gathers its columns.
+  CompiledProgram feature = CheckedCompile(kEmbedding, "model=4", {"0=_,model"}, {"0=_,_,model"});
+  EXPECT_EQ(Collectives(*feature.device), Counts{});
+  // Both at once on a 2-D mesh.
+  CompiledProgram both = CheckedCompile(kEmbedding, "data=2,model=2", {"0=_,model", "1=data,_"}, {"0=data,_,model"});
+  EXPECT_EQ(Collectives(*both.device), Counts{});
+}
+
+TEST(Communication, VocabularySplitEmbeddingIsOneAllReduce) {
+  // The table's 12 rows split 4 ways (uneven: 5 rows would pad too, below): each device looks
+  // up the ids it holds rows for, the rest are zeros, and one all-reduce adds them up.
+  CompiledProgram p = CheckedCompile(kEmbedding, "model=4", {"0=model,_"}, {});
+  EXPECT_EQ(Collectives(*p.device), (Counts{{"all-reduce", 1}}));
+  // Ids split by batch over `data` as well, rows over `model`, with an explicit index vector.
+  CompiledProgram both = CheckedCompile(R"(HloModule m
+ENTRY e {
+  table = f32[10,6] parameter(0)
+  ids = s32[4,3,1] parameter(1)
+  ROOT y = f32[4,3,6] gather(table, ids), offset_dims={2}, collapsed_slice_dims={0}, start_index_map={0}, index_vector_dim=2, slice_sizes={1,6}
+})", "data=2,model=3", {"0=model,_", "1=data,_,_"}, {"0=data,_,_"});
+  EXPECT_EQ(Collectives(*both.device), (Counts{{"all-reduce", 1}}));
+  EXPECT_THAT(PrintModule(*both.device), ::testing::HasSubstr("replica_groups={{0,1,2},{3,4,5}}"));
+  // 5 rows over 2 devices (3 + 2 and a padding row) and random ids up to 6: ids past the end
+  // are clamped to the last row, as the unpartitioned gather clamps them.
+  CompiledProgram clamped = CheckedCompile(R"(HloModule m
+ENTRY e {
+  table = f32[5,4] parameter(0)
+  ids = s32[16] parameter(1)
+  ROOT y = f32[16,4] gather(table, ids), offset_dims={1}, collapsed_slice_dims={0}, start_index_map={0}, index_vector_dim=1, slice_sizes={1,4}
+})", "model=2", {"0=model,_"}, {});
+  EXPECT_EQ(Collectives(*clamped.device), (Counts{{"all-reduce", 1}}));
+}
+
+TEST(Communication, ScatterIntoAWholeWindowSplitIsLocal) {
+  // Rows of x picked by idx get updates added; x's columns (each update covers them all) are
+  // split 2 ways, and so are the updates': no collective.
+  CompiledProgram p = CheckedCompile(R"(HloModule m
+add {
+  a = f32[] parameter(0)
+  b = f32[] parameter(1)
+  ROOT s = f32[] add(a, b)
+}
+ENTRY e {
+  x = f32[8,6] parameter(0)
+  idx = s32[5,1] parameter(1)
+  u = f32[5,6] parameter(2)
+  ROOT y = f32[8,6] scatter(x, idx, u), update_window_dims={1}, inserted_window_dims={0}, scatter_dims_to_operand_dims={0}, index_vector_dim=1, to_apply=add
+})", "model=2", {"0=_,model", "2=_,model"}, {"0=_,model"});
+  EXPECT_EQ(Collectives(*p.device), Counts{});
+}
+
 TEST(Communication, ReshardingBetweenSplitDimsGathersOnlyWhatChanges) {
   // Rows over `data` and columns over `model` become columns over `data`: dim 0 is gathered,
   // dim 1 keeps its tiles' size and only changes which devices hold them (a permute).
