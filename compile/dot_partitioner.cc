@@ -145,31 +145,8 @@ ShardedArray PartitionDot(SpmdBuilder& b, const Instruction& dot, const ShardedA
   std::vector<int64_t> contracting;
   for (int64_t i = dd.result_rank; i < dd.result_rank + dd.contracting; ++i) contracting.push_back(i);
   std::vector<std::vector<int64_t>> groups = GroupsVaryingOn(c, contracting, true);
-  Computation* add = b.module().Reducer(Opcode::kAdd, dot.shape.dtype);
-  // A reduce-scatter leaves each device the part of the sum the wanted result gives it.
-  int64_t k = static_cast<int64_t>(groups[0].size());
-  std::vector<TileCoords> wc = DeviceTileCoords(want), rc = DeviceTileCoords(result);
-  for (int64_t j = 0; j < dd.result_rank; ++j) {
-    if (result.dims[j] != 1 || want.dims[j] != k) continue;
-    std::vector<std::vector<int64_t>> ordered = groups;
-    std::vector<std::vector<int64_t>> tiles(wc.size());
-    for (auto& g : ordered) {
-      std::sort(g.begin(), g.end(), [&](int64_t a, int64_t c2) { return wc[a].tile[j] < wc[c2].tile[j]; });
-      for (size_t p = 0; p < g.size(); ++p) {
-        tiles[g[p]] = rc[g[p]].tile;
-        tiles[g[p]][j] = static_cast<int64_t>(p);
-      }
-    }
-    std::vector<int64_t> counts = result.dims;
-    counts[j] = k;
-    std::optional<Tiling> scattered = TilingFromTiles(counts, tiles);
-    if (!scattered || !SameTiles(*scattered, want)) continue;
-    std::vector<int64_t> padded = y->shape.dims;
-    padded[j] = ShardShape(dot.shape, *scattered).dims[j] * k;
-    Instruction* rs_out = b.ReduceScatter(b.PadHigh(y, padded, b.Scalar(dot.shape.dtype, 0)), j, add, ordered);
-    return {rs_out, *scattered};
-  }
-  return {b.AllReduce(y, add, groups), result};
+  auto [sum, tiling] = CombinePartials(b, y, dot.shape, groups, b.module().Reducer(Opcode::kAdd, dot.shape.dtype), result, want);
+  return {sum, tiling};
 }
 
 }  // namespace pjit

@@ -175,6 +175,34 @@ Instruction* EmitReshard(SpmdBuilder& b, Instruction* local, const Shape& global
   return local;
 }
 
+std::pair<Instruction*, Tiling> CombinePartials(SpmdBuilder& b, Instruction* y, const Shape& global,
+                                                const std::vector<std::vector<int64_t>>& groups, Computation* reducer,
+                                                const Tiling& result, const Tiling& want) {
+  int64_t k = static_cast<int64_t>(groups[0].size());
+  std::vector<TileCoords> wc = DeviceTileCoords(want), rc = DeviceTileCoords(result);
+  for (size_t j = 0; j < result.dims.size(); ++j) {
+    if (result.dims[j] != 1 || want.dims[j] != k) continue;
+    std::vector<std::vector<int64_t>> ordered = groups;
+    std::vector<std::vector<int64_t>> tiles(wc.size());
+    for (auto& g : ordered) {
+      std::sort(g.begin(), g.end(), [&](int64_t a, int64_t c) { return wc[a].tile[j] < wc[c].tile[j]; });
+      for (size_t p = 0; p < g.size(); ++p) {
+        tiles[g[p]] = rc[g[p]].tile;
+        tiles[g[p]][j] = static_cast<int64_t>(p);
+      }
+    }
+    std::vector<int64_t> counts = result.dims;
+    counts[j] = k;
+    std::optional<Tiling> scattered = TilingFromTiles(counts, tiles);
+    if (!scattered || !SameTiles(*scattered, want)) continue;
+    std::vector<int64_t> padded = y->shape.dims;
+    padded[j] = ShardShape(global, *scattered).dims[j] * k;
+    Instruction* out = b.ReduceScatter(b.PadHigh(y, padded, b.Scalar(global.dtype, 0)), static_cast<int64_t>(j), reducer, ordered);
+    return {out, *scattered};
+  }
+  return {b.AllReduce(y, reducer, groups), result};
+}
+
 Instruction* Reshard(SpmdBuilder& b, Instruction* local, const Shape& global, const Tiling& from, const Tiling& to) {
   return EmitReshard(b, local, global, PlanReshard(from, to));
 }

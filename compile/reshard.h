@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "compile/sharding_util.h"
@@ -31,6 +32,14 @@ int64_t ReshardBytes(const Shape& global, const Tiling& from, const Tiling& to);
 // Emits the plan; `local` is the device's shard under the plan's first tiling.
 Instruction* EmitReshard(SpmdBuilder& b, Instruction* local, const Shape& global, const std::vector<ReshardStep>& plan);
 Instruction* Reshard(SpmdBuilder& b, Instruction* local, const Shape& global, const Tiling& from, const Tiling& to);
+
+// Combines partial results `y` (each device's part of a reduction under `result`, `global`
+// being the full result's shape) over `groups` with `reducer`: a reduce-scatter when `want`
+// splits a dim that `result` leaves whole as many ways as a group has members (each device
+// keeps the part `want` gives it), else an all-reduce. Returns the value and its tiling.
+std::pair<Instruction*, Tiling> CombinePartials(SpmdBuilder& b, Instruction* y, const Shape& global,
+                                                const std::vector<std::vector<int64_t>>& groups, Computation* reducer,
+                                                const Tiling& result, const Tiling& want);
 
 // Devices grouped by everything but their tile coordinate on `dims` (and, when
 // `by_replica` is set, their replica position); groups in order of their smallest member,

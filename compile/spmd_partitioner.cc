@@ -103,7 +103,7 @@ class ComputationPartitioner {
   Value Broadcast(const Instruction& g, const Tiling& want);
   Value Transpose(const Instruction& g, const Tiling& want);
   Value Reshape(const Instruction& g, const Tiling& want);
-  Value Reduce(const Instruction& g);
+  Value Reduce(const Instruction& g, const Tiling& want);
   Value Convolution(const Instruction& g, const Tiling& want);
   Value Gather(const Instruction& g, const Tiling& want);
   std::optional<Value> MaskedGather(const Instruction& g, const GatherMapping& m, const Tiling& result, const Tiling& operand);
@@ -339,7 +339,7 @@ StatusOr<Value> ComputationPartitioner::Handle(const Instruction& g, const std::
       ShardedArray y = PartitionDot(b_, g, {l.local, l.leaves[0]}, {r.local, r.leaves[0]}, w);
       return Value{y.local, {y.tiling}};
     }
-    case O::kReduce: return Reduce(g);
+    case O::kReduce: return Reduce(g, w);
     case O::kConvolution: return Convolution(g, w);
     case O::kGather: return Gather(g, w);
     case O::kScatter: return Scatter(g, w);
@@ -504,7 +504,7 @@ bool IsIdentityOf(const Instruction& init, const Computation& reducer) {
 // Reduces locally; split reduced dims then leave partial results, combined over the devices
 // that hold the other parts. Variadic reduces (argmax), and reduces whose init value is not
 // the reducer's identity, gather those dims instead.
-Value ComputationPartitioner::Reduce(const Instruction& g) {
+Value ComputationPartitioner::Reduce(const Instruction& g, const Tiling& want) {
   size_t inputs = g.operands.size() / 2;
   const Value& x0 = Of(g.operand(0));
   const Tiling& o = x0.leaves[0];
@@ -519,8 +519,9 @@ Value ComputationPartitioner::Reduce(const Instruction& g) {
   Tiling result = RemoveDims(ReplicateDims(o, split), g.dimensions);
   std::vector<Tiling> leaves(inputs, result);
   Instruction* y = Local(g, std::move(ops), LocalShape(g.shape, leaves));
-  if (partial && !split.empty()) y = b_.AllReduce(y, y->called[0], GroupsVaryingOn(o, split, true));
-  return {y, leaves};
+  if (!partial || split.empty()) return {y, leaves};
+  auto [combined, tiling] = CombinePartials(b_, y, g.shape, GroupsVaryingOn(o, split, true), y->called[0], result, want);
+  return {combined, {tiling}};
 }
 
 // Batch and output-feature splits of the result carry over: the input is split on its batch

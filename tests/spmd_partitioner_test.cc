@@ -201,6 +201,23 @@ ENTRY e {
   EXPECT_EQ(Collectives(*p.device), (Counts{{"reduce-scatter", 1}}));
 }
 
+TEST(Communication, ReduceOverASplitDimWithASplitResultUsesAReduceScatter) {
+  // Row sums of x split by columns 4 ways, wanted split by rows: each device sums its columns
+  // and keeps its quarter of the rows' totals (10 rows: padded to 12).
+  CompiledProgram p = CheckedCompile(R"(HloModule m
+add {
+  a = f32[] parameter(0)
+  b = f32[] parameter(1)
+  ROOT s = f32[] add(a, b)
+}
+ENTRY e {
+  x = f32[10,12] parameter(0)
+  zero = f32[] constant(0)
+  ROOT y = f32[10] reduce(x, zero), dimensions={1}, to_apply=add
+})", "x=4", {"0=_,x"}, {"0=x"});
+  EXPECT_EQ(Collectives(*p.device), (Counts{{"reduce-scatter", 1}}));
+}
+
 TEST(Communication, SoftmaxOverAShardedDimUsesTwoAllReduces) {
   CompiledProgram p = CheckedCompile(R"(HloModule m
 max {
