@@ -103,6 +103,23 @@ Instruction* SpmdBuilder::Reshape(Instruction* x, std::vector<int64_t> dims) {
   return Op(Opcode::kReshape, Shape::Array(x->shape.dtype, std::move(dims)), {x});
 }
 
+Instruction* SpmdBuilder::SliceRange(Instruction* x, int64_t dim, int64_t start, int64_t limit) {
+  std::vector<int64_t> dims = x->shape.dims;
+  dims[dim] = limit - start;
+  Instruction* s = Op(Opcode::kSlice, Shape::Array(x->shape.dtype, dims), {x});
+  for (int64_t i = 0; i < x->shape.rank(); ++i) s->slice.push_back(i == dim ? SliceDim{start, limit, 1} : SliceDim{0, x->shape.dims[i], 1});
+  return s;
+}
+
+Instruction* SpmdBuilder::Concatenate(const std::vector<Instruction*>& parts, int64_t dim) {
+  std::vector<int64_t> dims = parts[0]->shape.dims;
+  dims[dim] = 0;
+  for (Instruction* p : parts) dims[dim] += p->shape.dims[dim];
+  Instruction* c = Op(Opcode::kConcatenate, Shape::Array(parts[0]->shape.dtype, dims), parts);
+  c->dimensions = {dim};
+  return c;
+}
+
 Instruction* SpmdBuilder::Transpose(Instruction* x, const std::vector<int64_t>& perm) {
   std::vector<int64_t> dims;
   bool identity = true;

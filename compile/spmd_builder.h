@@ -57,6 +57,8 @@ class SpmdBuilder {
   Instruction* Reshape(Instruction* x, std::vector<int64_t> dims);
   Instruction* Transpose(Instruction* x, const std::vector<int64_t>& perm);  // result dim i is x's dim perm[i]
   Instruction* Slice(Instruction* x, const std::vector<int64_t>& limits);  // [0, limit) on each dim
+  Instruction* SliceRange(Instruction* x, int64_t dim, int64_t start, int64_t limit);  // [start, limit) on `dim` only
+  Instruction* Concatenate(const std::vector<Instruction*>& parts, int64_t dim);
   Instruction* PadHigh(Instruction* x, const std::vector<int64_t>& dims, Instruction* value);
   Instruction* DynamicSlice(Instruction* x, const std::vector<Instruction*>& starts, const std::vector<int64_t>& sizes);
   Instruction* Convert(Instruction* x, DType t);

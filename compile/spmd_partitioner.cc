@@ -525,19 +525,56 @@ Value ComputationPartitioner::Reduce(const Instruction& g, const Tiling& want) {
 }
 
 // Batch and output-feature splits of the result carry over: the input is split on its batch
-// dim, the kernel on its output features, and each device convolves its part. Spatial and
-// input-feature splits are dropped (halo exchange and partial sums are not written yet).
+// dim, the kernel on its output features, and each device convolves its part. A spatial split
+// carries over where the window keeps the size (stride 1, no dilation, padding adding up to
+// the window less one) and the halo fits a neighbour's shard: each device gets the rows its
+// window reaches past its edges from its neighbours by collective-permute (the first and last
+// get zeros, which are the padding) and convolves without padding on that dim. Other spatial
+// and input-feature splits are dropped (partial sums are not written yet).
 Value ComputationPartitioner::Convolution(const Instruction& g, const Tiling& want) {
   const ConvolutionDimensionNumbers& d = g.conv_dims;
+  const Shape& input = g.operand(0)->shape;
   bool features = g.feature_group_count == 1 && g.batch_group_count == 1;
-  std::vector<int64_t> out(want.dims.size(), -1), in(g.operand(0)->shape.dims.size(), -1),
+  std::vector<int64_t> out(want.dims.size(), -1), in(input.dims.size(), -1),
       kernel(g.operand(1)->shape.dims.size(), -1);  // the result dims whose split each dim takes
   if (g.batch_group_count == 1) out[d.output_batch] = in[d.input_batch] = d.output_batch;
   if (features) out[d.output_feature] = kernel[d.kernel_output_feature] = d.output_feature;
-  Tiling result = MapTiling(want, out);
-  Instruction* x = Operand(g, 0, MapTiling(want, in));
+  std::vector<size_t> halo;  // spatial dims exchanged with neighbours
+  for (size_t i = 0; i < d.input_spatial.size(); ++i) {
+    const WindowDimension& w = g.window[i];
+    const int64_t o = d.output_spatial[i], k = want.dims[o];
+    if (k == 1 || w.stride != 1 || w.window_dilation != 1 || w.base_dilation != 1 || w.window_reversal ||
+        w.padding_low < 0 || w.padding_high < 0 || w.padding_low + w.padding_high != w.size - 1)
+      continue;
+    const int64_t shard = (input.dims[d.input_spatial[i]] + k - 1) / k;
+    if (w.padding_low > shard || w.padding_high > shard) continue;
+    out[o] = in[d.input_spatial[i]] = o;
+    halo.push_back(i);
+  }
+  Tiling result = MapTiling(want, out), input_tiling = MapTiling(want, in);
+  Instruction* x = Operand(g, 0, input_tiling);
   Instruction* k = Operand(g, 1, MapTiling(want, kernel));
-  return {Local(g, {x, k}, ShardShape(g.shape, result)), {result}};
+  for (size_t i : halo) {
+    const int64_t dim = d.input_spatial[i], lo = g.window[i].padding_low, hi = g.window[i].padding_high;
+    const int64_t shard = x->shape.dims[dim];
+    x = b_.MaskPadding(x, input, input_tiling, {dim}, b_.Scalar(input.dtype, 0));  // padded rows are past the edge
+    std::vector<std::pair<int64_t, int64_t>> forward, backward;  // to the next device, to the previous
+    for (const std::vector<int64_t>& group : GroupsVaryingOn(input_tiling, {dim}, true))
+      for (size_t r = 0; r + 1 < group.size(); ++r) {
+        forward.push_back({group[r], group[r + 1]});
+        backward.push_back({group[r + 1], group[r]});
+      }
+    std::sort(forward.begin(), forward.end());
+    std::sort(backward.begin(), backward.end());
+    std::vector<Instruction*> parts;
+    if (lo) parts.push_back(b_.CollectivePermute(b_.SliceRange(x, dim, shard - lo, shard), forward));
+    parts.push_back(x);
+    if (hi) parts.push_back(b_.CollectivePermute(b_.SliceRange(x, dim, 0, hi), backward));
+    x = b_.Concatenate(parts, dim);
+  }
+  Instruction* y = Local(g, {x, k}, ShardShape(g.shape, result));
+  for (size_t i : halo) y->window[i].padding_low = y->window[i].padding_high = 0;
+  return {y, {result}};
 }
 
 // The output keeps the splits of its batch dims (the indices are split the same way) and of

@@ -255,6 +255,38 @@ ENTRY e {
   EXPECT_EQ(Collectives(*p.device), Counts{});
 }
 
+TEST(Communication, SpatiallySplitConvolutionExchangesHalos) {
+  // Rows split 3 ways (10 rows: 4, 4, 2 and padding): each device gets one row from each
+  // neighbour (two collective-permutes); the first and last get zeros, which are the padding.
+  // The input is computed (x + 1), so its padding rows hold ones until they are masked.
+  CompiledProgram rows = CheckedCompile(R"(HloModule m
+ENTRY e {
+  x = f32[2,10,9,3] parameter(0)
+  one = f32[] constant(1)
+  ones = f32[2,10,9,3] broadcast(one), dimensions={}
+  x1 = f32[2,10,9,3] add(x, ones)
+  k = f32[3,3,3,4] parameter(1)
+  ROOT y = f32[2,10,9,4] convolution(x1, k), window={size=3x3 pad=1_1x1_1}, dim_labels=b01f_01io->b01f
+})", "x=3", {"0=_,x,_,_"}, {"0=_,x,_,_"});
+  EXPECT_EQ(Collectives(*rows.device), (Counts{{"collective-permute", 2}}));
+  // A 5-wide window over columns split 4 ways on a 2x4 mesh, batch over the other axis.
+  CompiledProgram wide = CheckedCompile(R"(HloModule m
+ENTRY e {
+  x = f32[4,6,12,2] parameter(0)
+  k = f32[3,5,2,3] parameter(1)
+  ROOT y = f32[4,6,12,3] convolution(x, k), window={size=3x5 pad=1_1x2_2}, dim_labels=b01f_01io->b01f
+})", "data=2,model=4", {"0=data,_,model,_"}, {"0=data,_,model,_"});
+  EXPECT_EQ(Collectives(*wide.device), (Counts{{"collective-permute", 2}}));
+  // Padding only after the rows: only the next device's first rows are needed.
+  CompiledProgram after = CheckedCompile(R"(HloModule m
+ENTRY e {
+  x = f32[1,8,5,1] parameter(0)
+  k = f32[3,1,1,1] parameter(1)
+  ROOT y = f32[1,8,5,1] convolution(x, k), window={size=3x1 pad=0_2x0_0}, dim_labels=b01f_01io->b01f
+})", "x=2", {"0=_,x,_,_"}, {"0=_,x,_,_"});
+  EXPECT_EQ(Collectives(*after.device), (Counts{{"collective-permute", 1}}));
+}
+
 TEST(Communication, ReshardingThatMovesASplitIsOneAllToAll) {
   // Rows over `data` become columns over `data`; `model` stays: one all-to-all in the groups
   // that differ in `data` moves half a shard instead of gathering one.
