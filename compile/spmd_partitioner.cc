@@ -166,6 +166,7 @@ Computation* ModulePartitioner::Clone(const Computation* c) {
     ci->name = state_.UniqueName(in->name);
     for (Instruction*& o : ci->operands) o = map.at(o);
     for (Computation*& callee : ci->called) callee = Clone(callee);
+    if (ci->channel_id) ci->channel_id = state_.next_channel_id++;  // unique among the generated ones
     ci->sharding.reset();
     ci->sharding_provenance = {};
     if (ci->opcode == O::kParameter) {
@@ -280,9 +281,7 @@ StatusOr<Value> ComputationPartitioner::Handle(const Instruction& g, const std::
         return Unimplemented(g.location, ": ", g.name, ": operand ", o->name, " enters a manual region without SPMDFullToShardShape");
       ops.push_back(Of(o).local);
     }
-    if (g.opcode == O::kWhile || g.opcode == O::kConditional)
-      return Unimplemented(g.location, ": ", g.name, ": control flow inside a manual region is not supported yet");
-    return Value{Local(g, std::move(ops), g.shape), want, true};
+    return Value{Local(g, std::move(ops), g.shape), want, true};  // loops and branches: their bodies as written
   }
   for (const Instruction* o : g.operands)
     if (Of(o).manual)

@@ -379,6 +379,58 @@ ENTRY e {
   EXPECT_EQ(Collectives(*p.device), (Counts{{"all-gather", 1}, {"collective-permute", 1}}));
 }
 
+// A loop inside a manual region runs as written on each device's shard.
+TEST(ManualRegions, LoopsInsideRunAsWritten) {
+  const std::string loop = R"(HloModule m
+body {
+  p = (s32[], f32[R,8]) parameter(0)
+  i = s32[] get-tuple-element(p), index=0
+  x = f32[R,8] get-tuple-element(p), index=1
+  one = s32[] constant(1)
+  i1 = s32[] add(i, one)
+  h = f32[] constant(0.5)
+  hb = f32[R,8] broadcast(h), dimensions={}
+  x1 = f32[R,8] multiply(x, hb)
+  ROOT t = (s32[], f32[R,8]) tuple(i1, x1)
+}
+cond {
+  p = (s32[], f32[R,8]) parameter(0)
+  i = s32[] get-tuple-element(p), index=0
+  n = s32[] constant(3)
+  ROOT lt = pred[] compare(i, n), direction=LT
+}
+)";
+  auto with = [](std::string text, const std::string& rows) {
+    for (size_t at = text.find("f32[R,"); at != std::string::npos; at = text.find("f32[R,")) text.replace(at + 4, 1, rows);
+    return text;
+  };
+  const std::string manual = with(loop, "4") + R"(ENTRY e {
+  x = f32[8,8] parameter(0), sharding={devices=[2,1]0,1}
+  m = f32[4,8] custom-call(x), custom_call_target="SPMDFullToShardShape", sharding={manual}
+  z = s32[] constant(0), sharding={manual}
+  t = (s32[], f32[4,8]) tuple(z, m), sharding={{manual},{manual}}
+  w = (s32[], f32[4,8]) while(t), condition=cond, body=body, sharding={{manual},{manual}}
+  r = f32[4,8] get-tuple-element(w), index=1, sharding={manual}
+  ROOT y = f32[8,8] custom-call(r), custom_call_target="SPMDShardToFullShape", sharding={devices=[2,1]0,1}
+})";
+  const std::string whole = with(loop, "8") + R"(ENTRY e {
+  x = f32[8,8] parameter(0)
+  z = s32[] constant(0)
+  t = (s32[], f32[8,8]) tuple(z, x)
+  w = (s32[], f32[8,8]) while(t), condition=cond, body=body
+  ROOT y = f32[8,8] get-tuple-element(w), index=1
+})";
+  CompileOptions options;
+  options.input = "manual.hlo";
+  options.mesh = "x=2";
+  auto p = CompileText(manual, options);
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  auto reference = testing::ParseOrDie(whole);
+  ASSERT_NE(reference, nullptr);
+  EXPECT_TRUE(SameResults("", *reference, *p));
+  EXPECT_EQ(Collectives(*p->device), Counts{});
+}
+
 // Small and sure to finish on random inputs: no loops, no custom calls, few elements.
 bool QuickToRun(const Module& m) {
   int64_t elements = 0;
