@@ -70,12 +70,14 @@ StatusOr<std::vector<std::vector<DeviceBuffer>>> LoadedExecutable::Execute(
   return out;
 }
 
-StatusOr<std::unique_ptr<PluginClient>> PluginClient::Create(std::shared_ptr<Plugin> plugin, int64_t num_devices, int64_t timeout_ms) {
+StatusOr<std::unique_ptr<PluginClient>> PluginClient::Create(std::shared_ptr<Plugin> plugin, int64_t num_devices, int64_t timeout_ms,
+                                                             int64_t cores_per_device) {
   const PJIT_Api& api = plugin->api();
   PJIT_ClientOptions o{};
   o.struct_size = sizeof o;
   o.num_devices = num_devices;
   o.timeout_ms = timeout_ms;
+  o.cores_per_device = cores_per_device;
   PJIT_Client* c = nullptr;
   PJIT_RETURN_IF_ERROR(plugin->Check(api.client_create(&o, &c)));
   std::unique_ptr<PluginClient> client(new PluginClient(plugin, c));

@@ -49,8 +49,9 @@ class LoadedExecutable {
 
 class PluginClient {
  public:
+  // cores_per_device: see PJIT_ClientOptions (0: the platform's choice).
   static StatusOr<std::unique_ptr<PluginClient>> Create(std::shared_ptr<Plugin> plugin, int64_t num_devices,
-                                                        int64_t timeout_ms = 0);
+                                                        int64_t timeout_ms = 0, int64_t cores_per_device = 0);
   PluginClient(const PluginClient&) = delete;
   PluginClient& operator=(const PluginClient&) = delete;
   ~PluginClient();

@@ -11,7 +11,8 @@ StatusOr<std::unique_ptr<Session>> Session::Open(const std::string& artifact_pat
   PJIT_ASSIGN_OR_RETURN(s->reader_, ArtifactReader::Open(artifact_path));
   PJIT_ASSIGN_OR_RETURN(std::shared_ptr<Plugin> plugin, Plugin::Load(options.platform));
   s->platform_ = plugin->api().platform_name ? plugin->api().platform_name : options.platform;
-  PJIT_ASSIGN_OR_RETURN(s->client_, PluginClient::Create(plugin, s->reader_->mesh().device_count(), options.timeout_ms));
+  PJIT_ASSIGN_OR_RETURN(s->client_, PluginClient::Create(plugin, s->reader_->mesh().device_count(), options.timeout_ms,
+                                                             options.cores_per_device));
   PJIT_ASSIGN_OR_RETURN(s->executable_, s->client_->Load(s->reader_->bytes(), artifact_path));
   return s;
 }

@@ -19,6 +19,7 @@ namespace pjit {
 struct SessionOptions {
   std::string platform = "cpu";  // plugin name or path
   int64_t timeout_ms = 0;        // collectives' wait; 0: the platform's default
+  int64_t cores_per_device = 0;  // host platforms: cores per device; 0: the platform's default
 };
 
 // Buffers on the devices: [device][array].

@@ -329,6 +329,31 @@ TEST(RendezvousTest, ManyRoundsOfManyDevices) {
   EXPECT_EQ(failures, 0);
 }
 
+// --cores-per-device reaches the cpu platform through the client options (ABI 1.1): a bad
+// count is refused, one core per device gives the same results.
+TEST_F(RuntimeTest, CoresPerDeviceReachTheCpuPlatform) {
+  auto plugin = Plugin::Load("cpu");
+  ASSERT_TRUE(plugin.ok()) << plugin.status().message();
+  auto too_many = PluginClient::Create(*plugin, 2, 0, 5000);
+  ASSERT_FALSE(too_many.ok());
+  EXPECT_THAT(too_many.status().message(), HasSubstr("cpu: cannot give each device 5000 cores (0 to 4096)"));
+  CompileOptions options;
+  options.input = testing::TestdataPath("softmax.hlo");
+  options.output = (dir_ / "softmax.pjit").string();
+  options.mesh = "x=2";
+  options.in_shardings = {"0=x,_"};
+  ASSERT_TRUE(Compile(options).ok());
+  SessionOptions so;
+  so.cores_per_device = 1;
+  auto session = Session::Open(options.output, so);
+  ASSERT_TRUE(session.ok()) << session.status().message();
+  auto outputs = (*session)->Run(testing::ReadTestdataInputs("softmax", 1));
+  ASSERT_TRUE(outputs.ok()) << outputs.status().message();
+  auto want = ReadNpy(testing::TestdataPath("softmax.out0.npy"));
+  ASSERT_TRUE(want.ok());
+  EXPECT_TRUE(testing::AllClose((*outputs)[0], *want, 1e-4, 1e-5));
+}
+
 TEST(PluginLoaderTest, NamesWhatIsWrongWithAPlugin) {
   auto missing = Plugin::Load("nosuch");
   ASSERT_FALSE(missing.ok());

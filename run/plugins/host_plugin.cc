@@ -129,6 +129,11 @@ PJIT_Error* ClientCreate(const PJIT_ClientOptions* options, PJIT_Client** client
     o.num_devices = options->num_devices == 0 ? g_platform->default_devices : options->num_devices;
     if (options->struct_size >= offsetof(PJIT_ClientOptions, timeout_ms) + sizeof(int64_t) && options->timeout_ms > 0)
       o.timeout_ms = options->timeout_ms;
+    if (options->struct_size >= offsetof(PJIT_ClientOptions, cores_per_device) + sizeof(int64_t)) {
+      if (options->cores_per_device < 0 || options->cores_per_device > 4096)
+        return Invalid(g_platform->name, ": cannot give each device ", options->cores_per_device, " cores (0 to 4096)");
+      o.cores_per_device = options->cores_per_device;
+    }
     if (o.num_devices < 1 || o.num_devices > 65536)
       return Invalid(g_platform->name, ": cannot create ", o.num_devices, " devices (1 to 65536)");
     if (g_platform->check_devices)

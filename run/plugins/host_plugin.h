@@ -19,6 +19,7 @@ namespace pjit {
 struct HostClientOptions {
   int64_t num_devices = 1;
   int64_t timeout_ms = 60'000;  // how long a collective waits for its group
+  int64_t cores_per_device = 0;  // 0: the machine's cores shared out evenly among the devices
 };
 
 class HostExecutable {

@@ -4,8 +4,8 @@
 # time includes copying inputs in and outputs out, as a user's run does) and times the peers
 # in the same run on the same machine (tests/bench/peers.py: JAX, numpy, PyTorch if
 # installed), and prints the table with ratios pjit/peer (below 1: pjit is faster), plus the
-# machine's ceilings (direct OpenBLAS sgemm, STREAM triad) and the data-parallel MLP on 2 and
-# 4 devices against JAX.
+# machine's ceilings (direct OpenBLAS sgemm, STREAM triad), the data-parallel MLP on 2 and
+# 4 devices against JAX, and its scaling from 1 to 2 devices with one core each.
 #
 #   tests/bench/run.sh [REPEAT]        PYTHON=/path/to/python (with jax) overrides python3
 set -euo pipefail
@@ -42,11 +42,15 @@ for hlo in tests/bench/cases/*.hlo; do
     "$torch" "$(ratio "$ms" "$torch")" "$numpy" "$(ratio "$ms" "$numpy")"
   if [ "$name" = mlp ]; then base=$ms; fi
 done
+mlp_inputs=""
+for i in 0 1 2 3 4 5 6; do mlp_inputs+=" --input $i=@random"; done
 for n in 2 4; do
   $bin/pjit-compile tests/bench/cases/mlp.hlo -o "$work/mlp$n.pjit" --cpu native --quiet --mesh data=$n --in-sharding 0=data --out-sharding 0=data
-  inputs=""
-  for i in 0 1 2 3 4 5 6; do inputs+=" --input $i=@random"; done
-  ms=$($bin/pjit-run "$work/mlp$n.pjit" $inputs --benchmark --repeat "$repeat" -o "$work/out" | median)
+  ms=$($bin/pjit-run "$work/mlp$n.pjit" $mlp_inputs --benchmark --repeat "$repeat" -o "$work/out" | median)
   jax=$(peer "$($py tests/bench/peers.py mlp --devices $n --repeat "$repeat")" jax)
   echo "mlp on $n devices: pjit $ms ms, jax $jax ms, ratio $(ratio "$ms" "$jax"); throughput vs 1 device: $(ratio "$base" "$ms")x"
 done
+# Scaling with devices the way separate machines would give it: every device on one core.
+one=$($bin/pjit-run "$work/mlp.pjit" $mlp_inputs --cores-per-device 1 --benchmark --repeat "$repeat" -o "$work/out" | median)
+two=$($bin/pjit-run "$work/mlp2.pjit" $mlp_inputs --cores-per-device 1 --benchmark --repeat "$repeat" -o "$work/out" | median)
+echo "mlp, one core per device: 1 device $one ms, 2 devices $two ms; throughput $(ratio "$one" "$two")x"

@@ -26,7 +26,7 @@ extern "C" {
 #endif
 
 #define PJIT_ABI_MAJOR 1
-#define PJIT_ABI_MINOR 0
+#define PJIT_ABI_MINOR 1
 
 typedef struct PJIT_Error PJIT_Error;
 typedef struct PJIT_Client PJIT_Client;
@@ -57,6 +57,9 @@ typedef struct {
   size_t struct_size;
   int64_t num_devices;  /* how many devices the client creates; 0: the platform's default */
   int64_t timeout_ms;   /* how long a collective waits for its group; 0: 60 s */
+  /* since 1.1: host platforms' cores for each device's parallel work; 0: the machine's cores
+   * shared out evenly among the devices */
+  int64_t cores_per_device;
 } PJIT_ClientOptions;
 
 typedef struct {

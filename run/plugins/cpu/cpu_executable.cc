@@ -73,6 +73,7 @@ StatusOr<std::unique_ptr<HostExecutable>> CpuExecutable::Load(std::string_view a
   e->signature_ = reader->signature();
   e->sequence_ = std::move(plan.sequences[0]);
   e->timeout_ms_ = options.timeout_ms;
+  e->cores_per_device_ = options.cores_per_device;
   bool has_kernels = std::any_of(e->sequence_.thunks.begin(), e->sequence_.thunks.end(),
                                  [](const Thunk& t) { return std::holds_alternative<KernelThunk>(t); });
   if (has_kernels) {
@@ -135,7 +136,8 @@ Status CpuExecutable::Prepare(int64_t n) {
     }
   }
   // Each device's share of the cores for the parallel work inside it.
-  int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / static_cast<int>(n));
+  int cores = cores_per_device_ ? static_cast<int>(cores_per_device_)
+                                : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / static_cast<int>(n));
   for (int64_t d = 0; d < n; ++d) {
     arenas_.emplace_back(static_cast<std::byte*>(::operator new[](std::max<uint64_t>(sequence_.arena_bytes, 1), kArenaAlignment)));
     cores_.push_back(std::make_unique<tbb::task_arena>(cores));

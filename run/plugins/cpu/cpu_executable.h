@@ -77,6 +77,7 @@ class CpuExecutable : public HostExecutable {
   std::vector<BufferSlice> regions_;        // in place: the inputs' slices, then the results'
   std::vector<std::vector<std::byte*>> bases_;  // per device, this execution: the arena, then each region
   int64_t timeout_ms_ = 60'000;
+  int64_t cores_per_device_ = 0;  // 0: the machine's cores shared out evenly
 };
 
 }  // namespace pjit
