@@ -37,6 +37,9 @@ bool SupportedOpcode(const Instruction& in) {
         if (in.operands[i]->shape.rank() != 0 || !IsInteger(in.operands[i]->shape.dtype)) return false;
       return true;
     }
+    case Opcode::kGather:
+      // Start indices read per output element; XLA's batching dims are not taken.
+      return in.operands.size() == 2 && IsInteger(in.operands[1]->shape.dtype) && in.gather_dims.operand_batching_dims.empty();
     case Opcode::kReshape:
       return in.operands[0]->shape.IsArray() && in.operands[0]->shape.dtype == in.shape.dtype;
     case Opcode::kCompare:
@@ -65,7 +68,7 @@ bool SupportedFor(const Instruction& in) {
     case Opcode::kSelect: case Opcode::kCompare: case Opcode::kConvert: case Opcode::kBroadcast: case Opcode::kTranspose:
     case Opcode::kIota: case Opcode::kConstant: case Opcode::kReduce: case Opcode::kReshape: case Opcode::kSlice:
     case Opcode::kPad: case Opcode::kConcatenate: case Opcode::kReverse: case Opcode::kDynamicSlice:
-    case Opcode::kDynamicUpdateSlice:
+    case Opcode::kDynamicUpdateSlice: case Opcode::kGather:
       return true;
     case Opcode::kAnd: case Opcode::kOr: case Opcode::kXor: case Opcode::kNot:
       return !IsFloating(t);
@@ -182,6 +185,8 @@ std::map<const Instruction*, std::set<DimMap>> MapsFromRoot(const Instruction& r
         for (size_t d = 0; d < v->dimensions.size(); ++d) m[static_cast<size_t>(v->dimensions[d])] = map[d];
       } else if (v->opcode == Opcode::kReshape) {
         m = ReshapeOperandMap(v->shape, map, o->shape);
+      } else if (v->opcode == Opcode::kGather) {
+        m = DimMap(static_cast<size_t>(o->shape.rank()), kMixed);  // read where the indices say
       } else if (IsIndexShift(v->opcode) && o->shape.rank() == v->shape.rank()) {
         m = ShiftedOperandMap(*v, i, map);
       } else if (v->opcode == Opcode::kReduce && i == 0) {

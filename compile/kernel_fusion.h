@@ -37,8 +37,8 @@ struct LoopFusion {
 int64_t LoopFusionRowRank(const LoopFusion& fusion);
 
 // Whether the loop emitter compiles `in`: an elementwise op, compare, select, clamp, convert,
-// broadcast, transpose, iota, scalar constant, slice, reverse, pad, concatenate or dynamic
-// (update) slice, on f32, f64, bf16, pred or integer arrays; or a reduction of one array by
+// broadcast, transpose, iota, scalar constant, slice, reverse, pad, concatenate, dynamic
+// (update) slice or gather (without batching dims), on f32, f64, bf16, pred or integer arrays; or a reduction of one array by
 // add, multiply, maximum, minimum, and or or (a fusion root with its input's producers fused
 // into it, or, folding its input's trailing dims, a row value of its consumer's fusion when
 // it folds that fusion's rows).

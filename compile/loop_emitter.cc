@@ -384,6 +384,7 @@ class LoopEmitter {
         return Element(in.operands[0], o);
       }
       case Opcode::kPad: return Pad(in, index);
+      case Opcode::kGather: return Gather(in, index);
       case Opcode::kConcatenate: return Concatenate(in, index);
       case Opcode::kDynamicSlice: {
         PJIT_ASSIGN_OR_RETURN(std::vector<Value*> starts, ClampedStarts(in, 1, in.shape.dims));
@@ -429,6 +430,13 @@ class LoopEmitter {
     return b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b_.CreateBinaryIntrinsic(llvm::Intrinsic::smax, i, b_.getInt64(lo)), b_.getInt64(hi));
   }
 
+  // A start index of integer type `t`, clamped to [0, hi] (an unsigned one compared as
+  // unsigned, so that values past 2^63 clamp to hi).
+  Value* StartIndex(Value* v, DType t, int64_t hi) {
+    if (IsSignedInt(t)) return ClampIndex(b_.CreateSExtOrTrunc(v, b_.getInt64Ty()), 0, hi);
+    return b_.CreateBinaryIntrinsic(llvm::Intrinsic::umin, b_.CreateZExtOrTrunc(v, b_.getInt64Ty()), b_.getInt64(hi));
+  }
+
   // The start indices of a dynamic (update) slice from its scalar operands first, first+1, ...,
   // clamped as XLA does so that the window of `sizes` lies inside the operand.
   StatusOr<std::vector<Value*>> ClampedStarts(const Instruction& in, size_t first, const std::vector<int64_t>& sizes) {
@@ -437,10 +445,34 @@ class LoopEmitter {
     for (size_t d = 0; d < sizes.size(); ++d) {
       const Instruction* s = in.operands[first + d];
       PJIT_ASSIGN_OR_RETURN(Value* v, Element(s, {}));
-      v = IsSignedInt(s->shape.dtype) ? b_.CreateSExtOrTrunc(v, b_.getInt64Ty()) : b_.CreateZExtOrTrunc(v, b_.getInt64Ty());
-      starts.push_back(ClampIndex(v, 0, full.dims[d] - sizes[d]));
+      starts.push_back(StartIndex(v, s->shape.dtype, full.dims[d] - sizes[d]));
     }
     return starts;
+  }
+
+  // The operand's element at the output element's start (read from the indices at its batch
+  // index, clamped so that the slice fits, as XLA clamps it) plus its offset within the slice.
+  StatusOr<Value*> Gather(const Instruction& in, const std::vector<Value*>& index) {
+    const GatherDimensionNumbers& d = in.gather_dims;
+    const Shape& operand = in.operands[0]->shape;
+    const Instruction* ids = in.operands[1];
+    std::vector<Value*> batch, offsets;
+    for (size_t i = 0; i < index.size(); ++i)
+      (std::find(d.offset_dims.begin(), d.offset_dims.end(), static_cast<int64_t>(i)) != d.offset_dims.end() ? offsets : batch)
+          .push_back(index[i]);
+    std::vector<Value*> at(static_cast<size_t>(operand.rank()), b_.getInt64(0));
+    for (size_t k = 0; k < d.start_index_map.size(); ++k) {
+      std::vector<Value*> where = batch;
+      if (d.index_vector_dim < ids->shape.rank()) where.insert(where.begin() + d.index_vector_dim, b_.getInt64(static_cast<int64_t>(k)));
+      PJIT_ASSIGN_OR_RETURN(Value* v, Element(ids, where));
+      const int64_t dim = d.start_index_map[k];
+      at[static_cast<size_t>(dim)] = StartIndex(v, ids->shape.dtype, operand.dims[dim] - in.slice_sizes[dim]);
+    }
+    size_t next = 0;
+    for (int64_t dim = 0; dim < operand.rank(); ++dim)
+      if (std::find(d.collapsed_slice_dims.begin(), d.collapsed_slice_dims.end(), dim) == d.collapsed_slice_dims.end())
+        at[static_cast<size_t>(dim)] = b_.CreateAdd(at[static_cast<size_t>(dim)], offsets[next++]);
+    return Element(in.operands[0], at);
   }
 
   // The operand's element where the index falls on one (low edge, then every interior+1-th

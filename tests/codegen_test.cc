@@ -361,6 +361,46 @@ ENTRY e {
 
 // The approximations over their whole range, densely: within 8 ulp of libm (exp within 1
 // wherever the result is normal), exact at ±inf, NaN and the overflow/underflow edges.
+// Gathers as index math: start indices read per element and clamped as XLA clamps them (the
+// edge values put INT_MIN, INT_MAX and huge unsigned ones among the indices), offsets within
+// the slice, batch and offset dims in any order, fused with what consumes them.
+TEST(LoopCodegen, GathersMatchTheInterpreter) {
+  std::vector<Case> cases;
+  cases.push_back(Make("embedding rows", R"(HloModule m
+ENTRY e {
+  table = f32[12,10] parameter(0)
+  ids = s32[6,4] parameter(1)
+  ROOT g0 = f32[6,4,10] gather(table, ids), offset_dims={2}, collapsed_slice_dims={0}, start_index_map={0}, index_vector_dim=2, slice_sizes={1,10}
+})"));
+  cases.push_back(Make("rows through an index vector", R"(HloModule m
+ENTRY e {
+  table = s16[7,3] parameter(0)
+  ids = s64[5,1] parameter(1)
+  ROOT g1 = s16[5,3] gather(table, ids), offset_dims={1}, collapsed_slice_dims={0}, start_index_map={0}, index_vector_dim=1, slice_sizes={1,3}
+})"));
+  cases.push_back(Make("2-D windows, unsigned starts", R"(HloModule m
+ENTRY e {
+  x = f32[9,8] parameter(0)
+  at = u32[7,2] parameter(1)
+  ROOT g2 = f32[7,2,3] gather(x, at), offset_dims={1,2}, collapsed_slice_dims={}, start_index_map={0,1}, index_vector_dim=1, slice_sizes={2,3}
+})"));
+  cases.push_back(Make("columns, offset dim first", R"(HloModule m
+ENTRY e {
+  x = bf16[10,6] parameter(0)
+  c = u8[4] parameter(1)
+  ROOT g3 = bf16[10,4] gather(x, c), offset_dims={0}, collapsed_slice_dims={1}, start_index_map={1}, index_vector_dim=1, slice_sizes={10,1}
+})"));
+  cases.push_back(Make("gather scaled in one kernel", R"(HloModule m
+ENTRY e {
+  table = f32[16,8] parameter(0)
+  ids = s32[3,5] parameter(1)
+  w = f32[3,5,8] parameter(2)
+  g = f32[3,5,8] gather(table, ids), offset_dims={2}, collapsed_slice_dims={0}, start_index_map={0}, index_vector_dim=2, slice_sizes={1,8}
+  ROOT g4 = f32[3,5,8] multiply(g, w)
+})"));
+  RunCases(cases);
+}
+
 TEST(LoopCodegen, ApproximatedExpAndTanhOverTheirRange) {
   std::vector<Case> cases;
   int name = 0;
