@@ -46,8 +46,8 @@ bool SupportedOpcode(const Instruction& in) {
       return in.comparison_type != ComparisonType::kTotalOrder;
     case Opcode::kConstant:
       return in.shape.IsArray() && in.shape.rank() == 0;
-    case Opcode::kReduce: {
-      // One input folded over any of its dims by a simple reducer, from a scalar init.
+    case Opcode::kReduce: case Opcode::kReduceWindow: {
+      // One input folded over any of its dims (or windows) by a simple reducer, from a scalar init.
       if (in.operands.size() != 2 || in.operands[1]->shape.rank() != 0 || in.called.size() != 1) return false;
       std::optional<Opcode> op = SimpleReducer(*in.called[0]);
       if (!op || (*op != Opcode::kAdd && *op != Opcode::kMultiply && *op != Opcode::kMaximum && *op != Opcode::kMinimum &&
@@ -68,7 +68,7 @@ bool SupportedFor(const Instruction& in) {
     case Opcode::kSelect: case Opcode::kCompare: case Opcode::kConvert: case Opcode::kBroadcast: case Opcode::kTranspose:
     case Opcode::kIota: case Opcode::kConstant: case Opcode::kReduce: case Opcode::kReshape: case Opcode::kSlice:
     case Opcode::kPad: case Opcode::kConcatenate: case Opcode::kReverse: case Opcode::kDynamicSlice:
-    case Opcode::kDynamicUpdateSlice: case Opcode::kGather:
+    case Opcode::kDynamicUpdateSlice: case Opcode::kGather: case Opcode::kReduceWindow:
       return true;
     case Opcode::kAnd: case Opcode::kOr: case Opcode::kXor: case Opcode::kNot:
       return !IsFloating(t);
@@ -185,8 +185,8 @@ std::map<const Instruction*, std::set<DimMap>> MapsFromRoot(const Instruction& r
         for (size_t d = 0; d < v->dimensions.size(); ++d) m[static_cast<size_t>(v->dimensions[d])] = map[d];
       } else if (v->opcode == Opcode::kReshape) {
         m = ReshapeOperandMap(v->shape, map, o->shape);
-      } else if (v->opcode == Opcode::kGather) {
-        m = DimMap(static_cast<size_t>(o->shape.rank()), kMixed);  // read where the indices say
+      } else if (v->opcode == Opcode::kGather || v->opcode == Opcode::kReduceWindow) {
+        m = DimMap(static_cast<size_t>(o->shape.rank()), kMixed);  // read where the indices or windows say
       } else if (IsIndexShift(v->opcode) && o->shape.rank() == v->shape.rank()) {
         m = ShiftedOperandMap(*v, i, map);
       } else if (v->opcode == Opcode::kReduce && i == 0) {

@@ -251,6 +251,59 @@ class LoopEmitter {
     return result;
   }
 
+  // A loop folding the window of the element at `index` in row-major window order, from the
+  // init value; positions in the padding or between base-dilated elements are skipped (the
+  // load is clamped inside and its value not used), as the interpreter does. Never
+  // reassociated: the result is the interpreter's bit for bit.
+  StatusOr<Value*> ReduceWindow(const Instruction& r, const std::vector<Value*>& index) {
+    const DType t = r.shape.dtype;
+    const Shape& from = r.operands[0]->shape;
+    std::optional<Opcode> fold = SimpleReducer(*r.called[0]);
+    PJIT_ASSIGN_OR_RETURN(Value* init, Element(r.operands[1], {}));
+    int64_t count = 1;
+    for (const WindowDimension& w : r.window) count *= w.size;
+    if (count == 0 || from.ElementCount() == 0) return init;
+    auto outside = cache_;  // values computed in the loop do not dominate what follows it
+    llvm::BasicBlock* pre = b_.GetInsertBlock();
+    llvm::BasicBlock* body = llvm::BasicBlock::Create(ctx_, "window", fn_);
+    llvm::BasicBlock* done = llvm::BasicBlock::Create(ctx_, "window.done", fn_);
+    b_.CreateBr(body);
+    b_.SetInsertPoint(body);
+    llvm::PHINode* k = b_.CreatePHI(b_.getInt64Ty(), 2, "w");
+    k->addIncoming(b_.getInt64(0), pre);
+    llvm::PHINode* acc = b_.CreatePHI(ComputeType(t), 2, "acc");
+    acc->addIncoming(init, pre);
+    Value* rest = k;
+    Value* inside = b_.getTrue();
+    std::vector<Value*> at(index.size());
+    for (size_t d = index.size(); d-- > 0;) {
+      const WindowDimension& w = r.window[d];
+      Value* wi = b_.CreateURem(rest, b_.getInt64(w.size));
+      rest = b_.CreateUDiv(rest, b_.getInt64(w.size));
+      Value* pos = b_.CreateAdd(b_.CreateSub(b_.CreateMul(index[d], b_.getInt64(w.stride)), b_.getInt64(w.padding_low)),
+                                b_.CreateMul(wi, b_.getInt64(w.window_dilation)));
+      inside = b_.CreateAnd(inside, b_.CreateICmpSGE(pos, b_.getInt64(0)));
+      if (w.base_dilation > 1) {
+        inside = b_.CreateAnd(inside, b_.CreateICmpEQ(b_.CreateSRem(pos, b_.getInt64(w.base_dilation)), b_.getInt64(0)));
+        pos = b_.CreateSDiv(pos, b_.getInt64(w.base_dilation));
+      }
+      inside = b_.CreateAnd(inside, b_.CreateICmpSLT(pos, b_.getInt64(from.dims[d])));
+      at[d] = ClampIndex(pos, 0, from.dims[d] - 1);
+    }
+    PJIT_ASSIGN_OR_RETURN(Value* x, Element(r.operands[0], at));
+    Value* folded = b_.CreateSelect(inside, Round(t, Binary(*fold, t, acc, x)), acc);
+    Value* next = b_.CreateAdd(k, b_.getInt64(1));
+    k->addIncoming(next, b_.GetInsertBlock());
+    acc->addIncoming(folded, b_.GetInsertBlock());
+    llvm::BasicBlock* last = b_.GetInsertBlock();
+    b_.CreateCondBr(b_.CreateICmpSLT(next, b_.getInt64(count)), body, done);
+    b_.SetInsertPoint(done);
+    llvm::PHINode* result = b_.CreatePHI(ComputeType(t), 1, "windowed");
+    result->addIncoming(folded, last);
+    cache_ = std::move(outside);
+    return result;
+  }
+
   llvm::Type* StorageType(DType t) {
     switch (t) {
       case DType::kPred: case DType::kS8: case DType::kU8: return b_.getInt8Ty();
@@ -385,6 +438,7 @@ class LoopEmitter {
       }
       case Opcode::kPad: return Pad(in, index);
       case Opcode::kGather: return Gather(in, index);
+      case Opcode::kReduceWindow: return ReduceWindow(in, index);
       case Opcode::kConcatenate: return Concatenate(in, index);
       case Opcode::kDynamicSlice: {
         PJIT_ASSIGN_OR_RETURN(std::vector<Value*> starts, ClampedStarts(in, 1, in.shape.dims));

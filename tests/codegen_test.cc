@@ -401,6 +401,60 @@ ENTRY e {
   RunCases(cases);
 }
 
+// Reduce-window as a loop over each element's window, in the interpreter's order (sums are
+// not reassociated): pooling with strides, padding that is skipped, cumulative sums, base and
+// window dilation, and a window fused with its producer and consumer.
+TEST(LoopCodegen, ReduceWindowsMatchTheInterpreter) {
+  auto module = [](const std::string& t, const std::string& entry) {
+    std::string reducers = R"(HloModule m
+max {
+  a = T[] parameter(0)
+  b = T[] parameter(1)
+  ROOT m = T[] maximum(a, b)
+}
+add {
+  a = T[] parameter(0)
+  b = T[] parameter(1)
+  ROOT s = T[] add(a, b)
+}
+)";
+    for (size_t at = reducers.find("T[]"); at != std::string::npos; at = reducers.find("T[]")) reducers.replace(at, 1, t);
+    return reducers + entry;
+  };
+  std::vector<Case> cases;
+  cases.push_back(Make("max pool 2x2 stride 2", module("f32", R"(ENTRY e {
+  x = f32[1,6,8,2] parameter(0)
+  init = f32[] parameter(1)
+  ROOT rw0 = f32[1,3,4,2] reduce-window(x, init), window={size=1x2x2x1 stride=1x2x2x1}, to_apply=max
+})")));
+  cases.push_back(Make("padded 3x3 integer sums", module("s32", R"(ENTRY e {
+  x = s32[5,7] parameter(0)
+  init = s32[] parameter(1)
+  ROOT rw1 = s32[5,7] reduce-window(x, init), window={size=3x3 pad=1_1x1_1}, to_apply=add
+})")));
+  cases.push_back(Make("cumulative sum", module("f32", R"(ENTRY e {
+  x = f32[4,9] parameter(0)
+  zero = f32[] constant(0)
+  ROOT rw2 = f32[4,9] reduce-window(x, zero), window={size=1x9 pad=0_0x8_0}, to_apply=add
+})")));
+  cases.push_back(Make("base and window dilation", module("f64", R"(ENTRY e {
+  x = f64[6,5] parameter(0)
+  init = f64[] parameter(1)
+  ROOT rw3 = f64[6,3] reduce-window(x, init), window={size=2x3 stride=2x1 pad=1_1x2_0 lhs_dilate=2x1 rhs_dilate=1x2}, to_apply=add
+})")));
+  cases.push_back(Make("bf16 window in one kernel", module("bf16", R"(ENTRY e {
+  x = bf16[8,6] parameter(0)
+  y = bf16[8,6] parameter(1)
+  init = bf16[] parameter(2)
+  p = bf16[8,6] multiply(x, y)
+  w = bf16[4,6] reduce-window(p, init), window={size=2x3 stride=2x1 pad=0_0x1_1}, to_apply=max
+  one = bf16[] constant(1)
+  ones = bf16[4,6] broadcast(one), dimensions={}
+  ROOT rw4 = bf16[4,6] add(w, ones)
+})")));
+  RunCases(cases);
+}
+
 TEST(LoopCodegen, ApproximatedExpAndTanhOverTheirRange) {
   std::vector<Case> cases;
   int name = 0;
