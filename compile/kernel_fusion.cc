@@ -37,6 +37,10 @@ bool SupportedOpcode(const Instruction& in) {
         if (in.operands[i]->shape.rank() != 0 || !IsInteger(in.operands[i]->shape.dtype)) return false;
       return true;
     }
+    case Opcode::kConvolution:
+      // Ungrouped, f32 or f64 throughout: summed in double in the interpreter's order.
+      return in.feature_group_count == 1 && in.batch_group_count == 1 && (in.shape.dtype == DType::kF32 || in.shape.dtype == DType::kF64) &&
+             in.operands[0]->shape.dtype == in.shape.dtype && in.operands[1]->shape.dtype == in.shape.dtype;
     case Opcode::kGather:
       // Start indices read per output element; XLA's batching dims are not taken.
       return in.operands.size() == 2 && IsInteger(in.operands[1]->shape.dtype) && in.gather_dims.operand_batching_dims.empty();
@@ -68,7 +72,7 @@ bool SupportedFor(const Instruction& in) {
     case Opcode::kSelect: case Opcode::kCompare: case Opcode::kConvert: case Opcode::kBroadcast: case Opcode::kTranspose:
     case Opcode::kIota: case Opcode::kConstant: case Opcode::kReduce: case Opcode::kReshape: case Opcode::kSlice:
     case Opcode::kPad: case Opcode::kConcatenate: case Opcode::kReverse: case Opcode::kDynamicSlice:
-    case Opcode::kDynamicUpdateSlice: case Opcode::kGather: case Opcode::kReduceWindow:
+    case Opcode::kDynamicUpdateSlice: case Opcode::kGather: case Opcode::kReduceWindow: case Opcode::kConvolution:
       return true;
     case Opcode::kAnd: case Opcode::kOr: case Opcode::kXor: case Opcode::kNot:
       return !IsFloating(t);
@@ -185,7 +189,7 @@ std::map<const Instruction*, std::set<DimMap>> MapsFromRoot(const Instruction& r
         for (size_t d = 0; d < v->dimensions.size(); ++d) m[static_cast<size_t>(v->dimensions[d])] = map[d];
       } else if (v->opcode == Opcode::kReshape) {
         m = ReshapeOperandMap(v->shape, map, o->shape);
-      } else if (v->opcode == Opcode::kGather || v->opcode == Opcode::kReduceWindow) {
+      } else if (v->opcode == Opcode::kGather || v->opcode == Opcode::kReduceWindow || v->opcode == Opcode::kConvolution) {
         m = DimMap(static_cast<size_t>(o->shape.rank()), kMixed);  // read where the indices or windows say
       } else if (IsIndexShift(v->opcode) && o->shape.rank() == v->shape.rank()) {
         m = ShiftedOperandMap(*v, i, map);

@@ -304,6 +304,74 @@ class LoopEmitter {
     return result;
   }
 
+  // A loop over the window positions of the element at `index` (row-major) and, inside, the
+  // input features, summing input × kernel in double and rounding once, as the interpreter
+  // does (so the result is its bit for bit); positions in the padding or between
+  // base-dilated elements add nothing.
+  StatusOr<Value*> Convolution(const Instruction& c, const std::vector<Value*>& index) {
+    const ConvolutionDimensionNumbers& d = c.conv_dims;
+    const Shape& xs = c.operands[0]->shape;
+    const Shape& ks = c.operands[1]->shape;
+    const size_t ns = d.input_spatial.size();
+    const int64_t features = ks.dims[d.kernel_input_feature];
+    int64_t count = features;
+    for (size_t s = 0; s < ns; ++s) count *= ks.dims[d.kernel_spatial[s]];
+    llvm::Type* f64 = b_.getDoubleTy();
+    Value* zero = llvm::ConstantFP::get(f64, 0.0);
+    auto rounded = [&](Value* sum) { return c.shape.dtype == DType::kF64 ? sum : b_.CreateFPTrunc(sum, ComputeType(c.shape.dtype)); };
+    if (count == 0 || xs.ElementCount() == 0) return rounded(zero);
+    auto outside = cache_;  // values computed in the loop do not dominate what follows it
+    llvm::BasicBlock* pre = b_.GetInsertBlock();
+    llvm::BasicBlock* body = llvm::BasicBlock::Create(ctx_, "conv", fn_);
+    llvm::BasicBlock* done = llvm::BasicBlock::Create(ctx_, "conv.done", fn_);
+    b_.CreateBr(body);
+    b_.SetInsertPoint(body);
+    llvm::PHINode* k = b_.CreatePHI(b_.getInt64Ty(), 2, "ck");
+    k->addIncoming(b_.getInt64(0), pre);
+    llvm::PHINode* sum = b_.CreatePHI(f64, 2, "sum");
+    sum->addIncoming(zero, pre);
+    std::vector<Value*> xi(static_cast<size_t>(xs.rank())), ki(static_cast<size_t>(ks.rank()));
+    Value* feature = b_.CreateURem(k, b_.getInt64(features));
+    Value* rest = b_.CreateUDiv(k, b_.getInt64(features));
+    Value* inside = b_.getTrue();
+    for (size_t s = ns; s-- > 0;) {
+      const WindowDimension& w = c.window[s];
+      const int64_t size = ks.dims[d.kernel_spatial[s]];
+      Value* wi = b_.CreateURem(rest, b_.getInt64(size));
+      rest = b_.CreateUDiv(rest, b_.getInt64(size));
+      Value* pos = b_.CreateAdd(b_.CreateSub(b_.CreateMul(index[d.output_spatial[s]], b_.getInt64(w.stride)), b_.getInt64(w.padding_low)),
+                                b_.CreateMul(wi, b_.getInt64(w.window_dilation)));
+      inside = b_.CreateAnd(inside, b_.CreateICmpSGE(pos, b_.getInt64(0)));
+      if (w.base_dilation > 1) {
+        inside = b_.CreateAnd(inside, b_.CreateICmpEQ(b_.CreateSRem(pos, b_.getInt64(w.base_dilation)), b_.getInt64(0)));
+        pos = b_.CreateSDiv(pos, b_.getInt64(w.base_dilation));
+      }
+      const int64_t extent = xs.dims[d.input_spatial[s]];
+      inside = b_.CreateAnd(inside, b_.CreateICmpSLT(pos, b_.getInt64(extent)));
+      xi[d.input_spatial[s]] = ClampIndex(pos, 0, extent - 1);
+      ki[d.kernel_spatial[s]] = w.window_reversal ? b_.CreateSub(b_.getInt64(size - 1), wi) : wi;
+    }
+    xi[d.input_batch] = index[d.output_batch];
+    xi[d.input_feature] = feature;
+    ki[d.kernel_output_feature] = index[d.output_feature];
+    ki[d.kernel_input_feature] = feature;
+    PJIT_ASSIGN_OR_RETURN(Value* x, Element(c.operands[0], xi));
+    PJIT_ASSIGN_OR_RETURN(Value* kv, Element(c.operands[1], ki));
+    if (x->getType() != f64) x = b_.CreateFPExt(x, f64);
+    if (kv->getType() != f64) kv = b_.CreateFPExt(kv, f64);
+    Value* added = b_.CreateSelect(inside, b_.CreateFAdd(sum, b_.CreateFMul(x, kv)), sum);
+    Value* next = b_.CreateAdd(k, b_.getInt64(1));
+    k->addIncoming(next, b_.GetInsertBlock());
+    sum->addIncoming(added, b_.GetInsertBlock());
+    llvm::BasicBlock* last = b_.GetInsertBlock();
+    b_.CreateCondBr(b_.CreateICmpSLT(next, b_.getInt64(count)), body, done);
+    b_.SetInsertPoint(done);
+    llvm::PHINode* result = b_.CreatePHI(f64, 1, "convolved");
+    result->addIncoming(added, last);
+    cache_ = std::move(outside);
+    return rounded(result);
+  }
+
   llvm::Type* StorageType(DType t) {
     switch (t) {
       case DType::kPred: case DType::kS8: case DType::kU8: return b_.getInt8Ty();
@@ -439,6 +507,7 @@ class LoopEmitter {
       case Opcode::kPad: return Pad(in, index);
       case Opcode::kGather: return Gather(in, index);
       case Opcode::kReduceWindow: return ReduceWindow(in, index);
+      case Opcode::kConvolution: return Convolution(in, index);
       case Opcode::kConcatenate: return Concatenate(in, index);
       case Opcode::kDynamicSlice: {
         PJIT_ASSIGN_OR_RETURN(std::vector<Value*> starts, ClampedStarts(in, 1, in.shape.dims));

@@ -455,6 +455,45 @@ add {
   RunCases(cases);
 }
 
+// Convolutions as loops over each element's window and input features, summed in double in
+// the interpreter's order, so bit for bit: NHWC with padding, NCHW with strides in f64,
+// dilations on both sides with a reversed window, and a convolution fused with its bias and
+// ReLU.
+TEST(LoopCodegen, ConvolutionsMatchTheInterpreter) {
+  std::vector<Case> cases;
+  cases.push_back(Make("NHWC 3x3, padded", R"(HloModule m
+ENTRY e {
+  x = f32[2,6,5,3] parameter(0)
+  k = f32[3,3,3,4] parameter(1)
+  ROOT cv0 = f32[2,6,5,4] convolution(x, k), window={size=3x3 pad=1_1x1_1}, dim_labels=b01f_01io->b01f
+})"));
+  cases.push_back(Make("NCHW strided, f64", R"(HloModule m
+ENTRY e {
+  x = f64[1,2,7,7] parameter(0)
+  k = f64[3,2,3,2] parameter(1)
+  ROOT cv1 = f64[1,3,3,4] convolution(x, k), window={size=3x2 stride=2x2 pad=0_1x1_0}, dim_labels=bf01_oi01->bf01
+})"));
+  cases.push_back(Make("dilated and reversed 1-D", R"(HloModule m
+ENTRY e {
+  x = f32[3,9,2] parameter(0)
+  k = f32[3,2,2] parameter(1)
+  ROOT cv2 = f32[3,17,2] convolution(x, k), window={size=3 pad=2_2 lhs_dilate=2 rhs_dilate=2 rhs_reversal=1}, dim_labels=b0f_0io->b0f
+})"));
+  cases.push_back(Make("convolution, bias and ReLU in one kernel", R"(HloModule m
+ENTRY e {
+  x = f32[1,5,5,2] parameter(0)
+  k = f32[3,3,2,3] parameter(1)
+  bias = f32[3] parameter(2)
+  c = f32[1,5,5,3] convolution(x, k), window={size=3x3 pad=1_1x1_1}, dim_labels=b01f_01io->b01f
+  bb = f32[1,5,5,3] broadcast(bias), dimensions={3}
+  a = f32[1,5,5,3] add(c, bb)
+  zero = f32[] constant(0)
+  z = f32[1,5,5,3] broadcast(zero), dimensions={}
+  ROOT cv3 = f32[1,5,5,3] maximum(a, z)
+})"));
+  RunCases(cases);
+}
+
 TEST(LoopCodegen, ApproximatedExpAndTanhOverTheirRange) {
   std::vector<Case> cases;
   int name = 0;
