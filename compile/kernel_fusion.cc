@@ -38,8 +38,8 @@ bool SupportedOpcode(const Instruction& in) {
       return true;
     }
     case Opcode::kConvolution:
-      // Ungrouped, f32 or f64 throughout: summed in double in the interpreter's order.
-      return in.feature_group_count == 1 && in.batch_group_count == 1 && (in.shape.dtype == DType::kF32 || in.shape.dtype == DType::kF64) &&
+      // f32 or f64 throughout: summed in double in the interpreter's order.
+      return (in.shape.dtype == DType::kF32 || in.shape.dtype == DType::kF64) &&
              in.operands[0]->shape.dtype == in.shape.dtype && in.operands[1]->shape.dtype == in.shape.dtype;
     case Opcode::kGather:
       // Start indices read per output element; XLA's batching dims are not taken.

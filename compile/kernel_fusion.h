@@ -40,8 +40,8 @@ int64_t LoopFusionRowRank(const LoopFusion& fusion);
 // broadcast, transpose, iota, scalar constant, slice, reverse, pad, concatenate, dynamic
 // (update) slice or gather (without batching dims), on f32, f64, bf16, pred or integer
 // arrays; a reduce-window of one array by a simple reducer (a loop over each element's
-// window); an ungrouped f32 or f64 convolution (a loop over each element's window and input
-// features); or a reduction of one array by add, multiply, maximum, minimum, and or or (a
+// window); an f32 or f64 convolution, grouped or not (a loop over each element's window and
+// input features); or a reduction of one array by add, multiply, maximum, minimum, and or or (a
 // fusion root with its input's producers fused into it, or, folding its input's trailing
 // dims, a row value of its consumer's fusion when it folds that fusion's rows).
 bool IsLoopFusible(const Instruction& in);

@@ -305,7 +305,7 @@ class LoopEmitter {
   }
 
   // A loop over the window positions of the element at `index` (row-major) and, inside, the
-  // input features, summing input × kernel in double and rounding once, as the interpreter
+  // input features of its group, summing input × kernel in double and rounding once, as the interpreter
   // does (so the result is its bit for bit); positions in the padding or between
   // base-dilated elements add nothing.
   StatusOr<Value*> Convolution(const Instruction& c, const std::vector<Value*>& index) {
@@ -351,9 +351,15 @@ class LoopEmitter {
       xi[d.input_spatial[s]] = ClampIndex(pos, 0, extent - 1);
       ki[d.kernel_spatial[s]] = w.window_reversal ? b_.CreateSub(b_.getInt64(size - 1), wi) : wi;
     }
-    xi[d.input_batch] = index[d.output_batch];
-    xi[d.input_feature] = feature;
-    ki[d.kernel_output_feature] = index[d.output_feature];
+    // Feature groups read their slice of the input features, batch groups their slice of the
+    // batch (the output feature says which group).
+    Value* o = index[d.output_feature];
+    const int64_t out_features = ks.dims[d.kernel_output_feature];
+    Value* fgroup = b_.CreateUDiv(o, b_.getInt64(out_features / c.feature_group_count));
+    Value* bgroup = b_.CreateUDiv(o, b_.getInt64(out_features / c.batch_group_count));
+    xi[d.input_batch] = b_.CreateAdd(b_.CreateMul(bgroup, b_.getInt64(xs.dims[d.input_batch] / c.batch_group_count)), index[d.output_batch]);
+    xi[d.input_feature] = b_.CreateAdd(b_.CreateMul(fgroup, b_.getInt64(features)), feature);
+    ki[d.kernel_output_feature] = o;
     ki[d.kernel_input_feature] = feature;
     PJIT_ASSIGN_OR_RETURN(Value* x, Element(c.operands[0], xi));
     PJIT_ASSIGN_OR_RETURN(Value* kv, Element(c.operands[1], ki));

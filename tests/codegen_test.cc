@@ -19,6 +19,7 @@
 #include "compile/kernel_fusion.h"
 #include "compile/pipeline.h"
 #include "format/file_util.h"
+#include "format/verifier.h"
 #include "run/interpreter/evaluator.h"
 #include "run/plugins/cpu/cpu_features.h"
 #include "run/plugins/cpu/native_library.h"
@@ -158,6 +159,8 @@ Case Make(const std::string& label, const std::string& text, std::vector<bool> s
   Case c{label, testing::ParseOrDie(text), {}, 0};
   EXPECT_NE(c.module, nullptr) << text;
   if (!c.module) return c;
+  Status valid = VerifyModule(*c.module);
+  EXPECT_TRUE(valid.ok()) << label << ": " << valid.message();
   for (const Instruction* p : c.module->entry->parameters) {
     bool s = static_cast<size_t>(p->parameter_number) < small.size() && small[static_cast<size_t>(p->parameter_number)];
     c.inputs.push_back(EdgeValues(p->shape, static_cast<uint32_t>(c.inputs.size() * 7919 + label.size()), s));
@@ -323,7 +326,7 @@ TEST(LoopCodegen, DataMovementOpsMatchTheInterpreter) {
                                                         "[3,5] slice(x), slice={[1:8:3], [2:19:4]}\n  ROOT r" + id + " = " + ty +
                                                         "[3,5] reverse(s), dimensions={1}\n}\n"));
     cases.push_back(Make(ty + " pad", "HloModule m\nENTRY e {\n  x = " + ty + "[4,6] parameter(0)\n  v = " + ty +
-                                          "[] parameter(1)\n  ROOT p" + id + " = " + ty + "[10,8] pad(x, v), padding=-1_2_2x1_-2_1\n}\n"));
+                                          "[] parameter(1)\n  ROOT p" + id + " = " + ty + "[11,10] pad(x, v), padding=-1_2_2x1_-2_1\n}\n"));
     cases.push_back(Make(ty + " concatenate", "HloModule m\nENTRY e {\n  a = " + ty + "[3,2] parameter(0)\n  b = " + ty +
                                                   "[3,0] parameter(1)\n  c = " + ty + "[3,5] parameter(2)\n  ROOT c" + id + " = " +
                                                   ty + "[3,7] concatenate(a, b, c), dimensions={1}\n}\n"));
@@ -457,8 +460,8 @@ add {
 
 // Convolutions as loops over each element's window and input features, summed in double in
 // the interpreter's order, so bit for bit: NHWC with padding, NCHW with strides in f64,
-// dilations on both sides with a reversed window, and a convolution fused with its bias and
-// ReLU.
+// dilations on both sides with a reversed window, feature and batch groups, and a
+// convolution fused with its bias and ReLU.
 TEST(LoopCodegen, ConvolutionsMatchTheInterpreter) {
   std::vector<Case> cases;
   cases.push_back(Make("NHWC 3x3, padded", R"(HloModule m
@@ -478,6 +481,18 @@ ENTRY e {
   x = f32[3,9,2] parameter(0)
   k = f32[3,2,2] parameter(1)
   ROOT cv2 = f32[3,17,2] convolution(x, k), window={size=3 pad=2_2 lhs_dilate=2 rhs_dilate=2 rhs_reversal=1}, dim_labels=b0f_0io->b0f
+})"));
+  cases.push_back(Make("depthwise (4 feature groups), strided", R"(HloModule m
+ENTRY e {
+  x = f32[2,4,7,7] parameter(0)
+  k = f32[8,1,3,3] parameter(1)
+  ROOT cv4 = f32[2,8,4,4] convolution(x, k), window={size=3x3 stride=2x2 pad=1_1x1_1}, dim_labels=bf01_oi01->bf01, feature_group_count=4
+})"));
+  cases.push_back(Make("batch groups (a weight gradient)", R"(HloModule m
+ENTRY e {
+  x = f64[2,5,4] parameter(0)
+  k = f64[2,2,4] parameter(1)
+  ROOT cv5 = f64[1,4,4] convolution(x, k), window={size=2}, dim_labels=f0b_i0o->b0f, batch_group_count=4
 })"));
   cases.push_back(Make("convolution, bias and ReLU in one kernel", R"(HloModule m
 ENTRY e {
