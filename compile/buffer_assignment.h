@@ -24,9 +24,12 @@ struct BufferAssignment {
 
 inline constexpr uint64_t kBufferAlignment = 64;
 
-// Sweeps positions in order: buffers dead before a position are freed, then the buffers it
-// defines take the lowest free gap that fits (first fit, 64-byte aligned). A buffer is live
-// from defined_at through last_use, so a thunk's output never overlaps its inputs.
+// Places buffers largest first (ties: earliest defined), each in the smallest gap that fits
+// among the buffers already placed whose lifetimes overlap its own (best fit, 64-byte
+// aligned), else above them: the greedy-by-size heuristic of XLA's and TFLite's planners,
+// which packs a program's big activations closer to its peak than placing in program order.
+// A buffer is live from defined_at through last_use, so a thunk's output never overlaps its
+// inputs; pinned buffers overlap every other.
 BufferAssignment AssignBuffers(const std::vector<LogicalBuffer>& buffers);
 
 }  // namespace pjit
