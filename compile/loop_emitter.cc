@@ -219,34 +219,43 @@ class LoopEmitter {
   // reduced dims; the fold's value after the loop. The row is not empty.
   StatusOr<Value*> Fold(const Instruction& r, const std::vector<Value*>& prefix) {
     const DType t = r.shape.dtype;
-    const int64_t inner = ReducedCount(r);
     std::optional<Opcode> fold = SimpleReducer(*r.called[0]);
     PJIT_ASSIGN_OR_RETURN(Value* init, Element(r.operands[1], {}));
-    auto outside = cache_;  // values computed in the loop do not dominate what follows it
+    return Accumulate("fold", ReducedCount(r), init, [&](Value* col, Value* acc) -> StatusOr<Value*> {
+      PJIT_ASSIGN_OR_RETURN(Value* x, Element(r.operands[0], ReducedIndex(r, prefix, col)));
+      Value* folded = Round(t, Binary(*fold, t, acc, x));
+      // f32/f64 sums and products may be reassociated, so the loop vectorises with partial
+      // accumulators (as XLA's do); the result then differs from a sequential fold by rounding.
+      if (auto* op = llvm::dyn_cast<llvm::Instruction>(folded);
+          op && t != DType::kBF16 && (op->getOpcode() == llvm::Instruction::FAdd || op->getOpcode() == llvm::Instruction::FMul))
+        op->setHasAllowReassoc(true);
+      return folded;
+    });
+  }
+
+  // acc = step(k, acc) for k in [0, count) from `init` (count > 0), in a loop; the value after
+  // it. What the steps compute is not reused after the loop (it does not dominate what follows).
+  StatusOr<Value*> Accumulate(const char* name, int64_t count, Value* init,
+                              const std::function<StatusOr<Value*>(Value* k, Value* acc)>& step) {
+    auto outside = cache_;
     llvm::BasicBlock* pre = b_.GetInsertBlock();
-    llvm::BasicBlock* body = llvm::BasicBlock::Create(ctx_, "fold", fn_);
-    llvm::BasicBlock* done = llvm::BasicBlock::Create(ctx_, "fold.done", fn_);
+    llvm::BasicBlock* body = llvm::BasicBlock::Create(ctx_, name, fn_);
+    llvm::BasicBlock* done = llvm::BasicBlock::Create(ctx_, std::string(name) + ".done", fn_);
     b_.CreateBr(body);
     b_.SetInsertPoint(body);
-    llvm::PHINode* col = b_.CreatePHI(b_.getInt64Ty(), 2, "k");
-    col->addIncoming(b_.getInt64(0), pre);
-    llvm::PHINode* acc = b_.CreatePHI(ComputeType(t), 2, "acc");
+    llvm::PHINode* k = b_.CreatePHI(b_.getInt64Ty(), 2, "k");
+    k->addIncoming(b_.getInt64(0), pre);
+    llvm::PHINode* acc = b_.CreatePHI(init->getType(), 2, "acc");
     acc->addIncoming(init, pre);
-    PJIT_ASSIGN_OR_RETURN(Value* x, Element(r.operands[0], ReducedIndex(r, prefix, col)));
-    Value* folded = Round(t, Binary(*fold, t, acc, x));
-    // f32/f64 sums and products may be reassociated, so the loop vectorises with partial
-    // accumulators (as XLA's do); the result then differs from a sequential fold by rounding.
-    if (auto* op = llvm::dyn_cast<llvm::Instruction>(folded);
-        op && t != DType::kBF16 && (op->getOpcode() == llvm::Instruction::FAdd || op->getOpcode() == llvm::Instruction::FMul))
-      op->setHasAllowReassoc(true);
-    Value* next = b_.CreateAdd(col, b_.getInt64(1));
-    col->addIncoming(next, b_.GetInsertBlock());
-    acc->addIncoming(folded, b_.GetInsertBlock());
+    PJIT_ASSIGN_OR_RETURN(Value* next_acc, step(k, acc));
+    Value* next = b_.CreateAdd(k, b_.getInt64(1));
+    k->addIncoming(next, b_.GetInsertBlock());
+    acc->addIncoming(next_acc, b_.GetInsertBlock());
     llvm::BasicBlock* last = b_.GetInsertBlock();
-    b_.CreateCondBr(b_.CreateICmpSLT(next, b_.getInt64(inner)), body, done);
+    b_.CreateCondBr(b_.CreateICmpSLT(next, b_.getInt64(count)), body, done);
     b_.SetInsertPoint(done);
-    llvm::PHINode* result = b_.CreatePHI(ComputeType(t), 1, "folded");
-    result->addIncoming(folded, last);
+    llvm::PHINode* result = b_.CreatePHI(init->getType(), 1, name);
+    result->addIncoming(next_acc, last);
     cache_ = std::move(outside);
     return result;
   }
@@ -263,45 +272,34 @@ class LoopEmitter {
     int64_t count = 1;
     for (const WindowDimension& w : r.window) count *= w.size;
     if (count == 0 || from.ElementCount() == 0) return init;
-    auto outside = cache_;  // values computed in the loop do not dominate what follows it
-    llvm::BasicBlock* pre = b_.GetInsertBlock();
-    llvm::BasicBlock* body = llvm::BasicBlock::Create(ctx_, "window", fn_);
-    llvm::BasicBlock* done = llvm::BasicBlock::Create(ctx_, "window.done", fn_);
-    b_.CreateBr(body);
-    b_.SetInsertPoint(body);
-    llvm::PHINode* k = b_.CreatePHI(b_.getInt64Ty(), 2, "w");
-    k->addIncoming(b_.getInt64(0), pre);
-    llvm::PHINode* acc = b_.CreatePHI(ComputeType(t), 2, "acc");
-    acc->addIncoming(init, pre);
-    Value* rest = k;
-    Value* inside = b_.getTrue();
-    std::vector<Value*> at(index.size());
-    for (size_t d = index.size(); d-- > 0;) {
-      const WindowDimension& w = r.window[d];
-      Value* wi = b_.CreateURem(rest, b_.getInt64(w.size));
-      rest = b_.CreateUDiv(rest, b_.getInt64(w.size));
-      Value* pos = b_.CreateAdd(b_.CreateSub(b_.CreateMul(index[d], b_.getInt64(w.stride)), b_.getInt64(w.padding_low)),
-                                b_.CreateMul(wi, b_.getInt64(w.window_dilation)));
-      inside = b_.CreateAnd(inside, b_.CreateICmpSGE(pos, b_.getInt64(0)));
-      if (w.base_dilation > 1) {
-        inside = b_.CreateAnd(inside, b_.CreateICmpEQ(b_.CreateSRem(pos, b_.getInt64(w.base_dilation)), b_.getInt64(0)));
-        pos = b_.CreateSDiv(pos, b_.getInt64(w.base_dilation));
+    return Accumulate("window", count, init, [&](Value* k, Value* acc) -> StatusOr<Value*> {
+      Value* rest = k;
+      Value* inside = b_.getTrue();
+      std::vector<Value*> at(index.size());
+      for (size_t d = index.size(); d-- > 0;) {
+        const WindowDimension& w = r.window[d];
+        Value* wi = b_.CreateURem(rest, b_.getInt64(w.size));
+        rest = b_.CreateUDiv(rest, b_.getInt64(w.size));
+        at[d] = WindowPosition(index[d], wi, w, from.dims[d], inside);
       }
-      inside = b_.CreateAnd(inside, b_.CreateICmpSLT(pos, b_.getInt64(from.dims[d])));
-      at[d] = ClampIndex(pos, 0, from.dims[d] - 1);
+      PJIT_ASSIGN_OR_RETURN(Value* x, Element(r.operands[0], at));
+      return b_.CreateSelect(inside, Round(t, Binary(*fold, t, acc, x)), acc);
+    });
+  }
+
+  // The input index a window position reaches for output index `out` and window index `wi`
+  // (clamped inside the input of `extent`); `inside` is and-ed with whether it is an input
+  // element rather than padding or a gap between base-dilated elements.
+  Value* WindowPosition(Value* out, Value* wi, const WindowDimension& w, int64_t extent, Value*& inside) {
+    Value* pos = b_.CreateAdd(b_.CreateSub(b_.CreateMul(out, b_.getInt64(w.stride)), b_.getInt64(w.padding_low)),
+                              b_.CreateMul(wi, b_.getInt64(w.window_dilation)));
+    inside = b_.CreateAnd(inside, b_.CreateICmpSGE(pos, b_.getInt64(0)));
+    if (w.base_dilation > 1) {
+      inside = b_.CreateAnd(inside, b_.CreateICmpEQ(b_.CreateSRem(pos, b_.getInt64(w.base_dilation)), b_.getInt64(0)));
+      pos = b_.CreateSDiv(pos, b_.getInt64(w.base_dilation));
     }
-    PJIT_ASSIGN_OR_RETURN(Value* x, Element(r.operands[0], at));
-    Value* folded = b_.CreateSelect(inside, Round(t, Binary(*fold, t, acc, x)), acc);
-    Value* next = b_.CreateAdd(k, b_.getInt64(1));
-    k->addIncoming(next, b_.GetInsertBlock());
-    acc->addIncoming(folded, b_.GetInsertBlock());
-    llvm::BasicBlock* last = b_.GetInsertBlock();
-    b_.CreateCondBr(b_.CreateICmpSLT(next, b_.getInt64(count)), body, done);
-    b_.SetInsertPoint(done);
-    llvm::PHINode* result = b_.CreatePHI(ComputeType(t), 1, "windowed");
-    result->addIncoming(folded, last);
-    cache_ = std::move(outside);
-    return result;
+    inside = b_.CreateAnd(inside, b_.CreateICmpSLT(pos, b_.getInt64(extent)));
+    return ClampIndex(pos, 0, extent - 1);
   }
 
   // A loop over the window positions of the element at `index` (row-major) and, inside, the
@@ -320,62 +318,36 @@ class LoopEmitter {
     Value* zero = llvm::ConstantFP::get(f64, 0.0);
     auto rounded = [&](Value* sum) { return c.shape.dtype == DType::kF64 ? sum : b_.CreateFPTrunc(sum, ComputeType(c.shape.dtype)); };
     if (count == 0 || xs.ElementCount() == 0) return rounded(zero);
-    auto outside = cache_;  // values computed in the loop do not dominate what follows it
-    llvm::BasicBlock* pre = b_.GetInsertBlock();
-    llvm::BasicBlock* body = llvm::BasicBlock::Create(ctx_, "conv", fn_);
-    llvm::BasicBlock* done = llvm::BasicBlock::Create(ctx_, "conv.done", fn_);
-    b_.CreateBr(body);
-    b_.SetInsertPoint(body);
-    llvm::PHINode* k = b_.CreatePHI(b_.getInt64Ty(), 2, "ck");
-    k->addIncoming(b_.getInt64(0), pre);
-    llvm::PHINode* sum = b_.CreatePHI(f64, 2, "sum");
-    sum->addIncoming(zero, pre);
-    std::vector<Value*> xi(static_cast<size_t>(xs.rank())), ki(static_cast<size_t>(ks.rank()));
-    Value* feature = b_.CreateURem(k, b_.getInt64(features));
-    Value* rest = b_.CreateUDiv(k, b_.getInt64(features));
-    Value* inside = b_.getTrue();
-    for (size_t s = ns; s-- > 0;) {
-      const WindowDimension& w = c.window[s];
-      const int64_t size = ks.dims[d.kernel_spatial[s]];
-      Value* wi = b_.CreateURem(rest, b_.getInt64(size));
-      rest = b_.CreateUDiv(rest, b_.getInt64(size));
-      Value* pos = b_.CreateAdd(b_.CreateSub(b_.CreateMul(index[d.output_spatial[s]], b_.getInt64(w.stride)), b_.getInt64(w.padding_low)),
-                                b_.CreateMul(wi, b_.getInt64(w.window_dilation)));
-      inside = b_.CreateAnd(inside, b_.CreateICmpSGE(pos, b_.getInt64(0)));
-      if (w.base_dilation > 1) {
-        inside = b_.CreateAnd(inside, b_.CreateICmpEQ(b_.CreateSRem(pos, b_.getInt64(w.base_dilation)), b_.getInt64(0)));
-        pos = b_.CreateSDiv(pos, b_.getInt64(w.base_dilation));
+    PJIT_ASSIGN_OR_RETURN(Value* sum, Accumulate("conv", count, zero, [&](Value* k, Value* acc) -> StatusOr<Value*> {
+      std::vector<Value*> xi(static_cast<size_t>(xs.rank())), ki(static_cast<size_t>(ks.rank()));
+      Value* feature = b_.CreateURem(k, b_.getInt64(features));
+      Value* rest = b_.CreateUDiv(k, b_.getInt64(features));
+      Value* inside = b_.getTrue();
+      for (size_t s = ns; s-- > 0;) {
+        const WindowDimension& w = c.window[s];
+        const int64_t size = ks.dims[d.kernel_spatial[s]];
+        Value* wi = b_.CreateURem(rest, b_.getInt64(size));
+        rest = b_.CreateUDiv(rest, b_.getInt64(size));
+        xi[d.input_spatial[s]] = WindowPosition(index[d.output_spatial[s]], wi, w, xs.dims[d.input_spatial[s]], inside);
+        ki[d.kernel_spatial[s]] = w.window_reversal ? b_.CreateSub(b_.getInt64(size - 1), wi) : wi;
       }
-      const int64_t extent = xs.dims[d.input_spatial[s]];
-      inside = b_.CreateAnd(inside, b_.CreateICmpSLT(pos, b_.getInt64(extent)));
-      xi[d.input_spatial[s]] = ClampIndex(pos, 0, extent - 1);
-      ki[d.kernel_spatial[s]] = w.window_reversal ? b_.CreateSub(b_.getInt64(size - 1), wi) : wi;
-    }
-    // Feature groups read their slice of the input features, batch groups their slice of the
-    // batch (the output feature says which group).
-    Value* o = index[d.output_feature];
-    const int64_t out_features = ks.dims[d.kernel_output_feature];
-    Value* fgroup = b_.CreateUDiv(o, b_.getInt64(out_features / c.feature_group_count));
-    Value* bgroup = b_.CreateUDiv(o, b_.getInt64(out_features / c.batch_group_count));
-    xi[d.input_batch] = b_.CreateAdd(b_.CreateMul(bgroup, b_.getInt64(xs.dims[d.input_batch] / c.batch_group_count)), index[d.output_batch]);
-    xi[d.input_feature] = b_.CreateAdd(b_.CreateMul(fgroup, b_.getInt64(features)), feature);
-    ki[d.kernel_output_feature] = o;
-    ki[d.kernel_input_feature] = feature;
-    PJIT_ASSIGN_OR_RETURN(Value* x, Element(c.operands[0], xi));
-    PJIT_ASSIGN_OR_RETURN(Value* kv, Element(c.operands[1], ki));
-    if (x->getType() != f64) x = b_.CreateFPExt(x, f64);
-    if (kv->getType() != f64) kv = b_.CreateFPExt(kv, f64);
-    Value* added = b_.CreateSelect(inside, b_.CreateFAdd(sum, b_.CreateFMul(x, kv)), sum);
-    Value* next = b_.CreateAdd(k, b_.getInt64(1));
-    k->addIncoming(next, b_.GetInsertBlock());
-    sum->addIncoming(added, b_.GetInsertBlock());
-    llvm::BasicBlock* last = b_.GetInsertBlock();
-    b_.CreateCondBr(b_.CreateICmpSLT(next, b_.getInt64(count)), body, done);
-    b_.SetInsertPoint(done);
-    llvm::PHINode* result = b_.CreatePHI(f64, 1, "convolved");
-    result->addIncoming(added, last);
-    cache_ = std::move(outside);
-    return rounded(result);
+      // Feature groups read their slice of the input features, batch groups their slice of
+      // the batch (the output feature says which group).
+      Value* o = index[d.output_feature];
+      const int64_t out_features = ks.dims[d.kernel_output_feature];
+      Value* fgroup = b_.CreateUDiv(o, b_.getInt64(out_features / c.feature_group_count));
+      Value* bgroup = b_.CreateUDiv(o, b_.getInt64(out_features / c.batch_group_count));
+      xi[d.input_batch] = b_.CreateAdd(b_.CreateMul(bgroup, b_.getInt64(xs.dims[d.input_batch] / c.batch_group_count)), index[d.output_batch]);
+      xi[d.input_feature] = b_.CreateAdd(b_.CreateMul(fgroup, b_.getInt64(features)), feature);
+      ki[d.kernel_output_feature] = o;
+      ki[d.kernel_input_feature] = feature;
+      PJIT_ASSIGN_OR_RETURN(Value* x, Element(c.operands[0], xi));
+      PJIT_ASSIGN_OR_RETURN(Value* kv, Element(c.operands[1], ki));
+      if (x->getType() != f64) x = b_.CreateFPExt(x, f64);
+      if (kv->getType() != f64) kv = b_.CreateFPExt(kv, f64);
+      return b_.CreateSelect(inside, b_.CreateFAdd(acc, b_.CreateFMul(x, kv)), acc);
+    }));
+    return rounded(sum);
   }
 
   llvm::Type* StorageType(DType t) {
