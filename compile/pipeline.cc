@@ -6,6 +6,7 @@
 #include "compile/algebraic_simplifier.h"
 #include "compile/call_inliner.h"
 #include "compile/common_subexpressions.h"
+#include "compile/constant_folding.h"
 #include "compile/cpu_codegen.h"
 #include "compile/dead_code_elimination.h"
 #include "compile/kernel_fusion.h"
@@ -130,7 +131,8 @@ StatusOr<CompiledProgram> CompileText(const std::string& text, const CompileOpti
   PJIT_ASSIGN_OR_RETURN(PartitionResult partitioned, PartitionModule(*p.global, p.mesh));
   p.device = std::move(partitioned.module);
   p.warnings.insert(p.warnings.end(), partitioned.warnings.begin(), partitioned.warnings.end());
-  clock.Start("simplification (algebra, CSE, DCE)");
+  clock.Start("simplification (constant folding, algebra, CSE, DCE)");
+  FoldConstants(*p.device->entry);
   SimplifyAlgebra(*p.device->entry);
   EliminateCommonSubexpressions(*p.device->entry);
   EliminateDeadCode(*p.device->entry);

@@ -747,7 +747,7 @@ TEST(LoopCodegen, CompileReportsProgressAndPassTimes) {
   ASSERT_TRUE(report.ok()) << report.status().message();
   std::filesystem::remove(options.output);
   EXPECT_THAT(passes, ::testing::ElementsAre("parse and verify", "inline calls", "sharding propagation", "spmd partitioning",
-                                             "simplification (algebra, CSE, DCE)",
+                                             "simplification (constant folding, algebra, CSE, DCE)",
                                              "loop fusion", "thunk lowering and buffer assignment", "x86-64 code generation",
                                              "write artifact"));
   EXPECT_GT(total, 0);

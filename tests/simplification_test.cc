@@ -1,5 +1,5 @@
-// The device-program clean-up passes: exact algebraic rewrites, common subexpressions and
-// dead code. Each rewrite is checked against the interpreter on the program before it, bit
+// The device-program clean-up passes: constant folding, exact algebraic rewrites, common
+// subexpressions and dead code. Each rewrite is checked against the interpreter on the program before it, bit
 // for bit, with inputs that include -0, infinities and NaN; rewrites that would not be exact
 // (x + 0.0 turns -0 into +0, x * 0 is not 0 for NaN) must not happen.
 #include <gmock/gmock.h>
@@ -11,6 +11,7 @@
 
 #include "compile/algebraic_simplifier.h"
 #include "compile/common_subexpressions.h"
+#include "compile/constant_folding.h"
 #include "compile/dead_code_elimination.h"
 #include "format/verifier.h"
 #include "run/interpreter/evaluator.h"
@@ -43,6 +44,7 @@ std::vector<std::string> SimplifyAndCheck(const std::string& text) {
   auto before = testing::ParseOrDie(text);
   auto after = testing::ParseOrDie(text);
   if (!before || !after) return {"(parse error)"};
+  FoldConstants(*after->entry);
   SimplifyAlgebra(*after->entry);
   EliminateCommonSubexpressions(*after->entry);
   EliminateDeadCode(*after->entry);
@@ -57,6 +59,31 @@ std::vector<std::string> SimplifyAndCheck(const std::string& text) {
     EXPECT_TRUE(*want == *got) << "got " << got->ToString() << "\nwant " << want->ToString();
   }
   return Names(*after->entry);
+}
+
+// Elementwise ops on constants become constants with the interpreter's bits (exp, integer
+// division by zero, a bfloat16 rounding, NaN compares, select, clamp with scalar bounds);
+// what reads a parameter stays.
+TEST(ConstantFolding, ElementwiseOpsOnConstantsBecomeTheirValues) {
+  EXPECT_THAT(SimplifyAndCheck(R"(HloModule m
+ENTRY e {
+  p = f32[4] parameter(0)
+  a = f32[4] constant({0.5, -1, 88.5, nan})
+  e = f32[4] exponential(a)
+  i = s32[4] constant({7, -8, 1, 0})
+  z = s32[4] constant({0, -1, 3, 0})
+  q = s32[4] divide(i, z)
+  qf = f32[4] convert(q)
+  b = bf16[4] convert(e)
+  bf = f32[4] convert(b)
+  lt = pred[4] compare(a, bf), direction=LT
+  s = f32[4] select(lt, qf, bf)
+  lo = f32[] constant(-3)
+  hi = f32[] constant(4)
+  c = f32[4] clamp(lo, s, hi)
+  ROOT r = f32[4] add(p, c)
+})"),
+              ::testing::ElementsAre("p", "c", "r"));
 }
 
 TEST(AlgebraicSimplifier, ExactRewritesOnly) {

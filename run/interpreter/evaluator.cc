@@ -9,16 +9,14 @@
 #include <unordered_map>
 
 #include "run/interpreter/collectives.h"
-#include "run/interpreter/elementwise.h"
+#include "format/elementwise.h"
+#include "format/elementwise_eval.h"
 
 namespace pjit {
 namespace {
 
-using interp::ApplyBinary;
-using interp::ApplyCompare;
-using interp::ApplyUnary;
-using interp::ConvertValue;
-using interp::Load;
+using elementwise::ApplyBinary;
+using elementwise::ApplyCompare;
 
 // Calls f(index, linear) for every index of dims, in row-major order.
 template <typename F>
@@ -69,10 +67,6 @@ class Evaluator {
 
   StatusOr<Literal> CallScalars(const Computation& c, const std::vector<Literal>& scalars);
 
-  Literal Unary(const Instruction& in, const Literal& x);
-  Literal Binary(const Instruction& in, const Literal& a, const Literal& b);
-  Literal Compare(const Instruction& in, const Literal& a, const Literal& b);
-  Literal Convert(const Instruction& in, const Literal& x);
   Literal BitcastConvert(const Instruction& in, const Literal& x);
   Literal Iota(const Instruction& in);
   Literal Broadcast(const Instruction& in, const Literal& x);
@@ -83,8 +77,6 @@ class Evaluator {
   Literal Concatenate(const Instruction& in, const std::vector<const Literal*>& ops);
   Literal Pad(const Instruction& in, const Literal& x, const Literal& value);
   Literal Reverse(const Instruction& in, const Literal& x);
-  Literal Select(const Instruction& in, const Literal& p, const Literal& a, const Literal& b);
-  Literal Clamp(const Instruction& in, const Literal& lo, const Literal& x, const Literal& hi);
   Literal DotOp(const Instruction& in, const Literal& lhs, const Literal& rhs);
   Literal Convolution(const Instruction& in, const Literal& x, const Literal& k);
   Literal Gather(const Instruction& in, const Literal& operand, const Literal& indices);
@@ -135,55 +127,6 @@ StatusOr<Literal> Evaluator::CallScalars(const Computation& c, const std::vector
   std::vector<const Literal*> args;
   for (const Literal& s : scalars) args.push_back(&s);
   return Call(c, args);
-}
-
-Literal Evaluator::Unary(const Instruction& in, const Literal& x) {
-  Literal out(in.shape);
-  int64_t n = x.element_count();
-  VisitDType(x.shape().dtype, [&]<typename T>() {
-    const T* a = x.data<T>();
-    if (in.opcode == Opcode::kIsFinite) {
-      for (int64_t i = 0; i < n; ++i) out.data<bool>()[i] = std::isfinite(static_cast<double>(Load(a[i])));
-      return;
-    }
-    T* o = out.data<T>();
-    for (int64_t i = 0; i < n; ++i) o[i] = ApplyUnary<T>(in.opcode, a[i]);
-  });
-  return out;
-}
-
-Literal Evaluator::Binary(const Instruction& in, const Literal& a, const Literal& b) {
-  Literal out(in.shape);
-  int64_t n = a.element_count();
-  VisitDType(a.shape().dtype, [&]<typename T>() {
-    const T* x = a.data<T>();
-    const T* y = b.data<T>();
-    T* o = out.data<T>();
-    for (int64_t i = 0; i < n; ++i) o[i] = ApplyBinary<T>(in.opcode, x[i], y[i]);
-  });
-  return out;
-}
-
-Literal Evaluator::Compare(const Instruction& in, const Literal& a, const Literal& b) {
-  Literal out(in.shape);
-  bool total = in.comparison_type == ComparisonType::kTotalOrder;
-  int64_t n = a.element_count();
-  VisitDType(a.shape().dtype, [&]<typename T>() {
-    for (int64_t i = 0; i < n; ++i)
-      out.data<bool>()[i] = ApplyCompare<T>(in.comparison_direction, total, a.data<T>()[i], b.data<T>()[i]);
-  });
-  return out;
-}
-
-Literal Evaluator::Convert(const Instruction& in, const Literal& x) {
-  Literal out(in.shape);
-  int64_t n = x.element_count();
-  VisitDType(x.shape().dtype, [&]<typename From>() {
-    VisitDType(in.shape.dtype, [&]<typename To>() {
-      for (int64_t i = 0; i < n; ++i) out.data<To>()[i] = ConvertValue<To, From>(x.data<From>()[i]);
-    });
-  });
-  return out;
 }
 
 Literal Evaluator::BitcastConvert(const Instruction& in, const Literal& x) {
@@ -320,27 +263,6 @@ Literal Evaluator::Reverse(const Instruction& in, const Literal& x) {
     std::vector<int64_t> from = idx;
     for (int64_t d : in.dimensions) from[d] = in.shape.dims[d] - 1 - idx[d];
     CopyElement(x, Dot(from, strides), out, linear, size);
-  });
-  return out;
-}
-
-Literal Evaluator::Select(const Instruction& in, const Literal& p, const Literal& a, const Literal& b) {
-  Literal out(in.shape);
-  size_t size = static_cast<size_t>(DTypeByteSize(in.shape.dtype));
-  bool scalar = p.shape().rank() == 0;
-  for (int64_t i = 0; i < out.element_count(); ++i)
-    CopyElement(p.data<bool>()[scalar ? 0 : i] ? a : b, i, out, i, size);
-  return out;
-}
-
-Literal Evaluator::Clamp(const Instruction& in, const Literal& lo, const Literal& x, const Literal& hi) {
-  Literal out(in.shape);
-  bool lo_scalar = lo.shape().rank() == 0, hi_scalar = hi.shape().rank() == 0;
-  VisitDType(in.shape.dtype, [&]<typename T>() {
-    for (int64_t i = 0; i < out.element_count(); ++i) {
-      T v = ApplyBinary<T>(Opcode::kMaximum, x.data<T>()[i], lo.data<T>()[lo_scalar ? 0 : i]);
-      out.data<T>()[i] = ApplyBinary<T>(Opcode::kMinimum, v, hi.data<T>()[hi_scalar ? 0 : i]);
-    }
   });
   return out;
 }
@@ -795,8 +717,7 @@ StatusOr<Literal> Evaluator::CombineArrays(const Instruction& instr, const Liter
 
 StatusOr<Literal> Evaluator::Eval(const Instruction& in, const std::vector<const Literal*>& ops) {
   using O = Opcode;
-  if (IsElementwiseUnary(in.opcode)) return Unary(in, *ops[0]);
-  if (IsElementwiseBinary(in.opcode)) return Binary(in, *ops[0], *ops[1]);
+  if (IsElementwiseEvaluable(in.opcode)) return EvaluateElementwise(in, ops);
   switch (in.opcode) {
     case O::kConstant: return in.literal;
     case O::kIota: return Iota(in);
@@ -840,7 +761,6 @@ StatusOr<Literal> Evaluator::Eval(const Instruction& in, const std::vector<const
       return out;
     }
     case O::kTranspose: return Transpose(in, *ops[0]);
-    case O::kConvert: return Convert(in, *ops[0]);
     case O::kBitcastConvert: return BitcastConvert(in, *ops[0]);
     case O::kReducePrecision: {
       // Round the mantissa to nearest even and clamp the exponent, via float bits.
@@ -875,9 +795,6 @@ StatusOr<Literal> Evaluator::Eval(const Instruction& in, const std::vector<const
     case O::kSelectAndScatter: return SelectAndScatter(in, ops);
     case O::kMap: return Map(in, ops);
     case O::kSort: return Sort(in, ops);
-    case O::kSelect: return Select(in, *ops[0], *ops[1], *ops[2]);
-    case O::kClamp: return Clamp(in, *ops[0], *ops[1], *ops[2]);
-    case O::kCompare: return Compare(in, *ops[0], *ops[1]);
     case O::kAllReduce: case O::kAllGather: case O::kReduceScatter: case O::kAllToAll: case O::kCollectivePermute:
       return Collective(in, ops);
     default:

@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "format/literal.h"
-#include "run/interpreter/elementwise.h"
+#include "format/elementwise.h"
 #include "run/plugins/thunk_plan.h"
 
 namespace pjit {
@@ -26,7 +26,7 @@ void Reduce(const CollectiveThunk& t, const std::vector<const std::byte*>& input
       for (size_t j = 1; j < inputs.size(); ++j) {
         T v;
         std::memcpy(&v, inputs[j] + (first + i) * sizeof(T), sizeof(T));
-        acc = interp::ApplyBinary<T>(op, acc, v);
+        acc = elementwise::ApplyBinary<T>(op, acc, v);
       }
       std::memcpy(o + i, &acc, sizeof(T));
     }

@@ -13,7 +13,7 @@
 #include "format/literal.h"
 #include "format/opcode.h"
 
-namespace pjit::interp {
+namespace pjit::elementwise {
 
 template <typename T>
 using ComputeType = std::conditional_t<kIsHalfType<T>, float, T>;
@@ -191,4 +191,4 @@ To ConvertValue(From from) {
   }
 }
 
-}  // namespace pjit::interp
+}  // namespace pjit::elementwise
