@@ -37,6 +37,17 @@ bool SupportedOpcode(const Instruction& in) {
         if (in.operands[i]->shape.rank() != 0 || !IsInteger(in.operands[i]->shape.dtype)) return false;
       return true;
     }
+    case Opcode::kScatter: {
+      // One operand, integer indices, combined by assignment or a simple reducer; a fusion root only.
+      if (in.operands.size() != 3 || !IsInteger(in.operands[1]->shape.dtype) || !in.scatter_dims.input_batching_dims.empty() ||
+          in.called.size() != 1)
+        return false;
+      const Computation& c = *in.called[0];
+      if (c.parameters.size() == 2 && c.root == c.parameters[1]) return true;
+      std::optional<Opcode> op = SimpleReducer(c);
+      return op && (*op == Opcode::kAdd || *op == Opcode::kMultiply || *op == Opcode::kMaximum || *op == Opcode::kMinimum ||
+                    ((*op == Opcode::kAnd || *op == Opcode::kOr) && !IsFloating(in.shape.dtype)));
+    }
     case Opcode::kConvolution:
       // f32 or f64 throughout: summed in double in the interpreter's order.
       return (in.shape.dtype == DType::kF32 || in.shape.dtype == DType::kF64) &&
@@ -73,6 +84,7 @@ bool SupportedFor(const Instruction& in) {
     case Opcode::kIota: case Opcode::kConstant: case Opcode::kReduce: case Opcode::kReshape: case Opcode::kSlice:
     case Opcode::kPad: case Opcode::kConcatenate: case Opcode::kReverse: case Opcode::kDynamicSlice:
     case Opcode::kDynamicUpdateSlice: case Opcode::kGather: case Opcode::kReduceWindow: case Opcode::kConvolution:
+    case Opcode::kScatter:
       return true;
     case Opcode::kAnd: case Opcode::kOr: case Opcode::kXor: case Opcode::kNot:
       return !IsFloating(t);
@@ -189,7 +201,8 @@ std::map<const Instruction*, std::set<DimMap>> MapsFromRoot(const Instruction& r
         for (size_t d = 0; d < v->dimensions.size(); ++d) m[static_cast<size_t>(v->dimensions[d])] = map[d];
       } else if (v->opcode == Opcode::kReshape) {
         m = ReshapeOperandMap(v->shape, map, o->shape);
-      } else if (v->opcode == Opcode::kGather || v->opcode == Opcode::kReduceWindow || v->opcode == Opcode::kConvolution) {
+      } else if (v->opcode == Opcode::kGather || v->opcode == Opcode::kReduceWindow || v->opcode == Opcode::kConvolution ||
+                 v->opcode == Opcode::kScatter) {
         m = DimMap(static_cast<size_t>(o->shape.rank()), kMixed);  // read where the indices or windows say
       } else if (IsIndexShift(v->opcode) && o->shape.rank() == v->shape.rank()) {
         m = ShiftedOperandMap(*v, i, map);
@@ -239,12 +252,13 @@ int64_t LoopFusionRowRank(const LoopFusion& f) { return RowRankOf(*f.root); }
 
 int64_t LoopFusionBlock(const LoopFusion& f, RowBlocking blocking) {
   const Shape& s = f.root->shape;
-  if (IsRowFold(*f.root) || s.rank() == 0) return 0;
+  if (IsRowFold(*f.root) || s.rank() == 0 || f.root->opcode == Opcode::kScatter) return 0;
   return s.dims.back() > blocking.long_row && f.row_values.empty() ? blocking.block : s.dims.back();
 }
 
 int64_t LoopFusionRows(const LoopFusion& f, RowBlocking blocking) {
   const Shape& s = f.root->shape;
+  if (f.root->opcode == Opcode::kScatter) return 1;  // updates combine in order, on one thread
   if (IsRowFold(*f.root) || s.rank() == 0) return s.ElementCount();
   if (!s.dims.back()) return 0;
   int64_t block = LoopFusionBlock(f, blocking);
@@ -275,8 +289,9 @@ std::vector<LoopFusion> FindLoopFusions(const Computation& entry) {
     bool join = false;
     if (all_fused && IsCheap(*in)) {
       join = true;
-    } else if (all_fused && consumer_groups.size() == 1) {
-      // A reduction or an op under a broadcast joins only as a value of the row.
+    } else if (all_fused && consumer_groups.size() == 1 && in->opcode != Opcode::kScatter) {
+      // A reduction or an op under a broadcast joins only as a value of the row; a scatter
+      // never joins (its elements are not computed one by one).
       size_t g = *consumer_groups.begin();
       join = (in->opcode != Opcode::kReduce && !under_broadcast) ||
              RowValueMap(*in, *roots[g], MapsFromRoot(*roots[g], members[g])[in]).has_value();

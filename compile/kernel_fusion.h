@@ -41,7 +41,8 @@ int64_t LoopFusionRowRank(const LoopFusion& fusion);
 // (update) slice or gather (without batching dims), on f32, f64, bf16, pred or integer
 // arrays; a reduce-window of one array by a simple reducer (a loop over each element's
 // window); an f32 or f64 convolution, grouped or not (a loop over each element's window and
-// input features); or a reduction of one array by add, multiply, maximum, minimum, and or or (a
+// input features); a scatter of one operand by assignment or a simple reducer (a fusion root
+// launched as one row: the operand copied, then the updates combined in order); or a reduction of one array by add, multiply, maximum, minimum, and or or (a
 // fusion root with its input's producers fused into it, or, folding its input's trailing
 // dims, a row value of its consumer's fusion when it folds that fusion's rows).
 bool IsLoopFusible(const Instruction& in);
@@ -66,7 +67,8 @@ inline constexpr RowBlocking kCpuRowBlocking{16384, 8192};
 inline constexpr RowBlocking kGpuRowBlocking{0, 1};
 
 // The rows a fusion's kernel is launched over: one per output element of a reduction (each
-// folds the reduced elements), else one per block of a last-dim row of the root.
+// folds the reduced elements), one for a scatter, else one per block of a last-dim row of the
+// root.
 int64_t LoopFusionRows(const LoopFusion& fusion, RowBlocking blocking = kCpuRowBlocking);
 // Elements of the last dim per launch row of an elementwise root (0 for a reduction).
 int64_t LoopFusionBlock(const LoopFusion& fusion, RowBlocking blocking = kCpuRowBlocking);

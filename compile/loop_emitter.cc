@@ -53,6 +53,7 @@ class LoopEmitter {
     not_out_ = llvm::MDNode::get(ctx_, {out_scope});
     out_scope_ = llvm::MDNode::get(ctx_, {out_scope});
     not_inputs_ = llvm::MDNode::get(ctx_, input_scopes);
+    if (f_.root->opcode == Opcode::kScatter) return EmitScatter(begin, end);
     const Shape& s = f_.root->shape;
     const bool column = IsColumnReduction(*f_.root);
     const bool reduce = f_.root->opcode == Opcode::kReduce && !column;
@@ -193,6 +194,74 @@ class LoopEmitter {
         return OkStatus();
       });
     });
+  }
+
+  // A scatter's one launch row: the operand copied into the output, then each update element
+  // in row-major order combined into the element its window start (read from the indices)
+  // and offset reach — skipped when the window does not fit, as XLA skips it — sequentially,
+  // as the interpreter does, so that repeated indices combine in the same order.
+  Status EmitScatter(Value* begin, Value* end) {
+    const Instruction& sc = *f_.root;
+    const ScatterDimensionNumbers& d = sc.scatter_dims;
+    const Shape& os = sc.shape;
+    const Instruction* ids = sc.operands[1];
+    const Instruction* updates = sc.operands[2];
+    const Shape& us = updates->shape;
+    const DType t = os.dtype;
+    const Computation& combiner = *sc.called[0];
+    const bool assign = combiner.root == combiner.parameters[1];
+    const std::optional<Opcode> fold = SimpleReducer(combiner);
+    auto out_at = [&](Value* linear) { return b_.CreateInBoundsGEP(StorageType(t), out_, linear); };
+    std::vector<int64_t> window_dims, window_size(static_cast<size_t>(os.rank()), 1);
+    for (int64_t i = 0; i < os.rank(); ++i)
+      if (std::find(d.inserted_window_dims.begin(), d.inserted_window_dims.end(), i) == d.inserted_window_dims.end()) window_dims.push_back(i);
+    for (size_t k = 0; k < window_dims.size(); ++k) window_size[static_cast<size_t>(window_dims[k])] = us.dims[d.update_window_dims[k]];
+    llvm::BasicBlock* body = llvm::BasicBlock::Create(ctx_, "scatter", fn_);
+    llvm::BasicBlock* exit = llvm::BasicBlock::Create(ctx_, "exit", fn_);
+    b_.CreateCondBr(b_.CreateICmpSLT(begin, end), body, exit);
+    b_.SetInsertPoint(body);
+    PJIT_RETURN_IF_ERROR(EmitLoop(b_.getInt64(0), b_.getInt64(os.ElementCount()), "copy", [&](Value* i) -> Status {
+      PJIT_ASSIGN_OR_RETURN(Value* x, Element(sc.operands[0], Decompose(i, os, 0, os.rank())));
+      StoreElement(t, x, out_at(i));
+      return OkStatus();
+    }));
+    PJIT_RETURN_IF_ERROR(EmitLoop(b_.getInt64(0), b_.getInt64(us.ElementCount()), "update", [&](Value* u) -> Status {
+      std::vector<Value*> ui = Decompose(u, us, 0, us.rank()), scatter, window;
+      for (int64_t i = 0; i < us.rank(); ++i)
+        (std::find(d.update_window_dims.begin(), d.update_window_dims.end(), i) != d.update_window_dims.end() ? window : scatter)
+            .push_back(ui[static_cast<size_t>(i)]);
+      std::vector<Value*> at(static_cast<size_t>(os.rank()), b_.getInt64(0));
+      for (size_t k = 0; k < d.scatter_dims_to_operand_dims.size(); ++k) {
+        std::vector<Value*> where = scatter;
+        if (d.index_vector_dim < ids->shape.rank()) where.insert(where.begin() + d.index_vector_dim, b_.getInt64(static_cast<int64_t>(k)));
+        PJIT_ASSIGN_OR_RETURN(Value* v, Element(ids, where));
+        v = IsSignedInt(ids->shape.dtype) ? b_.CreateSExtOrTrunc(v, b_.getInt64Ty()) : b_.CreateZExtOrTrunc(v, b_.getInt64Ty());
+        at[static_cast<size_t>(d.scatter_dims_to_operand_dims[k])] = v;
+      }
+      Value* fits = b_.getTrue();
+      for (int64_t dim = 0; dim < os.rank(); ++dim) {
+        Value* start = at[static_cast<size_t>(dim)];
+        fits = b_.CreateAnd(fits, b_.CreateAnd(b_.CreateICmpSGE(start, b_.getInt64(0)),
+                                               b_.CreateICmpSLE(start, b_.getInt64(os.dims[dim] - window_size[static_cast<size_t>(dim)]))));
+      }
+      for (size_t k = 0; k < window_dims.size(); ++k)
+        at[static_cast<size_t>(window_dims[k])] = b_.CreateAdd(at[static_cast<size_t>(window_dims[k])], window[k]);
+      for (int64_t dim = 0; dim < os.rank(); ++dim)  // in bounds whatever the indices say; unused when it does not fit
+        at[static_cast<size_t>(dim)] = ClampIndex(at[static_cast<size_t>(dim)], 0, std::max<int64_t>(os.dims[dim] - 1, 0));
+      Value* address = out_at(Linear(os, at));
+      Value* old = LoadElement(t, address, out_scope_, not_inputs_);
+      PJIT_ASSIGN_OR_RETURN(Value* update, Element(updates, ui));
+      Value* combined = assign ? update : Round(t, Binary(*fold, t, old, update));
+      StoreElement(t, b_.CreateSelect(fits, combined, old), address);
+      return OkStatus();
+    }));
+    b_.CreateBr(exit);
+    b_.SetInsertPoint(exit);
+    b_.CreateRetVoid();
+    std::string errors;
+    llvm::raw_string_ostream os_errors(errors);
+    if (llvm::verifyFunction(*fn_, &os_errors)) return Internal(f_.name, ": invalid LLVM IR: ", errors);
+    return OkStatus();
   }
 
   // for (i = begin; i < end; ++i) body(i), not entered when begin >= end; what the body

@@ -509,6 +509,57 @@ ENTRY e {
   RunCases(cases);
 }
 
+// Scatters as one sequential launch row: the operand copied, then every update combined in
+// row-major order (so repeated indices combine as the interpreter combines them, and the last
+// assignment wins), windows that do not fit skipped (the edge values put INT_MIN and INT_MAX
+// among the indices), with the updates computed in the same kernel.
+TEST(LoopCodegen, ScattersMatchTheInterpreter) {
+  const std::string reducers = R"(HloModule m
+add {
+  a = f32[] parameter(0)
+  b = f32[] parameter(1)
+  ROOT s = f32[] add(a, b)
+}
+max16 {
+  a = s16[] parameter(0)
+  b = s16[] parameter(1)
+  ROOT m = s16[] maximum(a, b)
+}
+assign {
+  a = f32[] parameter(0)
+  ROOT b = f32[] parameter(1)
+}
+)";
+  std::vector<Case> cases;
+  cases.push_back(Make("row sums, repeated and wild indices", reducers + R"(ENTRY e {
+  x = f32[8,5] parameter(0)
+  idx = s32[30] parameter(1)
+  u = f32[30,5] parameter(2)
+  ROOT sc0 = f32[8,5] scatter(x, idx, u), update_window_dims={1}, inserted_window_dims={0}, scatter_dims_to_operand_dims={0}, index_vector_dim=1, to_apply=add
+})", {false, true, false}));
+  cases.push_back(Make("assignment, last one wins", reducers + R"(ENTRY e {
+  x = f32[10] parameter(0)
+  idx = s64[12,1] parameter(1)
+  u = f32[12] parameter(2)
+  ROOT sc1 = f32[10] scatter(x, idx, u), update_window_dims={}, inserted_window_dims={0}, scatter_dims_to_operand_dims={0}, index_vector_dim=1, to_apply=assign
+})", {false, true, false}));
+  cases.push_back(Make("2-D windows by maximum", reducers + R"(ENTRY e {
+  x = s16[6,7] parameter(0)
+  idx = u8[4,2] parameter(1)
+  u = s16[4,2,3] parameter(2)
+  ROOT sc2 = s16[6,7] scatter(x, idx, u), update_window_dims={1,2}, inserted_window_dims={}, scatter_dims_to_operand_dims={0,1}, index_vector_dim=1, to_apply=max16
+})", {false, true, false}));
+  cases.push_back(Make("updates computed in the kernel, wild indices", reducers + R"(ENTRY e {
+  x = f32[6,4] parameter(0)
+  idx = s32[9] parameter(1)
+  a = f32[9,4] parameter(2)
+  b = f32[9,4] parameter(3)
+  u = f32[9,4] multiply(a, b)
+  ROOT sc3 = f32[6,4] scatter(x, idx, u), update_window_dims={1}, inserted_window_dims={0}, scatter_dims_to_operand_dims={0}, index_vector_dim=1, to_apply=add
+})"));
+  RunCases(cases);
+}
+
 TEST(LoopCodegen, ApproximatedExpAndTanhOverTheirRange) {
   std::vector<Case> cases;
   int name = 0;
