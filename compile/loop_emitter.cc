@@ -125,11 +125,7 @@ class LoopEmitter {
     b_.CreateBr(row_head);
     b_.SetInsertPoint(exit);
     b_.CreateRetVoid();
-
-    std::string errors;
-    llvm::raw_string_ostream os(errors);
-    if (llvm::verifyFunction(*fn_, &os)) return Internal(f_.name, ": invalid LLVM IR: ", errors);
-    return OkStatus();
+    return Verify();
   }
 
  private:
@@ -258,9 +254,13 @@ class LoopEmitter {
     b_.CreateBr(exit);
     b_.SetInsertPoint(exit);
     b_.CreateRetVoid();
+    return Verify();
+  }
+
+  Status Verify() {
     std::string errors;
-    llvm::raw_string_ostream os_errors(errors);
-    if (llvm::verifyFunction(*fn_, &os_errors)) return Internal(f_.name, ": invalid LLVM IR: ", errors);
+    llvm::raw_string_ostream os(errors);
+    if (llvm::verifyFunction(*fn_, &os)) return Internal(f_.name, ": invalid LLVM IR: ", errors);
     return OkStatus();
   }
 

@@ -5,10 +5,13 @@
 namespace pjit {
 namespace {
 
-Status Nccl(ncclResult_t r, const CollectiveThunk& t, const char* call) {
+// OkStatus, or an error naming what failed (`what`: the collective, or "communicators").
+Status Nccl(ncclResult_t r, const std::string& what, const char* call) {
   if (r == ncclSuccess) return OkStatus();
-  return Internal(t.kind, " ", t.name, ": ", call, ": ", ncclGetErrorString(r));
+  return Internal(what, ": ", call, ": ", ncclGetErrorString(r));
 }
+
+Status Nccl(ncclResult_t r, const CollectiveThunk& t, const char* call) { return Nccl(r, t.kind + " " + t.name, call); }
 
 StatusOr<ncclDataType_t> ReduceType(const CollectiveThunk& t) {
   switch (t.dtype) {
@@ -61,9 +64,7 @@ StatusOr<std::unique_ptr<NcclCommunicators>> NcclCommunicators::Create(const std
   std::vector<int> gpus;
   for (int d = 0; d < n; ++d) gpus.push_back(d);
   c->sets_.emplace_back(static_cast<size_t>(n));
-  CollectiveThunk none;
-  none.kind = "communicator";
-  PJIT_RETURN_IF_ERROR(Nccl(ncclCommInitAll(c->sets_[0].data(), static_cast<int>(n), gpus.data()), none, "ncclCommInitAll"));
+  PJIT_RETURN_IF_ERROR(Nccl(ncclCommInitAll(c->sets_[0].data(), static_cast<int>(n), gpus.data()), "communicators", "ncclCommInitAll"));
   std::map<std::vector<std::vector<int64_t>>, size_t> set_of_groups;
   for (size_t i = 0; i < thunks.size(); ++i) {
     const auto* t = std::get_if<CollectiveThunk>(&thunks[i]);
