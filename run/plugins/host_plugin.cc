@@ -26,8 +26,12 @@ struct PJIT_Client {
   std::vector<PJIT_Device*> device_pointers;
 };
 
+// An array on one device: its bytes in `array` on host-memory platforms, in `memory` on
+// platforms with device memory (where `array` is empty and `shape` alone describes it).
 struct PJIT_Buffer {
+  pjit::Shape shape;
   pjit::Literal array;
+  std::shared_ptr<const pjit::DeviceMemory> memory;
   PJIT_Device* device;
 };
 
@@ -70,6 +74,15 @@ struct PJIT_Executable {
 };
 
 namespace pjit {
+
+StatusOr<std::vector<std::vector<Literal>>> HostExecutable::Execute(const std::vector<std::vector<const Literal*>>&) {
+  return Internal("this platform's executables run in device memory");
+}
+
+StatusOr<std::vector<std::vector<DeviceResult>>> HostExecutable::ExecuteOnDevices(const std::vector<std::vector<const DeviceMemory*>>&) {
+  return Internal("this platform's executables run in host memory");
+}
+
 namespace {
 
 PJIT_ErrorCode ToCode(StatusCode code) {
@@ -175,34 +188,55 @@ PJIT_Error* BufferFromHost(PJIT_Client* c, const PJIT_BufferFromHostArgs* args, 
     std::vector<int64_t> dims(args->dims, args->dims + args->rank);
     for (int64_t d : dims)
       if (d < 0) return Invalid("buffer_from_host: negative dimension ", d);
-    Literal array(Shape::Array(dtype, dims));
+    Shape shape = Shape::Array(dtype, dims);
+    if (!WithinElementLimit(shape)) return Invalid("buffer_from_host: ", shape.ToString(false), " has too many elements");
+    if (const DeviceMemoryOps* ops = c->platform->device_memory) {
+      StatusOr<std::unique_ptr<DeviceMemory>> memory = ops->upload(args->device->id, args->data, static_cast<size_t>(shape.ByteSize()));
+      if (!memory.ok()) return MakeError(memory.status());
+      *buffer = new PJIT_Buffer{std::move(shape), Literal(), std::move(*memory), args->device};
+      return nullptr;
+    }
+    Literal array(shape);
     if (!array.bytes().empty()) std::memcpy(array.bytes().data(), args->data, array.bytes().size());
-    *buffer = new PJIT_Buffer{std::move(array), args->device};
+    *buffer = new PJIT_Buffer{std::move(shape), std::move(array), nullptr, args->device};
     return nullptr;
   });
 }
 
 PJIT_Error* BufferDescribe(PJIT_Buffer* b, PJIT_BufferDescription* out) {
   if (!out || out->struct_size < sizeof(PJIT_BufferDescription)) return Invalid("buffer_describe: description too small");
-  out->dtype = static_cast<PJIT_DType>(b->array.shape().dtype);
-  out->dims = b->array.shape().dims.data();
-  out->rank = b->array.shape().dims.size();
-  out->bytes = b->array.bytes().size();
+  out->dtype = static_cast<PJIT_DType>(b->shape.dtype);
+  out->dims = b->shape.dims.data();
+  out->rank = b->shape.dims.size();
+  out->bytes = static_cast<size_t>(b->shape.ByteSize());
   out->device = b->device;
   return nullptr;
 }
 
 PJIT_Error* BufferToHost(PJIT_Buffer* b, void* dst, size_t size, PJIT_Event** done) {
-  if (size != b->array.bytes().size())
-    return Invalid("buffer_to_host: the buffer holds ", b->array.bytes().size(), " bytes, the destination ", size);
-  if (size) std::memcpy(dst, b->array.bytes().data(), size);
+  const auto bytes = static_cast<size_t>(b->shape.ByteSize());
+  if (size != bytes) return Invalid("buffer_to_host: the buffer holds ", bytes, " bytes, the destination ", size);
+  if (b->memory) {
+    if (Status copied = b->memory->CopyToHost(dst, size); !copied.ok()) return MakeError(copied);
+  } else if (size) {
+    std::memcpy(dst, b->array.bytes().data(), size);
+  }
   *done = ReadyEvent(OkStatus());
   return nullptr;
 }
 
+// Between two devices of a platform with device memory, through the host.
 PJIT_Error* BufferCopyToDevice(PJIT_Buffer* b, PJIT_Device* device, PJIT_Buffer** copy) {
   return Guard([&]() -> PJIT_Error* {
-    *copy = new PJIT_Buffer{b->array, device};
+    if (!b->memory) {
+      *copy = new PJIT_Buffer{b->shape, b->array, nullptr, device};
+      return nullptr;
+    }
+    std::vector<char> bytes(static_cast<size_t>(b->shape.ByteSize()));
+    if (Status s = b->memory->CopyToHost(bytes.data(), bytes.size()); !s.ok()) return MakeError(s);
+    StatusOr<std::unique_ptr<DeviceMemory>> memory = g_platform->device_memory->upload(device->id, bytes.data(), bytes.size());
+    if (!memory.ok()) return MakeError(memory.status());
+    *copy = new PJIT_Buffer{b->shape, Literal(), std::move(*memory), device};
     return nullptr;
   });
 }
@@ -248,6 +282,7 @@ PJIT_Error* ExecutableExecute(PJIT_Executable* e, const PJIT_ExecuteArgs* args, 
     if (args->num_results != impl.num_outputs())
       return Invalid("execute: the executable returns ", impl.num_outputs(), " outputs, given room for ", args->num_results);
     std::vector<std::vector<const Literal*>> arguments(args->num_devices);
+    std::vector<std::vector<const DeviceMemory*>> on_devices(args->num_devices);
     for (size_t d = 0; d < args->num_devices; ++d)
       for (size_t i = 0; i < args->num_arguments; ++i) {
         const PJIT_Buffer* b = args->arguments[d][i];
@@ -255,19 +290,38 @@ PJIT_Error* ExecutableExecute(PJIT_Executable* e, const PJIT_ExecuteArgs* args, 
         if (b->device->id != static_cast<int64_t>(d))
           return Invalid("execute: input ", i, " for device ", d, " lives on device ", b->device->id);
         arguments[d].push_back(&b->array);
+        on_devices[d].push_back(b->memory.get());
       }
     auto state = std::make_shared<EventState>();
     std::vector<PJIT_Buffer**> results(args->results, args->results + args->num_devices);
     std::vector<PJIT_Device*> devices = e->client->device_pointers;
-    auto job = [e, state, arguments = std::move(arguments), results = std::move(results), devices] {
+    bool device_memory = e->client->platform->device_memory != nullptr;
+    auto job = [e, state, arguments = std::move(arguments), on_devices = std::move(on_devices), results = std::move(results), devices,
+                device_memory] {
       Status status;
       try {
-        StatusOr<std::vector<std::vector<Literal>>> out = e->impl->Execute(arguments);
-        if (out.ok()) {
-          for (size_t d = 0; d < results.size(); ++d)
-            for (size_t o = 0; o < (*out)[d].size(); ++o) results[d][o] = new PJIT_Buffer{std::move((*out)[d][o]), devices[d]};
+        if (device_memory) {
+          StatusOr<std::vector<std::vector<DeviceResult>>> out = e->impl->ExecuteOnDevices(on_devices);
+          if (out.ok()) {
+            for (size_t d = 0; d < results.size(); ++d)
+              for (size_t o = 0; o < (*out)[d].size(); ++o) {
+                DeviceResult& r = (*out)[d][o];
+                results[d][o] = new PJIT_Buffer{std::move(r.shape), Literal(), std::move(r.memory), devices[d]};
+              }
+          } else {
+            status = out.status();
+          }
         } else {
-          status = out.status();
+          StatusOr<std::vector<std::vector<Literal>>> out = e->impl->Execute(arguments);
+          if (out.ok()) {
+            for (size_t d = 0; d < results.size(); ++d)
+              for (size_t o = 0; o < (*out)[d].size(); ++o) {
+                Shape shape = (*out)[d][o].shape();
+                results[d][o] = new PJIT_Buffer{std::move(shape), std::move((*out)[d][o]), nullptr, devices[d]};
+              }
+          } else {
+            status = out.status();
+          }
         }
       } catch (const std::bad_alloc&) {
         status = Internal("out of host memory while executing");

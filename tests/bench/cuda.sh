@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The GPU checks of issue 8, for a machine with an NVIDIA GPU: builds Release (where cmake is
-# here; else it uses the binaries already in build/release), runs the CUDA tests — the GPU
+# The GPU checks of issue 8, for a machine with an NVIDIA GPU: builds Release (or, with
+# PJIT_PREBUILT=1, uses the binaries already in build/release, for a GPU machine that has the
+# driver but not the build's dependencies), runs the CUDA tests — the GPU
 # ones included, which must not skip — then times each bench case on the cuda platform and on
 # the cpu platform (pjit-run --benchmark with @random inputs; the cuda time includes copying
 # inputs to the GPU and outputs back, as a user's run does) and prints the GPU's ceilings:
@@ -12,7 +13,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 repeat=${1:-10}
 bin=build/release/bin
-if command -v cmake >/dev/null; then
+if [[ -z ${PJIT_PREBUILT:-} ]]; then
   cmake --preset release >/dev/null
   cmake --build build/release --target pjit-compile pjit-run pjit_plugin_cpu pjit_plugin_cuda cuda_codegen_test cuda_runtime_test pjit_cuda_peaks >/dev/null
 fi

@@ -7,6 +7,7 @@
 
 #include "format/artifact_reader.h"
 #include "run/interpreter/evaluator.h"
+#include "run/plugins/cuda/cuda_memory.h"
 #include "run/plugins/device_threads.h"
 
 namespace pjit {
@@ -227,18 +228,17 @@ Status CudaExecutable::RunHostKernel(size_t device, const KernelThunk& k, const 
   return cu_.Check(cu_.cuStreamSynchronize(d.stream), "cuStreamSynchronize");  // before `result` goes
 }
 
-Status CudaExecutable::RunDevice(size_t device, const std::vector<const Literal*>& arguments, std::vector<Literal>& results,
+Status CudaExecutable::RunDevice(size_t device, const std::vector<const DeviceMemory*>& arguments, std::vector<DeviceResult>& results,
                                  Collectives& interpreter_collectives) {
   Device& d = devices_[device];
   PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuCtxSetCurrent(d.context), "cuCtxSetCurrent"));
   for (size_t i = 0; i < arguments.size(); ++i) {
     const BufferSlice& s = sequence_.parameters[i];
-    if (arguments[i]->bytes().size() != s.size)
-      return InvalidArgument("input ", i, " is ", arguments[i]->shape().ToString(false), " (", arguments[i]->bytes().size(),
-                             " bytes), the device expects ", s.size, " bytes");
+    const auto& input = static_cast<const CudaMemory&>(*arguments[i]);  // this platform's buffers are all CudaMemory
+    if (input.size() != s.size) return InvalidArgument("input ", i, " holds ", input.size(), " bytes, the device expects ", s.size);
     if (s.size)
-      PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuMemcpyHtoDAsync(d.arena + s.offset, arguments[i]->bytes().data(), s.size, d.stream),
-                                     StrCat("copying input ", i, " to the device")));
+      PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuMemcpyDtoDAsync(d.arena + s.offset, input.address(), s.size, d.stream),
+                                     StrCat("copying input ", i, " into the arena")));
   }
   for (size_t i = 0; i < sequence_.thunks.size(); ++i) {
     const Thunk& thunk = sequence_.thunks[i];
@@ -266,21 +266,24 @@ Status CudaExecutable::RunDevice(size_t device, const std::vector<const Literal*
     }
     if (!s.ok()) return Status(s.code(), StrCat("thunk ", i, ": ", s.message()));
   }
-  for (size_t o = 0; o < results.size(); ++o)
-    if (sequence_.results[o].size)
-      PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuMemcpyDtoHAsync(results[o].bytes().data(), d.arena + sequence_.results[o].offset,
-                                                           sequence_.results[o].size, d.stream),
-                                     StrCat("copying output ", o, " to the host")));
+  for (size_t o = 0; o < signature_.outputs.size(); ++o) {
+    const ArrayInfo& info = signature_.outputs[o];
+    const BufferSlice& s = sequence_.results[o];
+    PJIT_ASSIGN_OR_RETURN(std::unique_ptr<CudaMemory> out, CudaMemory::Allocate(static_cast<int64_t>(device), s.size));
+    PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuCtxSetCurrent(d.context), "cuCtxSetCurrent"));
+    if (s.size)
+      PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuMemcpyDtoDAsync(out->address(), d.arena + s.offset, s.size, d.stream),
+                                     StrCat("copying output ", o, " out of the arena")));
+    results.push_back(DeviceResult{Shape::Array(info.shape.dtype, info.shard_shape.dims), std::move(out)});
+  }
   return cu_.Check(cu_.cuStreamSynchronize(d.stream), "running the thunks");
 }
 
-StatusOr<std::vector<std::vector<Literal>>> CudaExecutable::Execute(const std::vector<std::vector<const Literal*>>& arguments) {
+StatusOr<std::vector<std::vector<DeviceResult>>> CudaExecutable::ExecuteOnDevices(const std::vector<std::vector<const DeviceMemory*>>& arguments) {
   if (broken_) return Internal("an earlier execution failed and aborted the NCCL communicators: load the artifact again");
   size_t n = devices_.size();
   Collectives interpreter_collectives(static_cast<int64_t>(n), std::chrono::milliseconds(timeout_ms_));
-  std::vector<std::vector<Literal>> results(n);
-  for (size_t d = 0; d < n; ++d)
-    for (const ArrayInfo& info : signature_.outputs) results[d].push_back(Literal::ForOverwrite(Shape::Array(info.shape.dtype, info.shard_shape.dims)));
+  std::vector<std::vector<DeviceResult>> results(n);
   // A device that stops early would leave the others waiting in a collective forever.
   PJIT_RETURN_IF_ERROR(RunDevices(
       n, [&](size_t d) { return RunDevice(d, arguments[d], results[d], interpreter_collectives); },

@@ -4,8 +4,8 @@
 // architecture (else the PTX, which the driver compiles), gemms on cuBLAS, collectives on
 // NCCL, copies as device-to-device copies. Kernels of the "hlo" executable (ops without GPU
 // code) run on the host through the reference interpreter: their operands come back from the
-// device and their result goes there again, which is slow and exact. Inputs and outputs cross
-// between the caller's host memory and the arena at the start and end of each execution.
+// device and their result goes there again, which is slow and exact. Inputs and outputs are
+// buffers in the GPU's memory (CudaMemory), copied into and out of the arena on the GPU.
 #pragma once
 
 #include <cublas_v2.h>
@@ -39,7 +39,7 @@ class CudaExecutable : public HostExecutable {
   size_t num_outputs() const override { return signature_.outputs.size(); }
   size_t num_devices() const override { return devices_.size(); }
   uint64_t arena_bytes() const override { return sequence_.arena_bytes; }
-  StatusOr<std::vector<std::vector<Literal>>> Execute(const std::vector<std::vector<const Literal*>>& arguments) override;
+  StatusOr<std::vector<std::vector<DeviceResult>>> ExecuteOnDevices(const std::vector<std::vector<const DeviceMemory*>>& arguments) override;
 
  private:
   struct Device {
@@ -56,7 +56,7 @@ class CudaExecutable : public HostExecutable {
   explicit CudaExecutable(const CudaDriver& cu) : cu_(cu) {}
   Status Prepare(const ThunkPlan& plan, int64_t num_devices);
   Status PrepareDevice(size_t device, const ThunkPlan& plan, uint64_t staging_bytes, bool gemms);
-  Status RunDevice(size_t device, const std::vector<const Literal*>& arguments, std::vector<Literal>& results,
+  Status RunDevice(size_t device, const std::vector<const DeviceMemory*>& arguments, std::vector<DeviceResult>& results,
                    Collectives& interpreter_collectives);
   Status RunHostKernel(size_t device, const KernelThunk& k, const Instruction& instr, Collectives& interpreter_collectives);
   Status RunGemm(Device& d, const GemmThunk& g);
