@@ -18,8 +18,8 @@ struct CpuCodegenOptions {
   // An LLVM CPU name: "x86-64" (portable, the default), "x86-64-v3", "x86-64-v4", "native",
   // or a model such as "skylake-avx512".
   std::string cpu = "x86-64";
-  // How launch rows are cut (the CPU's; kGpuRowBlocking runs a GPU launch's rows on the CPU,
-  // which is how tests check the CUDA kernels' index math without a GPU).
+  // How launch rows are cut (the CPU's; kGpuRowBlocking with one lane runs a GPU launch's rows
+  // on the CPU, which is how tests check the CUDA kernels' index math without a GPU).
   RowBlocking blocking = kCpuRowBlocking;
 };
 

@@ -256,6 +256,17 @@ int64_t LoopFusionBlock(const LoopFusion& f, RowBlocking blocking) {
   return s.dims.back() > blocking.long_row && f.row_values.empty() ? blocking.block : s.dims.back();
 }
 
+int64_t LoopFusionLanes(const LoopFusion& f, RowBlocking blocking) {
+  const Shape& s = f.root->shape;
+  if (blocking.lanes <= 1 || f.root->opcode == Opcode::kScatter) return 1;
+  if (IsRowFold(*f.root)) {
+    int64_t folded = 1;
+    for (int64_t d : f.root->dimensions) folded *= f.root->operands[0]->shape.dims[static_cast<size_t>(d)];
+    return folded >= blocking.lanes ? blocking.lanes : 1;
+  }
+  return !f.row_values.empty() && s.rank() > 0 && s.dims.back() >= blocking.lanes ? blocking.lanes : 1;
+}
+
 int64_t LoopFusionRows(const LoopFusion& f, RowBlocking blocking) {
   const Shape& s = f.root->shape;
   if (f.root->opcode == Opcode::kScatter) return 1;  // updates combine in order, on one thread

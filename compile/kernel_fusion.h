@@ -58,13 +58,16 @@ bool IsColumnReduction(const Instruction& in);
 // longer than 16384 elements into blocks of 8192 so that they split over cores; a GPU
 // launches one thread per element (rows longer than 0, blocks of 1), so that neighbouring
 // threads touch neighbouring elements. A fusion with row values is never cut (each block
-// would fold the whole row), nor is a reduction's row.
+// would fold the whole row), nor is a reduction's row: on a GPU a warp of `lanes` threads
+// shares such a row (LoopFusionLanes), each lane taking every lanes-th element, so that
+// neighbouring lanes read neighbouring elements, and folds combine across the warp by shuffles.
 struct RowBlocking {
   int64_t long_row = 16384;
   int64_t block = 8192;
+  int64_t lanes = 1;
 };
-inline constexpr RowBlocking kCpuRowBlocking{16384, 8192};
-inline constexpr RowBlocking kGpuRowBlocking{0, 1};
+inline constexpr RowBlocking kCpuRowBlocking{16384, 8192, 1};
+inline constexpr RowBlocking kGpuRowBlocking{0, 1, 32};
 
 // The rows a fusion's kernel is launched over: one per output element of a reduction (each
 // folds the reduced elements), one for a scatter, else one per block of a last-dim row of the
@@ -72,6 +75,9 @@ inline constexpr RowBlocking kGpuRowBlocking{0, 1};
 int64_t LoopFusionRows(const LoopFusion& fusion, RowBlocking blocking = kCpuRowBlocking);
 // Elements of the last dim per launch row of an elementwise root (0 for a reduction).
 int64_t LoopFusionBlock(const LoopFusion& fusion, RowBlocking blocking = kCpuRowBlocking);
+// Threads that share each launch row: blocking.lanes for a row fold of at least that many
+// elements and for a fusion with row values over a last dim that long, else 1.
+int64_t LoopFusionLanes(const LoopFusion& fusion, RowBlocking blocking = kCpuRowBlocking);
 
 std::vector<LoopFusion> FindLoopFusions(const Computation& entry);
 

@@ -8,6 +8,7 @@
 
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/IntrinsicsNVPTX.h>
 #include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
@@ -53,6 +54,10 @@ class LoopEmitter {
     not_out_ = llvm::MDNode::get(ctx_, {out_scope});
     out_scope_ = llvm::MDNode::get(ctx_, {out_scope});
     not_inputs_ = llvm::MDNode::get(ctx_, input_scopes);
+    lanes_ = LoopFusionLanes(f_, blocking_);
+    if (lanes_ > 1)  // a GPU warp shares each row; blocks are whole warps, so tid.x % lanes is the lane
+      lane_ = b_.CreateURem(b_.CreateZExt(b_.CreateIntrinsic(llvm::Intrinsic::nvvm_read_ptx_sreg_tid_x, {}, {}), b_.getInt64Ty()),
+                            b_.getInt64(lanes_));
     if (f_.root->opcode == Opcode::kScatter) return EmitScatter(begin, end);
     const Shape& s = f_.root->shape;
     const bool column = IsColumnReduction(*f_.root);
@@ -97,6 +102,11 @@ class LoopEmitter {
     PJIT_RETURN_IF_ERROR(EmitRowValues(index));
     if (reduce) {
       PJIT_ASSIGN_OR_RETURN(Value* folded, Fold(*f_.root, index));
+      if (lane_) {  // every lane holds the fold; the first stores it
+        llvm::BasicBlock* store = llvm::BasicBlock::Create(ctx_, "row.store", fn_);
+        b_.CreateCondBr(b_.CreateICmpEQ(lane_, b_.getInt64(0)), store, row_next);
+        b_.SetInsertPoint(store);
+      }
       StoreElement(s.dtype, folded, b_.CreateInBoundsGEP(StorageType(s.dtype), out_, outer));
       b_.CreateBr(row_next);
     } else {
@@ -107,14 +117,15 @@ class LoopEmitter {
       if (column) {
         PJIT_RETURN_IF_ERROR(EmitColumnReduction(index, row_base, col_begin, col_end));
       } else {
-        PJIT_RETURN_IF_ERROR(EmitLoop(col_begin, col_end, "col", [&](Value* col) -> Status {
+        Value* first = lane_ ? b_.CreateAdd(col_begin, lane_) : col_begin;
+        PJIT_RETURN_IF_ERROR(EmitLoop(first, col_end, "col", [&](Value* col) -> Status {
           std::vector<Value*> element = index;
           std::vector<Value*> inner_index = Decompose(col, s, row_rank, s.rank());
           element.insert(element.end(), inner_index.begin(), inner_index.end());
           PJIT_ASSIGN_OR_RETURN(Value* v, Element(f_.root, element));
           StoreElement(s.dtype, v, b_.CreateInBoundsGEP(StorageType(s.dtype), out_, b_.CreateAdd(row_base, col)));
           return OkStatus();
-        }));
+        }, lanes_));
       }
       b_.CreateBr(row_next);
     }
@@ -264,9 +275,9 @@ class LoopEmitter {
     return OkStatus();
   }
 
-  // for (i = begin; i < end; ++i) body(i), not entered when begin >= end; what the body
+  // for (i = begin; i < end; i += step) body(i), not entered when begin >= end; what the body
   // computes is not reused after the loop (it does not dominate what follows).
-  Status EmitLoop(Value* begin, Value* end, const char* name, const std::function<Status(Value*)>& body) {
+  Status EmitLoop(Value* begin, Value* end, const char* name, const std::function<Status(Value*)>& body, int64_t step = 1) {
     llvm::BasicBlock* pre = b_.GetInsertBlock();
     llvm::BasicBlock* loop = llvm::BasicBlock::Create(ctx_, name, fn_);
     llvm::BasicBlock* done = llvm::BasicBlock::Create(ctx_, std::string(name) + ".done", fn_);
@@ -276,7 +287,7 @@ class LoopEmitter {
     i->addIncoming(begin, pre);
     auto outside = cache_;
     PJIT_RETURN_IF_ERROR(body(i));
-    Value* next = b_.CreateAdd(i, b_.getInt64(1));
+    Value* next = b_.CreateAdd(i, b_.getInt64(step));
     i->addIncoming(next, b_.GetInsertBlock());
     b_.CreateCondBr(b_.CreateICmpSLT(next, end), loop, done);
     cache_ = std::move(outside);
@@ -290,7 +301,7 @@ class LoopEmitter {
     const DType t = r.shape.dtype;
     std::optional<Opcode> fold = SimpleReducer(*r.called[0]);
     PJIT_ASSIGN_OR_RETURN(Value* init, Element(r.operands[1], {}));
-    return Accumulate("fold", ReducedCount(r), init, [&](Value* col, Value* acc) -> StatusOr<Value*> {
+    auto step = [&](Value* col, Value* acc) -> StatusOr<Value*> {
       PJIT_ASSIGN_OR_RETURN(Value* x, Element(r.operands[0], ReducedIndex(r, prefix, col)));
       Value* folded = Round(t, Binary(*fold, t, acc, x));
       // f32/f64 sums and products may be reassociated, so the loop vectorises with partial
@@ -299,7 +310,80 @@ class LoopEmitter {
           op && t != DType::kBF16 && (op->getOpcode() == llvm::Instruction::FAdd || op->getOpcode() == llvm::Instruction::FMul))
         op->setHasAllowReassoc(true);
       return folded;
-    });
+    };
+    if (!lane_) return Accumulate("fold", ReducedCount(r), init, step);
+    // Each lane folds every lanes-th element from the identity, the warp combines the lanes'
+    // partials by butterfly shuffles (each step combines commutatively, so every lane ends with
+    // the same bits), and the init value joins last.
+    PJIT_ASSIGN_OR_RETURN(Value* partial, AccumulateStrided("fold", lane_, ReducedCount(r), lanes_, Identity(*fold, t, init->getType()), step));
+    for (int64_t offset = lanes_ / 2; offset > 0; offset /= 2)
+      partial = Round(t, Binary(*fold, t, partial, ShuffleXor(partial, static_cast<int>(offset))));
+    return Round(t, Binary(*fold, t, init, partial));
+  }
+
+  // acc = step(k, acc) for k = begin, begin + stride, ... below count, from `init` (no step
+  // when begin >= count); the value after the loop.
+  StatusOr<Value*> AccumulateStrided(const char* name, Value* begin, int64_t count, int64_t stride, Value* init,
+                                     const std::function<StatusOr<Value*>(Value* k, Value* acc)>& step) {
+    auto outside = cache_;
+    llvm::BasicBlock* pre = b_.GetInsertBlock();
+    llvm::BasicBlock* body = llvm::BasicBlock::Create(ctx_, name, fn_);
+    llvm::BasicBlock* done = llvm::BasicBlock::Create(ctx_, std::string(name) + ".done", fn_);
+    b_.CreateCondBr(b_.CreateICmpSLT(begin, b_.getInt64(count)), body, done);
+    b_.SetInsertPoint(body);
+    llvm::PHINode* k = b_.CreatePHI(b_.getInt64Ty(), 2, "k");
+    k->addIncoming(begin, pre);
+    llvm::PHINode* acc = b_.CreatePHI(init->getType(), 2, "acc");
+    acc->addIncoming(init, pre);
+    PJIT_ASSIGN_OR_RETURN(Value* next_acc, step(k, acc));
+    Value* next = b_.CreateAdd(k, b_.getInt64(stride));
+    k->addIncoming(next, b_.GetInsertBlock());
+    acc->addIncoming(next_acc, b_.GetInsertBlock());
+    llvm::BasicBlock* last = b_.GetInsertBlock();
+    b_.CreateCondBr(b_.CreateICmpSLT(next, b_.getInt64(count)), body, done);
+    b_.SetInsertPoint(done);
+    llvm::PHINode* result = b_.CreatePHI(init->getType(), 2, name);
+    result->addIncoming(init, pre);
+    result->addIncoming(next_acc, last);
+    cache_ = std::move(outside);
+    return result;
+  }
+
+  // The value x with `op`(x, y) == y for every y of `t` (computed in `type`).
+  Value* Identity(Opcode op, DType t, llvm::Type* type) {
+    const bool lowest = op == Opcode::kMaximum, highest = op == Opcode::kMinimum;
+    if (type->isFloatingPointTy()) {
+      if (lowest || highest) return llvm::ConstantFP::getInfinity(type, lowest);
+      return op == Opcode::kMultiply ? llvm::ConstantFP::get(type, 1.0) : llvm::ConstantFP::getNegativeZero(type);  // -0 + -0 stays -0
+    }
+    const unsigned bits = type->getIntegerBitWidth();
+    if (bits == 1) return b_.getInt1(op == Opcode::kMultiply || op == Opcode::kAnd || highest);  // pred: and-like ops start true
+    if (lowest) return b_.getInt(IsSignedInt(t) ? llvm::APInt::getSignedMinValue(bits) : llvm::APInt::getMinValue(bits));
+    if (highest) return b_.getInt(IsSignedInt(t) ? llvm::APInt::getSignedMaxValue(bits) : llvm::APInt::getMaxValue(bits));
+    if (op == Opcode::kAnd) return b_.getInt(llvm::APInt::getAllOnes(bits));
+    return llvm::ConstantInt::get(type, op == Opcode::kMultiply ? 1 : 0);
+  }
+
+  // v from the lane whose number differs from this one's in the bits of `offset` (a full warp
+  // takes part), through 32-bit shuffles.
+  Value* ShuffleXor(Value* v, int offset) {
+    llvm::Type* type = v->getType();
+    const unsigned bits = type->getPrimitiveSizeInBits();
+    llvm::Type* int_type = b_.getIntNTy(bits);
+    Value* i = type->isIntegerTy() ? v : b_.CreateBitCast(v, int_type);
+    auto shuffle = [&](Value* word) {
+      return b_.CreateIntrinsic(llvm::Intrinsic::nvvm_shfl_sync_bfly_i32, {},
+                                {b_.getInt32(0xffffffffu), word, b_.getInt32(static_cast<uint32_t>(offset)), b_.getInt32(0x1f)});
+    };
+    Value* r;
+    if (bits <= 32) {
+      r = b_.CreateZExtOrTrunc(shuffle(b_.CreateZExtOrTrunc(i, b_.getInt32Ty())), int_type);
+    } else {
+      Value* low = shuffle(b_.CreateTrunc(i, b_.getInt32Ty()));
+      Value* high = shuffle(b_.CreateTrunc(b_.CreateLShr(i, 32), b_.getInt32Ty()));
+      r = b_.CreateOr(b_.CreateZExt(low, int_type), b_.CreateShl(b_.CreateZExt(high, int_type), 32));
+    }
+    return type->isIntegerTy() ? r : b_.CreateBitCast(r, type);
   }
 
   // acc = step(k, acc) for k in [0, count) from `init` (count > 0), in a loop; the value after
@@ -921,6 +1005,8 @@ class LoopEmitter {
   llvm::MDNode* not_inputs_ = nullptr;
   std::map<std::pair<const Instruction*, std::vector<Value*>>, Value*> cache_;
   std::map<const Instruction*, Value*> row_value_;  // this row's, once EmitRowValues computed them
+  int64_t lanes_ = 1;        // threads sharing each row (LoopFusionLanes)
+  Value* lane_ = nullptr;    // this thread's lane among them; null when lanes_ is 1
 };
 
 }  // namespace

@@ -42,9 +42,9 @@ const llvm::Target* NvptxTarget(std::string& error) { return llvm::TargetRegistr
 
 int ArchNumber(const std::string& arch) { return std::atoi(arch.c_str() + 3); }
 
-// The kernel the driver launches: thread (block * threads per block + lane) runs launch row
-// number thread of the loop kernel `rows`, inlined.
-void EmitEntry(llvm::Module& m, llvm::Function* rows, const std::string& name) {
+// The kernel the driver launches: thread t (block * threads per block + tid.x) runs launch row
+// t / lanes of the loop kernel `rows`, inlined (whole warps share a row when lanes is 32).
+void EmitEntry(llvm::Module& m, llvm::Function* rows, const std::string& name, int64_t lanes) {
   llvm::LLVMContext& ctx = m.getContext();
   llvm::IRBuilder<> b(ctx);
   auto* type = llvm::FunctionType::get(b.getVoidTy(), {b.getPtrTy(), b.getInt64Ty()}, false);
@@ -55,10 +55,11 @@ void EmitEntry(llvm::Module& m, llvm::Function* rows, const std::string& name) {
   auto* done = llvm::BasicBlock::Create(ctx, "done", k);
   b.SetInsertPoint(entry);
   auto sreg = [&](llvm::Intrinsic::ID id) { return b.CreateZExt(b.CreateIntrinsic(id, {}, {}), b.getInt64Ty()); };
-  llvm::Value* row = b.CreateAdd(b.CreateMul(sreg(llvm::Intrinsic::nvvm_read_ptx_sreg_ctaid_x), sreg(llvm::Intrinsic::nvvm_read_ptx_sreg_ntid_x)),
+  llvm::Value* thread = b.CreateAdd(b.CreateMul(sreg(llvm::Intrinsic::nvvm_read_ptx_sreg_ctaid_x), sreg(llvm::Intrinsic::nvvm_read_ptx_sreg_ntid_x)),
                                  sreg(llvm::Intrinsic::nvvm_read_ptx_sreg_tid_x));
-  b.CreateCondBr(b.CreateICmpULT(row, k->getArg(1)), run, done);
+  b.CreateCondBr(b.CreateICmpULT(thread, k->getArg(1)), run, done);
   b.SetInsertPoint(run);
+  llvm::Value* row = lanes == 1 ? thread : b.CreateUDiv(thread, b.getInt64(static_cast<uint64_t>(lanes)));
   b.CreateCall(rows, {k->getArg(0), row, b.CreateAdd(row, b.getInt64(1))});
   b.CreateBr(done);
   b.SetInsertPoint(done);
@@ -140,7 +141,7 @@ StatusOr<std::string> CompilePtx(const std::vector<LoopFusion>& fusions, const s
     llvm::Function* rows = module.getFunction(f.name);
     rows->setName(f.name + ".rows");
     rows->addFnAttr(llvm::Attribute::AlwaysInline);
-    EmitEntry(module, rows, CudaKernelSymbol(f.name));
+    EmitEntry(module, rows, CudaKernelSymbol(f.name), LoopFusionLanes(f, kGpuRowBlocking));
     entries.insert(CudaKernelSymbol(f.name));
   }
   PJIT_RETURN_IF_ERROR(UseLibdevice(module, toolkit));
@@ -178,7 +179,9 @@ StatusOr<std::vector<std::string>> ResolveCudaArchs(const std::vector<std::strin
   return out;
 }
 
-uint64_t CudaKernelThreads(const LoopFusion& fusion) { return static_cast<uint64_t>(LoopFusionRows(fusion, kGpuRowBlocking)); }
+uint64_t CudaKernelThreads(const LoopFusion& fusion) {
+  return static_cast<uint64_t>(LoopFusionRows(fusion, kGpuRowBlocking) * LoopFusionLanes(fusion, kGpuRowBlocking));
+}
 
 StatusOr<CudaKernels> CompileCudaKernels(const std::vector<LoopFusion>& fusions, const CudaCodegenOptions& options,
                                          const CudaToolkit& toolkit) {

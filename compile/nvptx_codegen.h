@@ -3,7 +3,9 @@
 // architecture. The loop emitter is the CPU's (same semantics, same fusion decisions); a GPU
 // kernel `NAME(void* const* arguments, int64_t threads)` runs one launch row per thread, with
 // rows cut as kGpuRowBlocking says (one element per thread for elementwise roots, so that a
-// warp reads and writes neighbouring elements). Math functions with no PTX instruction come
+// warp reads and writes neighbouring elements), or one per warp for row reductions and
+// fusions with row values (LoopFusionLanes: lanes stride over the row and folds combine by
+// warp shuffles). Math functions with no PTX instruction come
 // from the toolkit's libdevice, linked in and internalised. All kernels go into one module,
 // so the PTX and the cubins are the same bytes for the same input.
 #pragma once
@@ -36,7 +38,8 @@ struct CudaKernels {
 // target knows, sorted and without repeats; an error names a bad one.
 StatusOr<std::vector<std::string>> ResolveCudaArchs(const std::vector<std::string>& archs);
 
-// How many threads a GPU launch of `fusion` runs (LoopFusionRows with kGpuRowBlocking).
+// How many threads a GPU launch of `fusion` runs (LoopFusionRows times LoopFusionLanes with
+// kGpuRowBlocking).
 uint64_t CudaKernelThreads(const LoopFusion& fusion);
 
 StatusOr<CudaKernels> CompileCudaKernels(const std::vector<LoopFusion>& fusions, const CudaCodegenOptions& options,

@@ -86,8 +86,8 @@ TEST_F(CudaCodegen, EveryTestdataModuleCompilesForCpuAndCuda) {
   EXPECT_GT(with_kernels, 10);
 }
 
-// The GPU launches a thread per element of an elementwise root and per output element of a
-// reduction; kernel launch rows of the CPU stay as they were.
+// The GPU launches a thread per element of an elementwise root and a warp per output element
+// of a row reduction; kernel launch rows of the CPU stay as they were.
 TEST_F(CudaCodegen, ThreadsPerLaunch) {
   auto module = testing::ParseOrDie(R"(HloModule m
 add {
@@ -107,9 +107,55 @@ ENTRY e {
   std::vector<LoopFusion> fusions = FindLoopFusions(*module->entry);
   ASSERT_EQ(fusions.size(), 2u);
   ASSERT_EQ(fusions[0].root->name, "y");
-  EXPECT_EQ(CudaKernelThreads(fusions[1]), 64u);
+  EXPECT_EQ(CudaKernelThreads(fusions[1]), 64u * 32u);
   EXPECT_EQ(CudaKernelThreads(fusions[0]), 64u * 40000u);
   EXPECT_EQ(LoopFusionRows(fusions[0]), 64 * 5);  // the CPU's blocks of 8192
+  EXPECT_EQ(LoopFusionLanes(fusions[1]), 1);      // the CPU's: one thread per row
+}
+
+// Softmax is one kernel of a warp per row: the lanes' partial max and sum combine through
+// butterfly shuffles, and a reduction over fewer elements than a warp keeps a thread per row.
+TEST_F(CudaCodegen, RowReductionsShareAWarpAndShuffle) {
+  auto module = testing::ParseOrDie(R"(HloModule m
+max {
+  p = f32[] parameter(0)
+  q = f32[] parameter(1)
+  ROOT m = f32[] maximum(p, q)
+}
+add {
+  p = f32[] parameter(0)
+  q = f32[] parameter(1)
+  ROOT s = f32[] add(p, q)
+}
+ENTRY e {
+  x = f32[128,1000] parameter(0)
+  ninf = f32[] constant(-inf)
+  m = f32[128] reduce(x, ninf), dimensions={1}, to_apply=max
+  mb = f32[128,1000] broadcast(m), dimensions={0}
+  d = f32[128,1000] subtract(x, mb)
+  e = f32[128,1000] exponential(d)
+  z = f32[] constant(0)
+  s = f32[128] reduce(e, z), dimensions={1}, to_apply=add
+  sb = f32[128,1000] broadcast(s), dimensions={0}
+  y = f32[128,1000] divide(e, sb)
+  small = f32[8,16] parameter(1)
+  r = f32[8] reduce(small, z), dimensions={1}, to_apply=add
+  ROOT out = (f32[128,1000], f32[8]) tuple(y, r)
+})");
+  ASSERT_NE(module, nullptr);
+  std::vector<LoopFusion> fusions = FindLoopFusions(*module->entry);
+  ASSERT_EQ(fusions.size(), 2u);
+  EXPECT_EQ(fusions[0].root->name, "y");
+  EXPECT_EQ(CudaKernelThreads(fusions[0]), 128u * 32u);
+  EXPECT_EQ(CudaKernelThreads(fusions[1]), 8u);
+  const CudaToolkit toolkit = FindCudaToolkit();
+  if (toolkit.libdevice.empty()) GTEST_SKIP() << "no CUDA Toolkit (libdevice) here";
+  auto kernels = CompileCudaKernels({fusions[0]}, CudaCodegenOptions{}, toolkit);
+  ASSERT_TRUE(kernels.ok()) << kernels.status().message();
+  EXPECT_THAT(kernels->ptx, HasSubstr("shfl.sync.bfly.b32"));
+  auto single = CompileCudaKernels({fusions[1]}, CudaCodegenOptions{}, toolkit);
+  ASSERT_TRUE(single.ok()) << single.status().message();
+  EXPECT_THAT(single->ptx, ::testing::Not(HasSubstr("shfl.sync")));
 }
 
 TEST_F(CudaCodegen, ArchitecturesAreCheckedAndSorted) {

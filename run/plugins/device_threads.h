@@ -1,5 +1,6 @@
-// Runs one execution's devices, each on a thread of its own: a collective blocks until its
-// whole group arrives, so devices cannot share a pool of fewer threads.
+// Runs one execution's devices, each on a thread of its own (one device: on the caller's): a
+// collective blocks until its whole group arrives, so devices cannot share a pool of fewer
+// threads.
 #pragma once
 
 #include <cstddef>

@@ -91,4 +91,38 @@ StatusOr<CollectiveGroups> LayOutCollective(const CollectiveThunk& c, int64_t n)
   return out;
 }
 
+bool PinsParametersAndResults(const ThunkSequence& sequence) {
+  if (sequence.buffers.empty()) return false;
+  std::vector<BufferSlice> pinned = PinnedRegions(sequence);
+  auto overlap = [](const BufferSlice& a, const BufferSlice& b) {
+    return a.size && b.size && a.offset < b.offset + b.size && b.offset < a.offset + a.size;
+  };
+  for (size_t i = 0; i < pinned.size(); ++i) {
+    for (size_t j = 0; j < i; ++j)
+      if (overlap(pinned[i], pinned[j])) return false;
+    int owners = 0;
+    for (const BufferInfo& b : sequence.buffers)
+      if (overlap(b.slice, pinned[i])) {
+        bool own = b.slice == pinned[i] && (b.kind == BufferInfo::Kind::kParameter || b.kind == BufferInfo::Kind::kOutput);
+        if (!own || ++owners > 1) return false;
+      }
+  }
+  return true;
+}
+
+std::vector<BufferSlice> PinnedRegions(const ThunkSequence& sequence) {
+  std::vector<BufferSlice> regions = sequence.parameters;
+  regions.insert(regions.end(), sequence.results.begin(), sequence.results.end());
+  return regions;
+}
+
+std::optional<std::pair<size_t, uint64_t>> FindRegion(const std::vector<BufferSlice>& regions, const BufferSlice& s) {
+  for (size_t r = 0; r < regions.size(); ++r) {
+    const BufferSlice& region = regions[r];
+    if (region.size && s.offset >= region.offset && s.offset + s.size <= region.offset + region.size)
+      return std::make_pair(r, s.offset - region.offset);
+  }
+  return std::nullopt;
+}
+
 }  // namespace pjit

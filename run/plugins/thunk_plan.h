@@ -5,6 +5,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include "format/artifact.h"
@@ -39,5 +41,16 @@ struct CollectiveGroups {
   std::vector<int64_t> source_of_device;
 };
 StatusOr<CollectiveGroups> LayOutCollective(const CollectiveThunk& t, int64_t num_devices);
+
+// Whether the plan pins every parameter and result: the buffer table shows no other buffer
+// in their bytes (plans written before pinning reuse them for temporaries), so a platform may
+// run them in place, in the caller's buffers.
+bool PinsParametersAndResults(const ThunkSequence& sequence);
+
+// Run in place, the slices of the parameters and then of the results (the regions that live
+// in the caller's buffers) and, for slice `s`, the region holding it and its offset there;
+// nullopt: `s` lies in the arena.
+std::vector<BufferSlice> PinnedRegions(const ThunkSequence& sequence);
+std::optional<std::pair<size_t, uint64_t>> FindRegion(const std::vector<BufferSlice>& regions, const BufferSlice& s);
 
 }  // namespace pjit

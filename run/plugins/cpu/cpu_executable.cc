@@ -105,11 +105,8 @@ StatusOr<std::unique_ptr<HostExecutable>> CpuExecutable::Load(std::string_view a
 Status CpuExecutable::Prepare(int64_t n) {
   PJIT_RETURN_IF_ERROR(CheckArraySlices(signature_.inputs, sequence_.parameters, "input"));
   PJIT_RETURN_IF_ERROR(CheckArraySlices(signature_.outputs, sequence_.results, "output"));
-  in_place_ = PlanPinsParametersAndResults();
-  if (in_place_) {
-    regions_ = sequence_.parameters;
-    regions_.insert(regions_.end(), sequence_.results.begin(), sequence_.results.end());
-  }
+  in_place_ = PinsParametersAndResults(sequence_);
+  if (in_place_) regions_ = PinnedRegions(sequence_);
   size_t count = sequence_.thunks.size();
   kernels_.assign(count, nullptr);
   std::unordered_map<std::string_view, const Instruction*> by_name;
@@ -148,34 +145,8 @@ Status CpuExecutable::Prepare(int64_t n) {
 
 std::byte* CpuExecutable::Address(size_t device, const BufferSlice& s) const {
   const std::vector<std::byte*>& bases = bases_[device];
-  for (size_t r = 0; r < regions_.size(); ++r) {
-    const BufferSlice& region = regions_[r];
-    if (region.size && s.offset >= region.offset && s.offset + s.size <= region.offset + region.size)
-      return bases[r + 1] + (s.offset - region.offset);
-  }
+  if (auto region = FindRegion(regions_, s)) return bases[region->first + 1] + region->second;
   return bases[0] + s.offset;
-}
-
-// In place only when the plan pins every parameter and result: the buffer table shows no
-// other buffer in their bytes (plans written before pinning reuse them for temporaries).
-bool CpuExecutable::PlanPinsParametersAndResults() const {
-  if (sequence_.buffers.empty()) return false;
-  std::vector<BufferSlice> pinned = sequence_.parameters;
-  pinned.insert(pinned.end(), sequence_.results.begin(), sequence_.results.end());
-  auto overlap = [](const BufferSlice& a, const BufferSlice& b) {
-    return a.size && b.size && a.offset < b.offset + b.size && b.offset < a.offset + a.size;
-  };
-  for (size_t i = 0; i < pinned.size(); ++i) {
-    for (size_t j = 0; j < i; ++j)
-      if (overlap(pinned[i], pinned[j])) return false;
-    int owners = 0;
-    for (const BufferInfo& b : sequence_.buffers)
-      if (overlap(b.slice, pinned[i])) {
-        bool own = b.slice == pinned[i] && (b.kind == BufferInfo::Kind::kParameter || b.kind == BufferInfo::Kind::kOutput);
-        if (!own || ++owners > 1) return false;
-      }
-  }
-  return true;
 }
 
 void CpuExecutable::Abort() {

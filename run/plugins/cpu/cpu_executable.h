@@ -60,7 +60,6 @@ class CpuExecutable : public HostExecutable {
   // Where device `device` has `slice` in this execution: its arena, or (in place) the
   // caller's input or result that the slice's region stands for.
   std::byte* Address(size_t device, const BufferSlice& slice) const;
-  bool PlanPinsParametersAndResults() const;
   void Abort();
 
   Signature signature_;

@@ -63,6 +63,8 @@ Status CudaExecutable::Prepare(const ThunkPlan& plan, int64_t n) {
   PJIT_RETURN_IF_ERROR(CheckDevices(n));
   PJIT_RETURN_IF_ERROR(CheckArraySlices(signature_.inputs, sequence_.parameters, "input"));
   PJIT_RETURN_IF_ERROR(CheckArraySlices(signature_.outputs, sequence_.results, "output"));
+  in_place_ = PinsParametersAndResults(sequence_);
+  if (in_place_) regions_ = PinnedRegions(sequence_);
   const ExecutableInfo* cuda = FindExecutable(plan.executables, "nvptx", "ptx");
   std::unordered_map<std::string_view, const Instruction*> by_name;
   if (program_)
@@ -127,16 +129,19 @@ Status CudaExecutable::PrepareDevice(size_t index, const ThunkPlan& plan, uint64
   PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuDevicePrimaryCtxRetain(&d.context, d.gpu), "cuDevicePrimaryCtxRetain"));
   PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuCtxSetCurrent(d.context), "cuCtxSetCurrent"));
   PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuStreamCreate(&d.stream, CU_STREAM_NON_BLOCKING), "cuStreamCreate"));
+  // Buffers freed between executions stay in the pool for the next one's outputs.
+  CUmemoryPool pool = nullptr;
+  cuuint64_t keep = ~cuuint64_t{0};
+  PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuDeviceGetDefaultMemPool(&pool, d.gpu), "cuDeviceGetDefaultMemPool"));
+  PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuMemPoolSetAttribute(pool, CU_MEMPOOL_ATTR_RELEASE_THRESHOLD, &keep), "cuMemPoolSetAttribute"));
   PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuMemAlloc(&d.arena, std::max<uint64_t>(sequence_.arena_bytes, 1)),
                                  StrCat("allocating the arena of ", sequence_.arena_bytes, " bytes")));
   if (staging_bytes)
     PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuMemAlloc(&d.staging, staging_bytes), "allocating the collectives' staging memory"));
   d.functions.assign(sequence_.thunks.size(), nullptr);
   d.tables_of_thunk.assign(sequence_.thunks.size(), 0);
-  std::vector<CUdeviceptr> tables;
-  for (size_t i = 0; i < sequence_.thunks.size(); ++i)
-    if (!symbols_[i].empty())
-      for (const BufferSlice& s : std::get<KernelThunk>(sequence_.thunks[i]).arguments) tables.push_back(d.arena + s.offset);
+  d.table_values = TableValues([&d](const BufferSlice& s) { return d.arena + s.offset; });
+  const std::vector<CUdeviceptr>& tables = d.table_values;
   if (gemms) {
     PJIT_RETURN_IF_ERROR(Blas(cublasCreate(&d.blas), "cublasCreate"));
     PJIT_RETURN_IF_ERROR(Blas(cublasSetStream(d.blas, d.stream), "cublasSetStream"));
@@ -161,6 +166,14 @@ Status CudaExecutable::PrepareDevice(size_t index, const ThunkPlan& plan, uint64
   return cu_.Check(cu_.cuStreamSynchronize(d.stream), "cuStreamSynchronize");
 }
 
+std::vector<CUdeviceptr> CudaExecutable::TableValues(const GpuSliceAddress& address) const {
+  std::vector<CUdeviceptr> values;
+  for (size_t i = 0; i < sequence_.thunks.size(); ++i)
+    if (!symbols_[i].empty())
+      for (const BufferSlice& s : std::get<KernelThunk>(sequence_.thunks[i]).arguments) values.push_back(address(s));
+  return values;
+}
+
 CudaExecutable::~CudaExecutable() {
   nccl_.reset();
   for (Device& d : devices_) {
@@ -178,13 +191,13 @@ CudaExecutable::~CudaExecutable() {
 
 // out = op(lhs) · op(rhs) row-major is outᵀ = op(rhs)ᵀ · op(lhs)ᵀ column-major: cuBLAS
 // multiplies the operands swapped, each read as the transpose it stores.
-Status CudaExecutable::RunGemm(Device& d, const GemmThunk& g) {
+Status CudaExecutable::RunGemm(Device& d, const GemmThunk& g, const GpuSliceAddress& address) {
   const int m = static_cast<int>(g.m), n = static_cast<int>(g.n), k = static_cast<int>(g.k), batch = static_cast<int>(g.batch);
   cublasOperation_t op_rhs = g.transpose_rhs ? CUBLAS_OP_T : CUBLAS_OP_N, op_lhs = g.transpose_lhs ? CUBLAS_OP_T : CUBLAS_OP_N;
   const int ld_rhs = g.transpose_rhs ? k : n, ld_lhs = g.transpose_lhs ? m : k;
   const long long stride_rhs = static_cast<long long>(k) * n, stride_lhs = static_cast<long long>(m) * k,
                   stride_out = static_cast<long long>(m) * n;
-  CUdeviceptr lhs = d.arena + g.lhs.offset, rhs = d.arena + g.rhs.offset, out = d.arena + g.out.offset;
+  CUdeviceptr lhs = address(g.lhs), rhs = address(g.rhs), out = address(g.out);
   if (g.dtype == DType::kF32) {
     const float one = 1, zero = 0;
     return Blas(cublasSgemmStridedBatched(d.blas, op_rhs, op_lhs, n, m, k, &one, reinterpret_cast<const float*>(rhs), ld_rhs, stride_rhs,
@@ -199,7 +212,8 @@ Status CudaExecutable::RunGemm(Device& d, const GemmThunk& g) {
               "cublasDgemmStridedBatched");
 }
 
-Status CudaExecutable::RunHostKernel(size_t device, const KernelThunk& k, const Instruction& instr, Collectives& interpreter_collectives) {
+Status CudaExecutable::RunHostKernel(size_t device, const KernelThunk& k, const Instruction& instr, const GpuSliceAddress& address,
+                                     Collectives& interpreter_collectives) {
   Device& d = devices_[device];
   std::vector<Literal> operands;
   for (const Instruction* o : instr.operands) operands.push_back(Literal::ForOverwrite(o->shape));
@@ -209,7 +223,7 @@ Status CudaExecutable::RunHostKernel(size_t device, const KernelThunk& k, const 
     ForEachLeaf(o, [&](Literal& leaf) {
       const BufferSlice& s = k.arguments[next++];
       if (copied.ok() && s.size)
-        copied = cu_.Check(cu_.cuMemcpyDtoHAsync(leaf.bytes().data(), d.arena + s.offset, s.size, d.stream), "copying an operand to the host");
+        copied = cu_.Check(cu_.cuMemcpyDtoHAsync(leaf.bytes().data(), address(s), s.size, d.stream), "copying an operand to the host");
     });
   PJIT_RETURN_IF_ERROR(copied);
   PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuStreamSynchronize(d.stream), "cuStreamSynchronize"));
@@ -222,7 +236,7 @@ Status CudaExecutable::RunHostKernel(size_t device, const KernelThunk& k, const 
   ForEachLeaf(result, [&](Literal& leaf) {
     const BufferSlice& s = k.arguments[next++];
     if (copied.ok() && s.size)
-      copied = cu_.Check(cu_.cuMemcpyHtoDAsync(d.arena + s.offset, leaf.bytes().data(), s.size, d.stream), "copying a result to the device");
+      copied = cu_.Check(cu_.cuMemcpyHtoDAsync(address(s), leaf.bytes().data(), s.size, d.stream), "copying a result to the device");
   });
   PJIT_RETURN_IF_ERROR(copied);
   return cu_.Check(cu_.cuStreamSynchronize(d.stream), "cuStreamSynchronize");  // before `result` goes
@@ -231,14 +245,38 @@ Status CudaExecutable::RunHostKernel(size_t device, const KernelThunk& k, const 
 Status CudaExecutable::RunDevice(size_t device, const std::vector<const DeviceMemory*>& arguments, std::vector<DeviceResult>& results,
                                  Collectives& interpreter_collectives) {
   Device& d = devices_[device];
-  PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuCtxSetCurrent(d.context), "cuCtxSetCurrent"));
+  // The caller's buffers: the inputs, then the results, allocated first so that in place the
+  // thunks write them directly.
+  std::vector<CUdeviceptr> bases{d.arena};
   for (size_t i = 0; i < arguments.size(); ++i) {
-    const BufferSlice& s = sequence_.parameters[i];
     const auto& input = static_cast<const CudaMemory&>(*arguments[i]);  // this platform's buffers are all CudaMemory
-    if (input.size() != s.size) return InvalidArgument("input ", i, " holds ", input.size(), " bytes, the device expects ", s.size);
-    if (s.size)
-      PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuMemcpyDtoDAsync(d.arena + s.offset, input.address(), s.size, d.stream),
-                                     StrCat("copying input ", i, " into the arena")));
+    if (input.size() != sequence_.parameters[i].size)
+      return InvalidArgument("input ", i, " holds ", input.size(), " bytes, the device expects ", sequence_.parameters[i].size);
+    bases.push_back(input.address());
+  }
+  for (size_t o = 0; o < signature_.outputs.size(); ++o) {
+    PJIT_ASSIGN_OR_RETURN(std::unique_ptr<CudaMemory> out, CudaMemory::Allocate(static_cast<int64_t>(device), sequence_.results[o].size, d.stream));
+    bases.push_back(out->address());
+    const ArrayInfo& info = signature_.outputs[o];
+    results.push_back(DeviceResult{Shape::Array(info.shape.dtype, info.shard_shape.dims), std::move(out)});
+  }
+  const GpuSliceAddress address = [&](const BufferSlice& s) {
+    if (in_place_)
+      if (auto region = FindRegion(regions_, s)) return bases[region->first + 1] + region->second;
+    return d.arena + s.offset;
+  };
+  PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuCtxSetCurrent(d.context), "cuCtxSetCurrent"));
+  if (in_place_) {
+    if (std::vector<CUdeviceptr> values = TableValues(address); values != d.table_values) {
+      d.table_values = std::move(values);
+      PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuMemcpyHtoDAsync(d.tables, d.table_values.data(), d.table_values.size() * sizeof(CUdeviceptr), d.stream),
+                                     "updating kernel argument tables"));
+    }
+  } else {
+    for (size_t i = 0; i < arguments.size(); ++i)
+      if (const BufferSlice& s = sequence_.parameters[i]; s.size)
+        PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuMemcpyDtoDAsync(d.arena + s.offset, bases[i + 1], s.size, d.stream),
+                                       StrCat("copying input ", i, " into the arena")));
   }
   for (size_t i = 0; i < sequence_.thunks.size(); ++i) {
     const Thunk& thunk = sequence_.thunks[i];
@@ -253,29 +291,23 @@ Status CudaExecutable::RunDevice(size_t device, const std::vector<const DeviceMe
       s = cu_.Check(cu_.cuLaunchKernel(d.functions[i], static_cast<unsigned>(blocks), 1, 1, kThreadsPerBlock, 1, 1, 0, d.stream, params, nullptr),
                     "launching " + symbols_[i]);
     } else if (const Instruction* instr = host_kernels_[i]) {
-      s = RunHostKernel(device, std::get<KernelThunk>(thunk), *instr, interpreter_collectives);
+      s = RunHostKernel(device, std::get<KernelThunk>(thunk), *instr, address, interpreter_collectives);
     } else if (const auto* g = std::get_if<GemmThunk>(&thunk)) {
-      s = RunGemm(d, *g);
+      s = RunGemm(d, *g, address);
     } else if (const auto* c = std::get_if<CollectiveThunk>(&thunk)) {
-      s = RunNcclCollective(cu_, *c, *groups_[i], device, nccl_->For(i, device), d.arena, d.staging, d.stream);
+      s = RunNcclCollective(cu_, *c, *groups_[i], device, nccl_->For(i, device), address, d.staging, d.stream);
     } else {
       const auto& copy = std::get<CopyThunk>(thunk);
       if (copy.source.size)
-        s = cu_.Check(cu_.cuMemcpyDtoDAsync(d.arena + copy.destination.offset, d.arena + copy.source.offset, copy.source.size, d.stream),
-                      "cuMemcpyDtoDAsync");
+        s = cu_.Check(cu_.cuMemcpyDtoDAsync(address(copy.destination), address(copy.source), copy.source.size, d.stream), "cuMemcpyDtoDAsync");
     }
     if (!s.ok()) return Status(s.code(), StrCat("thunk ", i, ": ", s.message()));
   }
-  for (size_t o = 0; o < signature_.outputs.size(); ++o) {
-    const ArrayInfo& info = signature_.outputs[o];
-    const BufferSlice& s = sequence_.results[o];
-    PJIT_ASSIGN_OR_RETURN(std::unique_ptr<CudaMemory> out, CudaMemory::Allocate(static_cast<int64_t>(device), s.size));
-    PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuCtxSetCurrent(d.context), "cuCtxSetCurrent"));
-    if (s.size)
-      PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuMemcpyDtoDAsync(out->address(), d.arena + s.offset, s.size, d.stream),
-                                     StrCat("copying output ", o, " out of the arena")));
-    results.push_back(DeviceResult{Shape::Array(info.shape.dtype, info.shard_shape.dims), std::move(out)});
-  }
+  if (!in_place_)
+    for (size_t o = 0; o < results.size(); ++o)
+      if (const BufferSlice& s = sequence_.results[o]; s.size)
+        PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuMemcpyDtoDAsync(bases[arguments.size() + 1 + o], d.arena + s.offset, s.size, d.stream),
+                                       StrCat("copying output ", o, " out of the arena")));
   return cu_.Check(cu_.cuStreamSynchronize(d.stream), "running the thunks");
 }
 

@@ -5,7 +5,8 @@
 // NCCL, copies as device-to-device copies. Kernels of the "hlo" executable (ops without GPU
 // code) run on the host through the reference interpreter: their operands come back from the
 // device and their result goes there again, which is slow and exact. Inputs and outputs are
-// buffers in the GPU's memory (CudaMemory), copied into and out of the arena on the GPU.
+// buffers in the GPU's memory (CudaMemory) that the thunks read and write in place where the
+// plan pins them (else they are copied into and out of the arena on the GPU).
 #pragma once
 
 #include <cublas_v2.h>
@@ -50,6 +51,7 @@ class CudaExecutable : public HostExecutable {
     CUmodule module = nullptr;
     std::vector<CUfunction> functions;  // by thunk (null: not a loop kernel)
     std::vector<CUdeviceptr> tables_of_thunk;  // by thunk: its argument table (device addresses)
+    std::vector<CUdeviceptr> table_values;     // what the tables hold now: every loop kernel's arguments in order
     cublasHandle_t blas = nullptr;
   };
 
@@ -58,8 +60,11 @@ class CudaExecutable : public HostExecutable {
   Status PrepareDevice(size_t device, const ThunkPlan& plan, uint64_t staging_bytes, bool gemms);
   Status RunDevice(size_t device, const std::vector<const DeviceMemory*>& arguments, std::vector<DeviceResult>& results,
                    Collectives& interpreter_collectives);
-  Status RunHostKernel(size_t device, const KernelThunk& k, const Instruction& instr, Collectives& interpreter_collectives);
-  Status RunGemm(Device& d, const GemmThunk& g);
+  Status RunHostKernel(size_t device, const KernelThunk& k, const Instruction& instr, const GpuSliceAddress& address,
+                       Collectives& interpreter_collectives);
+  Status RunGemm(Device& d, const GemmThunk& g, const GpuSliceAddress& address);
+  // The loop kernels' arguments, in the order of the devices' argument tables.
+  std::vector<CUdeviceptr> TableValues(const GpuSliceAddress& address) const;
 
   const CudaDriver& cu_;
   Signature signature_;
@@ -71,6 +76,8 @@ class CudaExecutable : public HostExecutable {
   std::vector<std::unique_ptr<CollectiveGroups>> groups_;  // by thunk (null: not a collective)
   std::unique_ptr<NcclCommunicators> nccl_;
   std::vector<Device> devices_;
+  bool in_place_ = false;             // the plan pins parameters and results: run in the caller's buffers
+  std::vector<BufferSlice> regions_;  // in place: the parameters' slices, then the results'
   int64_t timeout_ms_ = 60'000;
   bool broken_ = false;  // an execution failed and aborted the communicators
 };

@@ -2,7 +2,7 @@
 
 namespace pjit {
 
-StatusOr<std::unique_ptr<CudaMemory>> CudaMemory::Allocate(int64_t device, size_t size) {
+StatusOr<std::unique_ptr<CudaMemory>> CudaMemory::Allocate(int64_t device, size_t size, CUstream stream) {
   PJIT_ASSIGN_OR_RETURN(const CudaDriver* cu, CudaDriver::Get());
   if (device < 0 || device >= cu->device_count) return InvalidArgument("cuda: no GPU ", device, " (the driver sees ", cu->device_count, ")");
   CUdevice gpu = 0;
@@ -11,7 +11,8 @@ StatusOr<std::unique_ptr<CudaMemory>> CudaMemory::Allocate(int64_t device, size_
   PJIT_RETURN_IF_ERROR(cu->Check(cu->cuDevicePrimaryCtxRetain(&context, gpu), "cuDevicePrimaryCtxRetain"));
   std::unique_ptr<CudaMemory> memory(new CudaMemory(*cu, gpu, context));
   PJIT_RETURN_IF_ERROR(cu->Check(cu->cuCtxSetCurrent(context), "cuCtxSetCurrent"));
-  if (size) PJIT_RETURN_IF_ERROR(cu->Check(cu->cuMemAlloc(&memory->address_, size), StrCat("allocating ", size, " bytes on GPU ", device)));
+  if (size)
+    PJIT_RETURN_IF_ERROR(cu->Check(cu->cuMemAllocAsync(&memory->address_, size, stream), StrCat("allocating ", size, " bytes on GPU ", device)));
   memory->size_ = size;
   return memory;
 }
@@ -19,7 +20,7 @@ StatusOr<std::unique_ptr<CudaMemory>> CudaMemory::Allocate(int64_t device, size_
 CudaMemory::~CudaMemory() {
   if (address_) {
     cu_.cuCtxSetCurrent(context_);
-    cu_.cuMemFree(address_);
+    cu_.cuMemFreeAsync(address_, nullptr);  // in the null stream's order: after everything synchronised with it
   }
   cu_.cuDevicePrimaryCtxRelease(gpu_);
 }

@@ -1,5 +1,7 @@
-// Arrays in a GPU's own memory: the cuda platform's buffers. Each allocation keeps its GPU's
-// primary context retained, so that it can be freed after every executable is gone.
+// Arrays in a GPU's own memory: the cuda platform's buffers, from the GPU's default memory pool
+// (stream-ordered cuMemAllocAsync, which reuses freed memory without the cost of cuMemAlloc and
+// cuMemFree at every execution; never managed memory). Each allocation keeps its GPU's primary
+// context retained, so that it can be freed after every executable is gone.
 #pragma once
 
 #include <cuda.h>
@@ -14,8 +16,9 @@ namespace pjit {
 
 class CudaMemory : public DeviceMemory {
  public:
-  // `size` bytes of GPU `device`'s memory (plain cuMemAlloc; none for 0 bytes).
-  static StatusOr<std::unique_ptr<CudaMemory>> Allocate(int64_t device, size_t size);
+  // `size` bytes of GPU `device`'s memory (none for 0 bytes), usable in `stream`'s order
+  // (the null stream: once the call returns).
+  static StatusOr<std::unique_ptr<CudaMemory>> Allocate(int64_t device, size_t size, CUstream stream = nullptr);
   // DeviceMemoryOps::upload of the cuda platform: `size` bytes of host `data` in a new allocation.
   static StatusOr<std::unique_ptr<DeviceMemory>> Upload(int64_t device, const void* data, size_t size);
   ~CudaMemory() override;

@@ -111,13 +111,13 @@ uint64_t NcclStagingBytes(const CollectiveThunk& t, size_t g) {
 }
 
 Status RunNcclCollective(const CudaDriver& cu, const CollectiveThunk& t, const CollectiveGroups& layout, size_t device,
-                         ncclComm_t comm, CUdeviceptr arena, CUdeviceptr staging, CUstream stream) {
+                         ncclComm_t comm, const GpuSliceAddress& address, CUdeviceptr staging, CUstream stream) {
   const uint64_t g = layout.groups[layout.group_of_device[device]].size();
   const CollectiveSplit sp = SplitAtDimension(t);
   const uint64_t w = static_cast<uint64_t>(DTypeByteSize(t.dtype));
   cudaStream_t s = stream;  // the runtime's and the driver's streams are one type
   for (size_t k = 0; k < t.inputs.size(); ++k) {
-    CUdeviceptr in = arena + t.inputs[k].offset, out = arena + t.outputs[k].offset;
+    CUdeviceptr in = address(t.inputs[k]), out = address(t.outputs[k]);
     const uint64_t bytes = t.inputs[k].size;
     if (t.kind == "all-reduce") {
       PJIT_ASSIGN_OR_RETURN(ncclDataType_t type, ReduceType(t));

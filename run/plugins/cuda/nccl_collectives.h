@@ -7,6 +7,7 @@
 #include <cuda.h>
 #include <nccl.h>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -37,8 +38,11 @@ class NcclCommunicators {
 // The staging bytes a device needs for `t` in a group of `group_size`.
 uint64_t NcclStagingBytes(const CollectiveThunk& t, size_t group_size);
 
-// Enqueues device `device`'s part of `t` on `stream`; slices are offsets into `arena`.
+// Where a slice of the plan is on a GPU during one execution.
+using GpuSliceAddress = std::function<CUdeviceptr(const BufferSlice&)>;
+
+// Enqueues device `device`'s part of `t` on `stream`.
 Status RunNcclCollective(const CudaDriver& cu, const CollectiveThunk& t, const CollectiveGroups& layout, size_t device,
-                         ncclComm_t comm, CUdeviceptr arena, CUdeviceptr staging, CUstream stream);
+                         ncclComm_t comm, const GpuSliceAddress& address, CUdeviceptr staging, CUstream stream);
 
 }  // namespace pjit
