@@ -222,7 +222,7 @@ class Lowering {
     const Shape& l = in->operands[0]->shape;
     const Shape& r = in->operands[1]->shape;
     DType t = in->shape.dtype;
-    if ((t != DType::kF32 && t != DType::kF64) || l.dtype != t || r.dtype != t) return std::nullopt;
+    if ((t != DType::kF32 && t != DType::kF64 && t != DType::kBF16) || l.dtype != t || r.dtype != t) return std::nullopt;
     const DotDimensionNumbers& d = in->dot_dims;
     int64_t b = static_cast<int64_t>(d.lhs_batch.size());
     for (int64_t i = 0; i < b; ++i)

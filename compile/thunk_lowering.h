@@ -1,5 +1,5 @@
 // Lowers an SPMD device program to the thunk sequence every device runs, with its arena plan:
-// dots that are plain (batched) matrix products of f32/f64 become gemm thunks, collectives
+// dots that are plain (batched) matrix products of f32/f64/bf16 become gemm thunks, collectives
 // with a simple reducer become collective thunks (run by the platform's own communicator),
 // copies become copy thunks, tuples, get-tuple-element, bitcasts and reshapes only rename
 // buffers, and every other instruction is a kernel of the "hlo" executable: the platform runs

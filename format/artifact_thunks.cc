@@ -97,7 +97,7 @@ StatusOr<Thunk> ThunkFromFb(const fb::ThunkSequence* seq, size_t i, const PlanCh
       const auto* g = static_cast<const fb::GemmThunk*>(seq->thunks()->Get(static_cast<flatbuffers::uoffset_t>(i)));
       GemmThunk t{FromFb(g->lhs()), FromFb(g->rhs()), FromFb(g->out()), static_cast<DType>(g->dtype()), g->batch(), g->m(),
                   g->n(), g->k(), g->transpose_lhs(), g->transpose_rhs()};
-      if (t.dtype != DType::kF32 && t.dtype != DType::kF64) return InvalidArgument(check.where, "gemm of dtype ", DTypeName(t.dtype));
+      if (t.dtype != DType::kF32 && t.dtype != DType::kF64 && t.dtype != DType::kBF16) return InvalidArgument(check.where, "gemm of dtype ", DTypeName(t.dtype));
       uint64_t w = static_cast<uint64_t>(DTypeByteSize(t.dtype));
       bool sane = t.batch >= 0 && t.m >= 0 && t.n >= 0 && t.k >= 0 && t.batch < (int64_t{1} << 31) && t.m < (int64_t{1} << 31) &&
                   t.n < (int64_t{1} << 31) && t.k < (int64_t{1} << 31);

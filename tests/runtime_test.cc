@@ -162,7 +162,8 @@ TEST_F(RuntimeTest, CollectiveStressMatchesTheInterpreter) {
 
 // Every operand layout a gemm thunk takes (transposed or not, vectors, batches), and products
 // big enough to be split over the device's cores (by rows, or by columns when there are more
-// columns than rows, or whole products of a batch), against the interpreter.
+// columns than rows, or whole products of a batch), against the interpreter; bfloat16 ones
+// (f32 accumulation, rounded once) within a bfloat16 rounding of its double sums.
 TEST_F(RuntimeTest, GemmThunksInEveryLayoutMatchTheInterpreter) {
   auto module = testing::ParseOrDie(R"(HloModule gemms
 ENTRY e {
@@ -181,6 +182,8 @@ ENTRY e {
   widet = f32[600,40] parameter(12)
   xb = f32[8,64,64] parameter(13)
   yb = f32[8,64,48] parameter(14)
+  ha = bf16[3,48,40] parameter(15)
+  hb = bf16[3,72,40] parameter(16)
   nn = f32[96,72] dot(a, b), lhs_contracting_dims={1}, rhs_contracting_dims={0}
   tn = f32[96,72] dot(at, b), lhs_contracting_dims={0}, rhs_contracting_dims={0}
   nt = f32[96,72] dot(a, bt), lhs_contracting_dims={1}, rhs_contracting_dims={1}
@@ -194,14 +197,15 @@ ENTRY e {
   cols = f32[96,600] dot(a, wide), lhs_contracting_dims={1}, rhs_contracting_dims={0}
   colst = f32[96,600] dot(at, widet), lhs_contracting_dims={0}, rhs_contracting_dims={1}
   heads = f32[8,64,48] dot(xb, yb), lhs_batch_dims={0}, rhs_batch_dims={0}, lhs_contracting_dims={2}, rhs_contracting_dims={1}
-  ROOT t = (f32[96,72], f32[96,72], f32[96,72], f32[96,72], f32[96], f32[72], f64[3,24,8], f32[160,140], f32[4,6,2,9], f32[2,9,4,6], f32[96,600], f32[96,600], f32[8,64,48]) tuple(nn, tn, nt, tt, mv, vm, bmm, split, flat, flatt, cols, colst, heads)
+  half = bf16[3,48,72] dot(ha, hb), lhs_batch_dims={0}, rhs_batch_dims={0}, lhs_contracting_dims={2}, rhs_contracting_dims={2}
+  ROOT t = (f32[96,72], f32[96,72], f32[96,72], f32[96,72], f32[96], f32[72], f64[3,24,8], f32[160,140], f32[4,6,2,9], f32[2,9,4,6], f32[96,600], f32[96,600], f32[8,64,48], bf16[3,48,72]) tuple(nn, tn, nt, tt, mv, vm, bmm, split, flat, flatt, cols, colst, heads, half)
 })");
   ASSERT_NE(module, nullptr);
   auto plan = LowerToThunks(*module);
   ASSERT_TRUE(plan.ok());
   int gemms = 0;
   for (const Thunk& t : plan->sequences[0].thunks) gemms += std::holds_alternative<GemmThunk>(t);
-  EXPECT_EQ(gemms, 13);
+  EXPECT_EQ(gemms, 14);
   std::string path = WriteSpmdArtifact(*module, Mesh::Linear(1), dir_ / "gemms.pjit");
   std::mt19937 rng(3);
   std::uniform_real_distribution<double> real(-1, 1);
@@ -218,7 +222,10 @@ ENTRY e {
   ASSERT_TRUE(session.ok()) << session.status().message();
   auto got = (*session)->Run(inputs);
   ASSERT_TRUE(got.ok()) << got.status().message();
-  for (size_t o = 0; o < wants.size(); ++o) EXPECT_TRUE(testing::AllClose((*got)[o], wants[o], 1e-4, 1e-5)) << "output " << o;
+  for (size_t o = 0; o < wants.size(); ++o) {
+    double tolerance = wants[o].shape().dtype == DType::kBF16 ? 1e-2 : 1e-4;
+    EXPECT_TRUE(testing::AllClose((*got)[o], wants[o], tolerance, tolerance / 10)) << "output " << o;
+  }
 }
 
 // Parameters and results live in the caller's memory when the plan pins them (and go through

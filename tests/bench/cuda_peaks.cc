@@ -1,6 +1,7 @@
-// The GPU's ceilings for tests/bench/cuda.sh: cuBLAS sgemm N^3 (f32, default math mode, as the
-// cuda platform calls it) in ms, and a device-to-device copy's bandwidth in GB/s (read +
-// write), each the median of REPEAT timed runs after a warm-up.
+// The GPU's ceilings for tests/bench/cuda.sh: cuBLAS N^3 products called directly as the cuda
+// platform calls them — sgemm (f32, default math mode) and a bfloat16 GemmEx accumulating in
+// f32 — in ms, and a device-to-device copy's bandwidth in GB/s (read + write), each the median
+// of REPEAT timed runs after a warm-up.
 //
 //   pjit_cuda_peaks [N=4096] [REPEAT=10]
 #include <cublas_v2.h>
@@ -67,6 +68,12 @@ int main(int argc, char** argv) {
     Check(cublasSgemm(blas, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, a, n, b, n, &zero, c, n), "cublasSgemm");
   });
   std::printf("sgemm_ms %.3f\n", sgemm);
+  double bf16gemm = MedianMs(repeat, [&] {  // the f32 buffers hold the bfloat16 operands (half their bytes)
+    Check(cublasGemmEx(blas, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, a, CUDA_R_16BF, n, b, CUDA_R_16BF, n, &zero, c, CUDA_R_16BF, n,
+                       CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+          "cublasGemmEx");
+  });
+  std::printf("bf16gemm_ms %.3f\n", bf16gemm);
   const size_t bytes = size_t{1} << 30;
   void *src, *dst;
   Check(cudaMalloc(&src, bytes), "cudaMalloc");

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <mutex>
+#include <vector>
 
+#include "format/float16.h"
 #include "format/parallel.h"
 
 namespace pjit {
@@ -71,6 +73,23 @@ void RunTyped(const GemmThunk& g, const std::byte* lhs, const std::byte* rhs, st
   for (int64_t batch = 0; batch < g.batch; ++batch) RunProduct<T>(g, lhs, rhs, out, batch, parts, cores);
 }
 
+// bfloat16 products: the operands widened to f32, f32 products (accumulating in f32, as XLA's
+// CPU and GPU back ends do), each result rounded to bfloat16 once.
+void RunBF16(const GemmThunk& g, const std::byte* lhs, const std::byte* rhs, std::byte* out, tbb::task_arena& cores) {
+  auto widen = [](const std::byte* p, int64_t n) {
+    std::vector<float> v(static_cast<size_t>(n));
+    const auto* h = reinterpret_cast<const BFloat16*>(p);
+    for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(h[i]);
+    return v;
+  };
+  const std::vector<float> a = widen(lhs, g.batch * g.m * g.k), b = widen(rhs, g.batch * g.k * g.n);
+  std::vector<float> c(static_cast<size_t>(g.batch * g.m * g.n));
+  RunTyped<float>(g, reinterpret_cast<const std::byte*>(a.data()), reinterpret_cast<const std::byte*>(b.data()),
+                  reinterpret_cast<std::byte*>(c.data()), cores);
+  auto* o = reinterpret_cast<BFloat16*>(out);
+  for (size_t i = 0; i < c.size(); ++i) o[i] = BFloat16(c[i]);
+}
+
 }  // namespace
 
 void InitGemm() {
@@ -80,6 +99,7 @@ void InitGemm() {
 
 void RunGemm(const GemmThunk& g, const std::byte* lhs, const std::byte* rhs, std::byte* out, tbb::task_arena& cores) {
   if (g.dtype == DType::kF64) RunTyped<double>(g, lhs, rhs, out, cores);
+  else if (g.dtype == DType::kBF16) RunBF16(g, lhs, rhs, out, cores);
   else RunTyped<float>(g, lhs, rhs, out, cores);
 }
 

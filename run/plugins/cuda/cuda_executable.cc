@@ -99,8 +99,8 @@ Status CudaExecutable::Prepare(const ThunkPlan& plan, int64_t n) {
       host_kernels_[i] = found->second;
       PJIT_RETURN_IF_ERROR(CheckKernelSlices(*found->second, *k));
     } else if (const auto* g = std::get_if<GemmThunk>(&thunk)) {
-      if (g->dtype != DType::kF32 && g->dtype != DType::kF64)
-        return Unimplemented(where, "a ", DTypeName(g->dtype), " gemm (the cuda platform multiplies f32 and f64)");
+      if (g->dtype != DType::kF32 && g->dtype != DType::kF64 && g->dtype != DType::kBF16)
+        return Unimplemented(where, "a ", DTypeName(g->dtype), " gemm (the cuda platform multiplies f32, f64 and bf16)");
       if (g->m > INT_MAX || g->n > INT_MAX || g->k > INT_MAX || g->batch > INT_MAX)
         return Unimplemented(where, "a gemm of ", g->m, "x", g->n, "x", g->k, " is past cuBLAS's 32-bit sizes");
       gemms = true;
@@ -204,6 +204,14 @@ Status CudaExecutable::RunGemm(Device& d, const GemmThunk& g, const GpuSliceAddr
                                           reinterpret_cast<const float*>(lhs), ld_lhs, stride_lhs, &zero, reinterpret_cast<float*>(out), n,
                                           stride_out, batch),
                 "cublasSgemmStridedBatched");
+  }
+  if (g.dtype == DType::kBF16) {  // f32 accumulation, each result rounded to bfloat16 once
+    const float one = 1, zero = 0;
+    return Blas(cublasGemmStridedBatchedEx(d.blas, op_rhs, op_lhs, n, m, k, &one, reinterpret_cast<const void*>(rhs), CUDA_R_16BF, ld_rhs,
+                                           stride_rhs, reinterpret_cast<const void*>(lhs), CUDA_R_16BF, ld_lhs, stride_lhs, &zero,
+                                           reinterpret_cast<void*>(out), CUDA_R_16BF, n, stride_out, batch, CUBLAS_COMPUTE_32F,
+                                           CUBLAS_GEMM_DEFAULT),
+                "cublasGemmStridedBatchedEx");
   }
   const double one = 1, zero = 0;
   return Blas(cublasDgemmStridedBatched(d.blas, op_rhs, op_lhs, n, m, k, &one, reinterpret_cast<const double*>(rhs), ld_rhs, stride_rhs,
