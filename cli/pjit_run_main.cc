@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
   app.add_flag("--keep-sharded", o.keep_sharded, "write each device's shards (out0.device3.npy) instead of global arrays");
   app.add_option("--batch", o.batch, "manifest with one job per line: OUTPUT_DIR INPUT_SPEC...");
   app.add_option("--repeat", o.repeat, "runs per job (outputs of the last run are written)")->capture_default_str();
-  app.add_flag("--benchmark", o.benchmark, "report per-run latency (min/median/max) and throughput");
+  app.add_flag("--benchmark", o.benchmark, "report per-run latency (min/median/max), throughput, and per-job transfer times");
   app.add_option("--expected-output", o.expected, "reference output (specs like --input); exit 3 on mismatch");
   app.add_option("--rtol", o.tolerance.rtol, "relative tolerance of --expected-output")->capture_default_str();
   app.add_option("--atol", o.tolerance.atol, "absolute tolerance of --expected-output")->capture_default_str();

@@ -39,6 +39,15 @@ StatusOr<std::vector<Job>> ReadManifest(const std::string& path) {
   return jobs;
 }
 
+double Since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+double Median(std::vector<double> x) {
+  std::sort(x.begin(), x.end());
+  return x[x.size() / 2];
+}
+
 std::string Millis(double seconds) {
   std::ostringstream s;
   s << std::fixed << std::setprecision(3) << seconds * 1e3 << " ms";
@@ -69,14 +78,18 @@ class JobRunner {
       want.require_all = false;
       PJIT_ASSIGN_OR_RETURN(expected, BindArrays(signature.outputs, options_.expected, want));
     }
+    auto upload_start = std::chrono::steady_clock::now();
     PJIT_ASSIGN_OR_RETURN(DeviceArrays on_devices, session_.Upload(inputs));
+    uploads_.push_back(Since(upload_start));
     DeviceArrays results;
     for (int64_t r = 0; r < options_.repeat; ++r) {
       auto start = std::chrono::steady_clock::now();
       PJIT_ASSIGN_OR_RETURN(results, session_.Execute(on_devices));
-      latencies_.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      latencies_.push_back(Since(start));
     }
+    auto download_start = std::chrono::steady_clock::now();
     PJIT_ASSIGN_OR_RETURN(std::vector<std::vector<Literal>> shards, session_.DownloadShards(results));
+    downloads_.push_back(Since(download_start));
     std::error_code ec;
     fs::create_directories(job.output_dir, ec);
     if (ec) return IoError(job.where, "cannot create '", job.output_dir, "': ", ec.message());
@@ -121,13 +134,15 @@ class JobRunner {
     out_ << "benchmark: " << t.size() << " runs on " << session_.platform() << " (" << session_.num_devices()
          << " devices): min " << Millis(t.front()) << ", median " << Millis(t[t.size() / 2]) << ", max " << Millis(t.back())
          << "; " << std::setprecision(4) << static_cast<double>(t.size()) / total << " runs/s\n";
+    out_ << "transfers per job (median of " << uploads_.size() << "): inputs to the devices " << Millis(Median(uploads_))
+         << ", outputs to the host " << Millis(Median(downloads_)) << "\n";
   }
 
  private:
   const RunOptions& options_;
   const Session& session_;
   std::ostream& out_;
-  std::vector<double> latencies_;
+  std::vector<double> latencies_, uploads_, downloads_;  // seconds
 };
 
 }  // namespace

@@ -26,9 +26,11 @@ StatusOr<DeviceArrays> Session::Upload(const std::vector<Literal>& inputs) const
     if (inputs[i].shape().dtype != slots[i].shape.dtype || inputs[i].shape().dims != slots[i].shape.dims)
       return InvalidArgument("input ", i, " (", slots[i].name, ") is ", inputs[i].shape().ToString(false), ", expected ",
                              slots[i].shape.ToString(false));
-    std::vector<Literal> shards = ShardArray(inputs[i], slots[i], n);
+    // A device that holds the whole array (replicated, or a mesh of one) gets it without a copy.
+    const bool whole = slots[i].shard_shape.dims == slots[i].shape.dims;
+    std::vector<Literal> shards = whole ? std::vector<Literal>{} : ShardArray(inputs[i], slots[i], n);
     for (int64_t d = 0; d < n; ++d) {
-      PJIT_ASSIGN_OR_RETURN(DeviceBuffer b, client_->BufferFromHost(shards[static_cast<size_t>(d)], d));
+      PJIT_ASSIGN_OR_RETURN(DeviceBuffer b, client_->BufferFromHost(whole ? inputs[i] : shards[static_cast<size_t>(d)], d));
       out[static_cast<size_t>(d)].push_back(std::move(b));
     }
   }

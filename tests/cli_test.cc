@@ -301,6 +301,7 @@ TEST_F(CliTest, BatchManifestRunsEveryJob) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("job 2/2"));
   EXPECT_THAT(r.output, HasSubstr("benchmark: 4 runs on interp (1 devices)"));
+  EXPECT_THAT(r.output, HasSubstr("transfers per job (median of 2): inputs to the devices "));
   auto a = ReadNpy((dir_ / "a" / "out0.npy").string());
   auto want = ReadNpy(testing::TestdataPath("softmax.out0.npy"));
   ASSERT_TRUE(a.ok() && want.ok());

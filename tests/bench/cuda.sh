@@ -5,8 +5,8 @@
 # must not skip — then prints the GPU's ceilings (cuBLAS 4096^3 products called directly, a
 # device-to-device copy's bandwidth), each bench case's time on the cuda platform and on the
 # cpu platform (pjit-run --benchmark with @random inputs: executions on inputs already in the
-# device's memory, as a batch job's repeated runs are), and matmul 4096^3 in f32 and bf16
-# through pjit against the direct cuBLAS calls.
+# device's memory, as a batch job's repeated runs are), the chain's transfers to and from the
+# GPU, and matmul 4096^3 in f32 and bf16 through pjit against the direct cuBLAS calls.
 #
 #   tests/bench/cuda.sh [REPEAT]
 set -euo pipefail
@@ -56,6 +56,9 @@ for hlo in tests/bench/cases/*.hlo; do
   printf '%-10s %9s %9s %8s %8s\n' "$name" "$cuda" "$cpu" "$(awk -v a="$cpu" -v b="$cuda" 'BEGIN { printf "%.1f", a / b }')" \
     "$(awk -v n="$(bytes "$hlo")" -v t="$cuda" 'BEGIN { printf "%.0f", n / (t * 1e6) }')"
 done
+# Moving the chain's 64 MiB input to the GPU and its 64 MiB output back (pageable copies),
+# against h2d/d2h_pageable_gbs and h2d/d2h_pinned_gbs above.
+echo "chain $($bin/pjit-run "$work/chain.pjit" $(inputs_of tests/bench/cases/chain.hlo) --platform cuda --benchmark --repeat 1 -o "$work/out" | grep transfers)"
 # matmul 4096^3 through pjit against the same cuBLAS call made directly.
 printf '%-16s %9s %9s %10s\n' case pjit_ms cublas_ms pjit/cublas
 for type in f32 bf16; do

@@ -1,7 +1,8 @@
 // The GPU's ceilings for tests/bench/cuda.sh: cuBLAS N^3 products called directly as the cuda
 // platform calls them — sgemm (f32, default math mode) and a bfloat16 GemmEx accumulating in
-// f32 — in ms, and a device-to-device copy's bandwidth in GB/s (read + write), each the median
-// of REPEAT timed runs after a warm-up.
+// f32 — in ms, a device-to-device copy's bandwidth in GB/s (read + write), and host-to-device
+// and device-to-host copies of 256 MiB from pageable (malloc) and pinned (cudaMallocHost)
+// memory in GB/s, each the median of REPEAT timed runs after a warm-up.
 //
 //   pjit_cuda_peaks [N=4096] [REPEAT=10]
 #include <cublas_v2.h>
@@ -10,6 +11,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -80,5 +82,15 @@ int main(int argc, char** argv) {
   Check(cudaMalloc(&dst, bytes), "cudaMalloc");
   double copy = MedianMs(repeat, [&] { Check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice), "cudaMemcpyAsync"); });
   std::printf("copy_gbs %.1f\n", 2.0 * static_cast<double>(bytes) / (copy * 1e6));
+  const size_t host_bytes = size_t{256} << 20;
+  std::vector<char> pageable(host_bytes, 1);
+  void* pinned;
+  Check(cudaMallocHost(&pinned, host_bytes), "cudaMallocHost");
+  for (auto [name, host] : {std::pair<const char*, void*>{"pageable", pageable.data()}, {"pinned", pinned}}) {
+    double up = MedianMs(repeat, [&] { Check(cudaMemcpy(dst, host, host_bytes, cudaMemcpyHostToDevice), "cudaMemcpy"); });
+    double down = MedianMs(repeat, [&] { Check(cudaMemcpy(host, dst, host_bytes, cudaMemcpyDeviceToHost), "cudaMemcpy"); });
+    std::printf("h2d_%s_gbs %.1f\nd2h_%s_gbs %.1f\n", name, static_cast<double>(host_bytes) / (up * 1e6), name,
+                static_cast<double>(host_bytes) / (down * 1e6));
+  }
   return 0;
 }

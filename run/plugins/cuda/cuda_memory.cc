@@ -11,8 +11,10 @@ StatusOr<std::unique_ptr<CudaMemory>> CudaMemory::Allocate(int64_t device, size_
   PJIT_RETURN_IF_ERROR(cu->Check(cu->cuDevicePrimaryCtxRetain(&context, gpu), "cuDevicePrimaryCtxRetain"));
   std::unique_ptr<CudaMemory> memory(new CudaMemory(*cu, gpu, context));
   PJIT_RETURN_IF_ERROR(cu->Check(cu->cuCtxSetCurrent(context), "cuCtxSetCurrent"));
-  if (size)
+  if (size) {
     PJIT_RETURN_IF_ERROR(cu->Check(cu->cuMemAllocAsync(&memory->address_, size, stream), StrCat("allocating ", size, " bytes on GPU ", device)));
+    if (!stream) PJIT_RETURN_IF_ERROR(cu->Check(cu->cuStreamSynchronize(nullptr), "cuStreamSynchronize"));  // usable by any stream now
+  }
   memory->size_ = size;
   return memory;
 }
