@@ -386,31 +386,10 @@ class LoopEmitter {
     return type->isIntegerTy() ? r : b_.CreateBitCast(r, type);
   }
 
-  // acc = step(k, acc) for k in [0, count) from `init` (count > 0), in a loop; the value after
-  // it. What the steps compute is not reused after the loop (it does not dominate what follows).
-  StatusOr<Value*> Accumulate(const char* name, int64_t count, Value* init,
-                              const std::function<StatusOr<Value*>(Value* k, Value* acc)>& step) {
-    auto outside = cache_;
-    llvm::BasicBlock* pre = b_.GetInsertBlock();
-    llvm::BasicBlock* body = llvm::BasicBlock::Create(ctx_, name, fn_);
-    llvm::BasicBlock* done = llvm::BasicBlock::Create(ctx_, std::string(name) + ".done", fn_);
-    b_.CreateBr(body);
-    b_.SetInsertPoint(body);
-    llvm::PHINode* k = b_.CreatePHI(b_.getInt64Ty(), 2, "k");
-    k->addIncoming(b_.getInt64(0), pre);
-    llvm::PHINode* acc = b_.CreatePHI(init->getType(), 2, "acc");
-    acc->addIncoming(init, pre);
-    PJIT_ASSIGN_OR_RETURN(Value* next_acc, step(k, acc));
-    Value* next = b_.CreateAdd(k, b_.getInt64(1));
-    k->addIncoming(next, b_.GetInsertBlock());
-    acc->addIncoming(next_acc, b_.GetInsertBlock());
-    llvm::BasicBlock* last = b_.GetInsertBlock();
-    b_.CreateCondBr(b_.CreateICmpSLT(next, b_.getInt64(count)), body, done);
-    b_.SetInsertPoint(done);
-    llvm::PHINode* result = b_.CreatePHI(init->getType(), 1, name);
-    result->addIncoming(next_acc, last);
-    cache_ = std::move(outside);
-    return result;
+  // acc = step(k, acc) for k in [0, count) from `init`, in a loop; the value after it. What
+  // the steps compute is not reused after the loop (it does not dominate what follows).
+  StatusOr<Value*> Accumulate(const char* name, int64_t count, Value* init, const std::function<StatusOr<Value*>(Value* k, Value* acc)>& step) {
+    return AccumulateStrided(name, b_.getInt64(0), count, 1, init, step);
   }
 
   // A loop folding the window of the element at `index` in row-major window order, from the
