@@ -59,6 +59,7 @@ class LoopEmitter {
       lane_ = b_.CreateURem(b_.CreateZExt(b_.CreateIntrinsic(llvm::Intrinsic::nvvm_read_ptx_sreg_tid_x, {}, {}), b_.getInt64Ty()),
                             b_.getInt64(lanes_));
     if (f_.root->opcode == Opcode::kScatter) return EmitScatter(begin, end);
+    ChooseScratch();
     const Shape& s = f_.root->shape;
     const bool column = IsColumnReduction(*f_.root);
     const bool reduce = f_.root->opcode == Opcode::kReduce && !column;
@@ -99,7 +100,9 @@ class LoopEmitter {
     const int64_t blocks = block ? (inner + block - 1) / block : 1;
     Value* outer = blocks == 1 ? static_cast<Value*>(row) : b_.CreateUDiv(row, b_.getInt64(blocks));
     std::vector<Value*> index = Decompose(outer, s, 0, row_rank);
+    if (scratch_) scratch_row_base_ = b_.CreateMul(outer, b_.getInt64(inner));
     PJIT_RETURN_IF_ERROR(EmitRowValues(index));
+    scratch_ready_ = scratch_ != nullptr;
     if (reduce) {
       PJIT_ASSIGN_OR_RETURN(Value* folded, Fold(*f_.root, index));
       if (lane_) {  // every lane holds the fold; the first stores it
@@ -140,6 +143,43 @@ class LoopEmitter {
   }
 
  private:
+  // Softmax's exp(x - max) is folded into the row's sum and then divided by it: computing it
+  // once, the fold stores each value in the output row (this row's bytes, in cache) and the
+  // elements' pass loads it back instead of computing it again. The scratch is an element
+  // expression with a transcendental op, of the root's shape and type, that a row value folds
+  // over the last dim and that the elements use too; at most one per fusion.
+  void ChooseScratch() {
+    const Instruction& root = *f_.root;
+    if (root.opcode == Opcode::kReduce || root.shape.rank() == 0) return;
+    std::set<const Instruction*> row_values(f_.row_values.begin(), f_.row_values.end());
+    for (const Instruction* r : f_.row_values) {
+      const Instruction* e = r->operands[0];
+      if (r->opcode != Opcode::kReduce || r->dimensions != std::vector<int64_t>{root.shape.rank() - 1} || e == &root ||
+          !members_.count(e) || row_values.count(e) || e->shape != root.shape || !Transcendental(*e))
+        continue;
+      bool reused = false;
+      for (const Instruction* m : f_.members)
+        if (m != r && !row_values.count(m)) reused = reused || std::count(m->operands.begin(), m->operands.end(), e) > 0;
+      if (!reused) continue;
+      scratch_ = e;
+      scratch_fold_ = r;
+      return;
+    }
+  }
+
+  // Whether computing `in` (with the members it reads, row values aside) takes a transcendental op.
+  bool Transcendental(const Instruction& in) {
+    switch (in.opcode) {
+      case Opcode::kExp: case Opcode::kExpm1: case Opcode::kLog: case Opcode::kLog1p: case Opcode::kTanh: case Opcode::kLogistic:
+      case Opcode::kSin: case Opcode::kCos: case Opcode::kPower: case Opcode::kErf: case Opcode::kAtan2:
+        return true;
+      default: break;
+    }
+    for (const Instruction* o : in.operands)
+      if (members_.count(o) && !std::count(f_.row_values.begin(), f_.row_values.end(), o) && Transcendental(*o)) return true;
+    return false;
+  }
+
   // The fusion's row values for the row at `row_index` (the iteration space's row dims).
   Status EmitRowValues(const std::vector<Value*>& row_index) {
     for (size_t i = 0; i < f_.row_values.size(); ++i) {
@@ -303,6 +343,7 @@ class LoopEmitter {
     PJIT_ASSIGN_OR_RETURN(Value* init, Element(r.operands[1], {}));
     auto step = [&](Value* col, Value* acc) -> StatusOr<Value*> {
       PJIT_ASSIGN_OR_RETURN(Value* x, Element(r.operands[0], ReducedIndex(r, prefix, col)));
+      if (&r == scratch_fold_) StoreElement(r.operands[0]->shape.dtype, x, b_.CreateInBoundsGEP(StorageType(f_.root->shape.dtype), out_, b_.CreateAdd(scratch_row_base_, col)));
       Value* folded = Round(t, Binary(*fold, t, acc, x));
       // f32/f64 sums and products may be reassociated, so the loop vectorises with partial
       // accumulators (as XLA's do); the result then differs from a sequential fold by rounding.
@@ -560,6 +601,8 @@ class LoopEmitter {
 
   StatusOr<Value*> Element(const Instruction* in, const std::vector<Value*>& index) {
     if (auto row_value = row_value_.find(in); row_value != row_value_.end()) return row_value->second;
+    if (in == scratch_ && scratch_ready_)  // the row's fold left it in the output row
+      return LoadElement(in->shape.dtype, b_.CreateInBoundsGEP(StorageType(in->shape.dtype), out_, Linear(in->shape, index)), out_scope_, not_inputs_);
     if (!members_.count(in)) {
       auto base = base_.find(in);
       if (base == base_.end()) return Internal(f_.name, ": ", in->name, " is neither a member nor an input");
@@ -984,6 +1027,10 @@ class LoopEmitter {
   llvm::MDNode* not_inputs_ = nullptr;
   std::map<std::pair<const Instruction*, std::vector<Value*>>, Value*> cache_;
   std::map<const Instruction*, Value*> row_value_;  // this row's, once EmitRowValues computed them
+  const Instruction* scratch_ = nullptr;       // ChooseScratch's element expression, if any
+  const Instruction* scratch_fold_ = nullptr;  // the row value that folds it
+  Value* scratch_row_base_ = nullptr;          // this row's first element in the output
+  bool scratch_ready_ = false;                 // the elements' pass: load it
   int64_t lanes_ = 1;        // threads sharing each row (LoopFusionLanes)
   Value* lane_ = nullptr;    // this thread's lane among them; null when lanes_ is 1
 };
