@@ -1,6 +1,7 @@
 #include "compile/spmd_builder.h"
 
 #include <algorithm>
+#include <map>
 
 namespace pjit {
 
@@ -37,6 +38,36 @@ Computation* SpmdModuleState::Reducer(Opcode op, DType t) {
   helpers.push_back(std::move(c));
   reducers[key] = raw;
   return raw;
+}
+
+namespace {
+
+std::string Where(const Instruction* origin) {
+  if (!origin) return "";
+  return StrCat(origin->location.empty() ? std::string() : origin->location + ": ", origin->name, ": ");
+}
+
+}  // namespace
+
+void SpmdModuleState::CheckManualGroups(const std::vector<std::vector<int64_t>>& groups, const Instruction* origin) {
+  if (!in_manual_region || manual_group.empty() || !manual_violation.empty()) return;
+  bool inside = !groups.empty();
+  for (const std::vector<int64_t>& g : groups)
+    for (int64_t d : g) inside = inside && manual_group[static_cast<size_t>(d)] == manual_group[static_cast<size_t>(g[0])];
+  if (!inside)
+    manual_violation = StrCat(Where(origin), "partitioning it would move data between the manual groups of a partially manual sharding");
+}
+
+void SpmdModuleState::CheckManualTiling(const Tiling& t, const Instruction* origin) {
+  if (!in_manual_region || manual_group.empty() || !manual_violation.empty()) return;
+  int64_t groups = *std::max_element(manual_group.begin(), manual_group.end()) + 1;
+  std::vector<TileCoords> coords = DeviceTileCoords(t);
+  std::map<std::pair<int64_t, std::vector<int64_t>>, int64_t> held;  // (group, tile) -> devices
+  for (size_t d = 0; d < coords.size(); ++d) ++held[{manual_group[d], coords[d].tile}];
+  bool every = static_cast<int64_t>(held.size()) == groups * t.num_tiles();
+  for (const auto& [key, count] : held) every = every && count == held.begin()->second;
+  if (!every)
+    manual_violation = StrCat(Where(origin), "partitioning it would split an array across the manual groups of a partially manual sharding");
 }
 
 Shape ShardShape(const Shape& global, const Tiling& t) {
@@ -188,6 +219,7 @@ Instruction* SpmdBuilder::DeviceValue(const std::vector<int64_t>& table) {
 }
 
 Instruction* SpmdBuilder::TileOffset(const Tiling& t, const Shape& global, int64_t dim) {
+  m_.CheckManualTiling(t, origin_);
   int64_t size = ShardShape(global, t).dims[dim];
   std::vector<TileCoords> coords = DeviceTileCoords(t);
   std::vector<int64_t> table;
@@ -196,6 +228,7 @@ Instruction* SpmdBuilder::TileOffset(const Tiling& t, const Shape& global, int64
 }
 
 Instruction* SpmdBuilder::WithGroups(Instruction in, const std::vector<std::vector<int64_t>>& groups) {
+  m_.CheckManualGroups(groups, origin_);
   in.channel_id = m_.next_channel_id++;
   in.use_global_device_ids = true;
   in.replica_groups.groups = groups;
@@ -248,6 +281,7 @@ Instruction* SpmdBuilder::CollectivePermute(Instruction* x, std::vector<std::pai
   in.opcode = Opcode::kCollectivePermute;
   in.shape = x->shape;
   in.operands = {x};
+  for (const auto& [from, to] : pairs) m_.CheckManualGroups({{from, to}}, origin_);
   in.source_target_pairs = std::move(pairs);
   in.channel_id = m_.next_channel_id++;
   if (origin_) in.name = origin_->name + ".collective-permute";

@@ -24,9 +24,22 @@ struct SpmdModuleState {
   std::vector<std::unique_ptr<Computation>> helpers;  // reducers, in creation order
   std::map<std::pair<int, DType>, Computation*> reducers;
 
+  // Partially manual shardings split the devices into manual groups, each of which runs the
+  // automatic partitioning of its own data: each device's group (empty: no such sharding).
+  // Inside such a region (while in_manual_region is set) data may move only within a group,
+  // and a device may take its part of an array only from a tiling in which every group holds
+  // every tile; the first step against that is kept here, and partitioning fails with it.
+  std::vector<int64_t> manual_group;
+  bool in_manual_region = false;
+  std::string manual_violation;
+
   std::string UniqueName(const std::string& base);
   // A scalar computation combining two values of `t` with `op` (add, maximum, ...).
   Computation* Reducer(Opcode op, DType t);
+  // Records a violation (made at `origin`) when `groups` (none: every device) cross manual groups.
+  void CheckManualGroups(const std::vector<std::vector<int64_t>>& groups, const Instruction* origin);
+  // Records a violation when some manual group lacks a tile of `t`.
+  void CheckManualTiling(const Tiling& t, const Instruction* origin);
 };
 
 // The shape each device holds: ceil(n / tiles) on each dim.

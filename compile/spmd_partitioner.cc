@@ -5,6 +5,7 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <set>
 #include <unordered_map>
 
 #include "compile/dot_partitioner.h"
@@ -50,6 +51,35 @@ Shape LocalShape(const Shape& global, const std::vector<Tiling>& leaves) {
 
 bool IsSplit(const Tiling& t) { return t.num_tiles() > 1; }
 
+bool PartiallyManual(const std::optional<HloSharding>& s) {
+  if (!s) return false;
+  if (s->kind == HloSharding::Kind::kTuple) return std::any_of(s->elements.begin(), s->elements.end(), [](const HloSharding& e) { return PartiallyManual(e); });
+  return s->kind == HloSharding::Kind::kTiled &&
+         std::count(s->last_tile_dims.begin(), s->last_tile_dims.end(), SubgroupKind::kManual) > 0;
+}
+
+// Whether each device's tile under `full` is its tile under `partial` within its manual
+// group's block: the groups own distinct blocks of `full`'s tiles, each `partial`'s tiles wide
+// on every dim — so that entering (SPMDFullToShardShape) or leaving (SPMDShardToFullShape) a
+// partially manual region moves no data.
+bool ManualBlocksAgree(const Tiling& full, const Tiling& partial, const std::vector<int64_t>& group) {
+  std::vector<TileCoords> f = DeviceTileCoords(full), p = DeviceTileCoords(partial);
+  std::map<int64_t, std::vector<int64_t>> block_of_group;
+  for (size_t d = 0; d < f.size(); ++d) {
+    std::vector<int64_t> block;
+    for (size_t k = 0; k < full.dims.size(); ++k) {
+      const int64_t offset = f[d].tile[k] - p[d].tile[k];
+      if (full.dims[k] % partial.dims[k] != 0 || offset < 0 || offset % partial.dims[k] != 0) return false;
+      block.push_back(offset);
+    }
+    auto [it, fresh] = block_of_group.emplace(group.empty() ? 0 : group[d], block);
+    if (!fresh && it->second != block) return false;
+  }
+  std::set<std::vector<int64_t>> distinct;
+  for (const auto& [g, block] : block_of_group) distinct.insert(block);
+  return distinct.size() == block_of_group.size();
+}
+
 std::vector<int64_t> SplitDims(const Tiling& t, const std::vector<int64_t>& dims) {
   std::vector<int64_t> out;
   for (int64_t d : dims)
@@ -61,7 +91,12 @@ class ModulePartitioner {
  public:
   explicit ModulePartitioner(const Mesh& mesh) : mesh_(mesh), n_(mesh.device_count()) { state_.mesh = &mesh_; }
 
-  StatusOr<std::vector<Tiling>> LeafTilings(const Instruction& in, bool* manual) const;
+  // The tiling of each array leaf of `in`'s sharding; *manual: the leaves are manual. A
+  // partially manual leaf is tiled on its automatic dims and replicated on its subgroups: each
+  // manual group holds the whole array, split as the automatic dims say (see
+  // SpmdModuleState::manual_group).
+  StatusOr<std::vector<Tiling>> LeafTilings(const Instruction& in, bool* manual);
+  StatusOr<Tiling> SubgroupTiling(const Instruction& in, const HloSharding& e, int64_t rank);
   Computation* Clone(const Computation* c);
   // Partitions `c`; parameter 0 takes `param` leaves when given, the root is resharded to `root`.
   StatusOr<Computation*> Partition(const Computation& c, const std::vector<Tiling>* param, const std::vector<Tiling>* root);
@@ -118,7 +153,7 @@ class ComputationPartitioner {
   std::unordered_map<const Instruction*, Value> values_;
 };
 
-StatusOr<std::vector<Tiling>> ModulePartitioner::LeafTilings(const Instruction& in, bool* manual) const {
+StatusOr<std::vector<Tiling>> ModulePartitioner::LeafTilings(const Instruction& in, bool* manual) {
   HloSharding s = in.sharding.value_or(HloSharding::Replicated());
   std::vector<const Shape*> leaves = LeafShapes(in.shape);
   if (s.kind == HloSharding::Kind::kTuple && s.elements.size() != leaves.size())
@@ -137,9 +172,12 @@ StatusOr<std::vector<Tiling>> ModulePartitioner::LeafTilings(const Instruction& 
       e.last_tile_dims.clear();
       e.last_tile_dim_replicate = true;
     }
-    if (!e.last_tile_dims.empty())
-      return Unimplemented(in.location, ": ", in.name, ": partially manual sharding ", e.ToString(), " is not supported yet");
-    std::optional<Tiling> t = ToTiling(e, rank, mesh_);
+    std::optional<Tiling> t;
+    if (!e.last_tile_dims.empty()) {
+      PJIT_ASSIGN_OR_RETURN(t, SubgroupTiling(in, e, rank));
+    } else {
+      t = ToTiling(e, rank, mesh_);
+    }
     bool ids_ok = t && static_cast<int64_t>(t->devices.size()) == n_;
     if (ids_ok) {
       std::vector<int64_t> sorted = t->devices;
@@ -154,6 +192,41 @@ StatusOr<std::vector<Tiling>> ModulePartitioner::LeafTilings(const Instruction& 
     return Unimplemented(in.location, ": ", in.name, ": a tuple mixing manual and automatic shardings is not supported yet");
   *manual = manual_leaves != 0;
   return out;
+}
+
+// A sharding with manual (and replicated) subgroup dims: tiled on the array dims, replicated
+// over the subgroups; records which manual group each device is in, which every partially
+// manual sharding of the module must agree on.
+StatusOr<Tiling> ModulePartitioner::SubgroupTiling(const Instruction& in, const HloSharding& e, int64_t rank) {
+  const size_t subgroups = e.last_tile_dims.size();
+  if (e.tiles.dims.size() != static_cast<size_t>(rank) + subgroups)
+    return InvalidArgument(in.location, ": ", in.name, ": sharding ", e.ToString(), " has ", e.tiles.dims.size(), " tile dims for a rank-",
+                           rank, " array and ", subgroups, " subgroups");
+  if (std::count(e.last_tile_dims.begin(), e.last_tile_dims.end(), SubgroupKind::kManual) > 1)
+    return Unimplemented(in.location, ": ", in.name, ": sharding ", e.ToString(), " has nested manual subgroups");
+  Tiling t;
+  t.dims.assign(e.tiles.dims.begin(), e.tiles.dims.begin() + rank);
+  for (size_t s = 0; s < subgroups; ++s) t.replication *= e.tiles.dims[static_cast<size_t>(rank) + s];
+  t.devices = e.tiles.Devices();
+  // A device's manual group is its coordinate on the manual tile dim.
+  const size_t manual_dim = static_cast<size_t>(rank) +
+                            static_cast<size_t>(std::find(e.last_tile_dims.begin(), e.last_tile_dims.end(), SubgroupKind::kManual) -
+                                                e.last_tile_dims.begin());
+  if (manual_dim >= e.tiles.dims.size()) return t;  // replicated subgroups only
+  int64_t inner = 1;
+  for (size_t d = manual_dim + 1; d < e.tiles.dims.size(); ++d) inner *= e.tiles.dims[d];
+  std::vector<int64_t> group(static_cast<size_t>(n_), -1);
+  for (size_t i = 0; i < t.devices.size(); ++i) {
+    const int64_t d = t.devices[i];
+    if (d < 0 || d >= n_) break;  // LeafTilings reports the device list
+    group[static_cast<size_t>(d)] = static_cast<int64_t>(i) / inner % e.tiles.dims[manual_dim];
+  }
+  if (std::count(group.begin(), group.end(), -1)) return t;
+  if (state_.manual_group.empty()) state_.manual_group = group;
+  if (state_.manual_group != group)
+    return Unimplemented(in.location, ": ", in.name, ": sharding ", e.ToString(),
+                         " groups the devices into manual groups unlike an earlier partially manual sharding");
+  return t;
 }
 
 Computation* ModulePartitioner::Clone(const Computation* c) {
@@ -211,6 +284,11 @@ Status ComputationPartitioner::Run(const Computation& in, const std::vector<Tili
     b_.SetOrigin(&g);
     bool manual = false;
     PJIT_ASSIGN_OR_RETURN(std::vector<Tiling> want, mp_.LeafTilings(g, &manual));
+    // Inside a partially manual region (but not where SPMDFullToShardShape reshards its
+    // automatic operand) data stays within manual groups.
+    bool region = PartiallyManual(g.sharding);
+    for (const Instruction* o : g.operands) region = region || PartiallyManual(o->sharding);
+    mp_.state().in_manual_region = region && !(g.opcode == O::kCustomCall && g.custom_call_target == "SPMDFullToShardShape");
     Value v;
     if (g.opcode == O::kParameter) {
       if (param && g.parameter_number == 0) want = *param;
@@ -741,15 +819,34 @@ StatusOr<Value> ComputationPartitioner::Conditional(const Instruction& g, const 
 StatusOr<Value> ComputationPartitioner::ManualBoundary(const Instruction& g, const std::vector<Tiling>& want) {
   const Instruction& operand = *g.operand(0);
   const Value& v = Of(&operand);
+  const std::vector<int64_t>& groups = mp_.state().manual_group;
   if (g.custom_call_target == "SPMDFullToShardShape") {
     bool manual = false;
     PJIT_ASSIGN_OR_RETURN(std::vector<Tiling> to, mp_.LeafTilings(operand, &manual));
     if (v.manual || manual) return Unimplemented(g.location, ": ", g.name, ": operand is manual already");
     Instruction* x = Reshard(b_, v.local, operand.shape, v.leaves[0], to[0]);
+    if (PartiallyManual(g.sharding)) {  // each group's block of the operand, split within the group as `want` says
+      if (x->shape.dims != ShardShape(g.shape, want[0]).dims || !ManualBlocksAgree(to[0], want[0], groups))
+        return InvalidArgument(g.location, ": ", g.name, ": the operand's sharding ", operand.sharding->ToString(), " does not cut ",
+                               operand.shape.ToString(false), " into the manual groups' ", g.shape.ToString(false), " blocks that ",
+                               g.sharding->ToString(), " splits");
+      return Value{b_.Op(O::kCopy, x->shape, {x}), want, false};
+    }
     if (x->shape.dims != g.shape.dims)
       return InvalidArgument(g.location, ": ", g.name, ": the shard shape is ", x->shape.ToString(false), " but the custom-call says ",
                              g.shape.ToString(false), " (manual regions need evenly divided dims)");
     return Value{b_.Op(O::kCopy, x->shape, {x}), want, true};
+  }
+  if (!v.manual && PartiallyManual(operand.sharding)) {
+    bool manual = false;
+    PJIT_ASSIGN_OR_RETURN(std::vector<Tiling> from, mp_.LeafTilings(operand, &manual));
+    Instruction* x = Reshard(b_, v.local, operand.shape, v.leaves[0], from[0]);
+    Shape local = ShardShape(g.shape, want[0]);
+    if (local.dims != x->shape.dims || !ManualBlocksAgree(want[0], from[0], groups))
+      return InvalidArgument(g.location, ": ", g.name, ": sharding ", g.sharding ? g.sharding->ToString() : "{replicated}",
+                             " does not join the manual groups' ", operand.shape.ToString(false), " blocks of ",
+                             operand.sharding->ToString(), " into ", g.shape.ToString(false));
+    return Value{b_.Op(O::kCopy, local, {x}), want, false};
   }
   if (!v.manual) return Unimplemented(g.location, ": ", g.name, ": operand is not manual");
   Shape local = ShardShape(g.shape, want[0]);
@@ -766,6 +863,7 @@ StatusOr<PartitionResult> PartitionModule(const Module& global, const Mesh& mesh
   bool manual = false;
   PJIT_ASSIGN_OR_RETURN(std::vector<Tiling> results, mp.LeafTilings(*global.entry->root, &manual));
   PJIT_ASSIGN_OR_RETURN(Computation* entry, mp.Partition(*global.entry, nullptr, manual ? nullptr : &results));
+  if (!mp.state().manual_violation.empty()) return Unimplemented(mp.state().manual_violation);
   PartitionResult r;
   r.module = mp.Assemble(global, entry);
   r.warnings = std::move(mp.warnings());
