@@ -26,6 +26,7 @@ struct Value {
   Instruction* local = nullptr;
   std::vector<Tiling> leaves;
   bool manual = false;
+  std::vector<bool> manual_leaves = {};  // a tuple mixing manual and automatic leaves: which are manual
 };
 
 Tiling Replicated(int64_t rank, int64_t n) {
@@ -37,16 +38,20 @@ Tiling Replicated(int64_t rank, int64_t n) {
   return t;
 }
 
-Shape LocalShape(const Shape& global, const std::vector<Tiling>& leaves, size_t& next) {
-  if (!global.IsTuple()) return global.IsArray() ? ShardShape(global, leaves[next++]) : (++next, global);
+// Manual leaves (those `manual` marks, when given) are per-device already and keep their shape.
+Shape LocalShape(const Shape& global, const std::vector<Tiling>& leaves, size_t& next, const std::vector<bool>* manual) {
+  if (!global.IsTuple()) {
+    const size_t leaf = next++;
+    return global.IsArray() && !(manual && (*manual)[leaf]) ? ShardShape(global, leaves[leaf]) : global;
+  }
   std::vector<Shape> elements;
-  for (const Shape& e : global.tuple_shapes) elements.push_back(LocalShape(e, leaves, next));
+  for (const Shape& e : global.tuple_shapes) elements.push_back(LocalShape(e, leaves, next, manual));
   return Shape::Tuple(std::move(elements));
 }
 
-Shape LocalShape(const Shape& global, const std::vector<Tiling>& leaves) {
+Shape LocalShape(const Shape& global, const std::vector<Tiling>& leaves, const std::vector<bool>* manual = nullptr) {
   size_t next = 0;
-  return LocalShape(global, leaves, next);
+  return LocalShape(global, leaves, next, manual && !manual->empty() ? manual : nullptr);
 }
 
 bool IsSplit(const Tiling& t) { return t.num_tiles() > 1; }
@@ -95,7 +100,7 @@ class ModulePartitioner {
   // partially manual leaf is tiled on its automatic dims and replicated on its subgroups: each
   // manual group holds the whole array, split as the automatic dims say (see
   // SpmdModuleState::manual_group).
-  StatusOr<std::vector<Tiling>> LeafTilings(const Instruction& in, bool* manual);
+  StatusOr<std::vector<Tiling>> LeafTilings(const Instruction& in, bool* manual, std::vector<bool>* mixed = nullptr);
   StatusOr<Tiling> SubgroupTiling(const Instruction& in, const HloSharding& e, int64_t rank);
   Computation* Clone(const Computation* c);
   // Partitions `c`; parameter 0 takes `param` leaves when given, the root is resharded to `root`.
@@ -129,6 +134,7 @@ class ComputationPartitioner {
   Instruction* Operand(const Instruction& g, size_t i, const Tiling& to);
   // A value (tuples leaf by leaf) resharded to `to`; manual values are per-device and stay.
   Instruction* ReshardValue(const Value& v, const Shape& global, const std::vector<Tiling>& to);
+  Value ElementValue(const Value& v, size_t first, size_t count, Instruction* local);
   // A copy of `g` on local operands and shape, with called computations cloned and a fresh channel.
   Instruction* Local(const Instruction& g, std::vector<Instruction*> operands, Shape shape);
 
@@ -153,17 +159,21 @@ class ComputationPartitioner {
   std::unordered_map<const Instruction*, Value> values_;
 };
 
-StatusOr<std::vector<Tiling>> ModulePartitioner::LeafTilings(const Instruction& in, bool* manual) {
+// With `mixed`, a tuple may mix manual and automatic leaves: *mixed then says which are manual
+// (else it is left empty).
+StatusOr<std::vector<Tiling>> ModulePartitioner::LeafTilings(const Instruction& in, bool* manual, std::vector<bool>* mixed) {
   HloSharding s = in.sharding.value_or(HloSharding::Replicated());
   std::vector<const Shape*> leaves = LeafShapes(in.shape);
   if (s.kind == HloSharding::Kind::kTuple && s.elements.size() != leaves.size())
     return InvalidArgument(in.location, ": ", in.name, ": tuple sharding has ", s.elements.size(), " elements for ", leaves.size(), " leaves");
   std::vector<Tiling> out;
   int manual_leaves = 0;
+  std::vector<bool> is_manual;
   for (size_t i = 0; i < leaves.size(); ++i) {
     HloSharding e = s.kind == HloSharding::Kind::kTuple ? s.elements[i] : s;
     int64_t rank = leaves[i]->rank();
     if (e.kind == HloSharding::Kind::kManual) ++manual_leaves;
+    is_manual.push_back(e.kind == HloSharding::Kind::kManual);
     if (e.kind != HloSharding::Kind::kTiled) {
       out.push_back(Replicated(rank, n_));
       continue;
@@ -188,9 +198,14 @@ StatusOr<std::vector<Tiling>> ModulePartitioner::LeafTilings(const Instruction& 
       return InvalidArgument(in.location, ": ", in.name, ": sharding ", e.ToString(), " does not name each of the mesh's ", n_, " devices once");
     out.push_back(std::move(*t));
   }
-  if (manual_leaves != 0 && manual_leaves != static_cast<int>(leaves.size()))
-    return Unimplemented(in.location, ": ", in.name, ": a tuple mixing manual and automatic shardings is not supported yet");
   *manual = manual_leaves != 0;
+  if (manual_leaves != 0 && manual_leaves != static_cast<int>(leaves.size())) {
+    if (!mixed)
+      return Unimplemented(in.location, ": ", in.name, ": a ", OpcodeName(in.opcode),
+                           " of a tuple mixing manual and automatic shardings is not supported yet");
+    *manual = false;
+    *mixed = std::move(is_manual);
+  }
   return out;
 }
 
@@ -283,7 +298,9 @@ Status ComputationPartitioner::Run(const Computation& in, const std::vector<Tili
     const Instruction& g = *owned;
     b_.SetOrigin(&g);
     bool manual = false;
-    PJIT_ASSIGN_OR_RETURN(std::vector<Tiling> want, mp_.LeafTilings(g, &manual));
+    std::vector<bool> mixed;  // parameters, tuples and their elements may mix manual and automatic leaves
+    const bool may_mix = g.opcode == O::kParameter || g.opcode == O::kTuple || g.opcode == O::kGetTupleElement;
+    PJIT_ASSIGN_OR_RETURN(std::vector<Tiling> want, mp_.LeafTilings(g, &manual, may_mix ? &mixed : nullptr));
     // Inside a partially manual region (but not where SPMDFullToShardShape reshards its
     // automatic operand) data stays within manual groups.
     bool region = PartiallyManual(g.sharding);
@@ -293,10 +310,10 @@ Status ComputationPartitioner::Run(const Computation& in, const std::vector<Tili
     if (g.opcode == O::kParameter) {
       if (param && g.parameter_number == 0) want = *param;
       Instruction p = g;
-      p.shape = manual ? g.shape : LocalShape(g.shape, want);
+      p.shape = manual ? g.shape : LocalShape(g.shape, want, &mixed);
       p.sharding.reset();
       p.sharding_provenance = {};
-      v = {b_.Add(std::move(p)), want, manual};
+      v = {b_.Add(std::move(p)), want, manual, mixed};
       if (out_.parameters.size() <= static_cast<size_t>(g.parameter_number)) out_.parameters.resize(g.parameter_number + 1);
       out_.parameters[g.parameter_number] = v.local;
     } else {
@@ -320,7 +337,7 @@ Instruction* ComputationPartitioner::ReshardValue(const Value& v, const Shape& g
   if (v.manual) return v.local;
   if (!global.IsTuple()) return global.IsArray() ? Reshard(b_, v.local, global, v.leaves[0], to[0]) : v.local;
   bool same = true;
-  for (size_t i = 0; i < to.size(); ++i) same = same && SameTiles(v.leaves[i], to[i]);
+  for (size_t i = 0; i < to.size(); ++i) same = same && ((!v.manual_leaves.empty() && v.manual_leaves[i]) || SameTiles(v.leaves[i], to[i]));
   if (same) return v.local;
   std::vector<Instruction*> elements;
   size_t first = 0;
@@ -329,12 +346,14 @@ Instruction* ComputationPartitioner::ReshardValue(const Value& v, const Shape& g
     size_t count = static_cast<size_t>(LeafCount(es));
     std::vector<Tiling> from_e(v.leaves.begin() + first, v.leaves.begin() + first + count);
     std::vector<Tiling> to_e(to.begin() + first, to.begin() + first + count);
-    Instruction* gte = b_.Op(O::kGetTupleElement, LocalShape(es, from_e), {v.local});
-    gte->tuple_index = static_cast<int64_t>(e);
-    elements.push_back(ReshardValue({gte, from_e, false}, es, to_e));
+    Value part = ElementValue(v, first, count, nullptr);
+    part.local = b_.Op(O::kGetTupleElement, LocalShape(es, from_e, &part.manual_leaves), {v.local});
+    part.local->tuple_index = static_cast<int64_t>(e);
+    if (part.manual) part.local->shape = es;
+    elements.push_back(ReshardValue(part, es, to_e));
     first += count;
   }
-  return b_.Op(O::kTuple, LocalShape(global, to), std::move(elements));
+  return b_.Op(O::kTuple, LocalShape(global, to, &v.manual_leaves), std::move(elements));
 }
 
 Instruction* ComputationPartitioner::Local(const Instruction& g, std::vector<Instruction*> operands, Shape shape) {
@@ -348,10 +367,48 @@ Instruction* ComputationPartitioner::Local(const Instruction& g, std::vector<Ins
   return b_.Add(std::move(in));
 }
 
+// Leaves [first, first + count) of `v` as a value of their own (`local` left to the caller):
+// manual when they all are, mixed when some are.
+Value ComputationPartitioner::ElementValue(const Value& v, size_t first, size_t count, Instruction* local) {
+  Value part{local, std::vector<Tiling>(v.leaves.begin() + first, v.leaves.begin() + first + count), v.manual, {}};
+  if (v.manual_leaves.empty()) return part;
+  std::vector<bool> flags(v.manual_leaves.begin() + first, v.manual_leaves.begin() + first + count);
+  const auto manual = static_cast<size_t>(std::count(flags.begin(), flags.end(), true));
+  part.manual = count > 0 && manual == count;
+  if (manual != 0 && manual != count) part.manual_leaves = std::move(flags);
+  return part;
+}
+
 StatusOr<Value> ComputationPartitioner::Handle(const Instruction& g, const std::vector<Tiling>& want, bool manual) {
   bool boundary = g.opcode == O::kCustomCall &&
                   (g.custom_call_target == "SPMDFullToShardShape" || g.custom_call_target == "SPMDShardToFullShape");
   if (boundary) return ManualBoundary(g, want);
+  // Tuples and their elements carry their operands' leaves as they are, manual or not.
+  if (g.opcode == O::kTuple) {
+    Value v;
+    std::vector<bool> flags;
+    std::vector<Instruction*> ops;
+    for (const Instruction* o : g.operands) {
+      const Value& e = Of(o);
+      ops.push_back(e.local);
+      v.leaves.insert(v.leaves.end(), e.leaves.begin(), e.leaves.end());
+      for (size_t i = 0; i < e.leaves.size(); ++i) flags.push_back(e.manual || (!e.manual_leaves.empty() && e.manual_leaves[i]));
+    }
+    v.manual_leaves = flags;
+    v = ElementValue(v, 0, v.leaves.size(), nullptr);
+    std::vector<Shape> shapes;
+    for (Instruction* op : ops) shapes.push_back(op->shape);
+    v.local = b_.Op(O::kTuple, Shape::Tuple(std::move(shapes)), std::move(ops));
+    return v;
+  }
+  if (g.opcode == O::kGetTupleElement) {
+    const Value& t = Of(g.operand(0));
+    size_t first = 0;
+    for (int64_t e = 0; e < g.tuple_index; ++e) first += static_cast<size_t>(LeafCount(g.operand(0)->shape.tuple_shapes[e]));
+    Value part = ElementValue(t, first, static_cast<size_t>(LeafCount(g.shape)), nullptr);
+    part.local = Local(g, {t.local}, t.local->shape.tuple_shapes[static_cast<size_t>(g.tuple_index)]);
+    return part;
+  }
   if (manual) {  // inside a manual region every operand is per-device already
     std::vector<Instruction*> ops;
     for (const Instruction* o : g.operands) {
@@ -380,24 +437,6 @@ StatusOr<Value> ComputationPartitioner::Handle(const Instruction& g, const std::
       return Value{Reshard(b_, c, g.shape, Rep(g.shape.rank()), w), {w}};
     }
     case O::kIota: return Iota(g, w);
-    case O::kTuple: {
-      Value v;
-      std::vector<Instruction*> ops;
-      for (const Instruction* o : g.operands) {
-        ops.push_back(Of(o).local);
-        v.leaves.insert(v.leaves.end(), Of(o).leaves.begin(), Of(o).leaves.end());
-      }
-      v.local = b_.Op(O::kTuple, LocalShape(g.shape, v.leaves), std::move(ops));
-      return v;
-    }
-    case O::kGetTupleElement: {
-      const Value& t = Of(g.operand(0));
-      size_t first = 0;
-      for (int64_t e = 0; e < g.tuple_index; ++e) first += static_cast<size_t>(LeafCount(op0->tuple_shapes[e]));
-      std::vector<Tiling> leaves(t.leaves.begin() + first, t.leaves.begin() + first + LeafCount(g.shape));
-      Instruction* gte = Local(g, {t.local}, LocalShape(g.shape, leaves));
-      return Value{gte, leaves};
-    }
     case O::kCopy:
       if (!g.shape.IsTuple()) return SameRank(g, w, {});
       [[fallthrough]];

@@ -492,6 +492,36 @@ ENTRY e {
   EXPECT_THAT(bad.status().message(), ::testing::HasSubstr("m: the operand's sharding"));
 }
 
+// A tuple may hold a manual value beside an automatic one; each element comes out as it went in.
+TEST(ManualRegions, TuplesMixManualAndAutomaticLeaves) {
+  const std::string mixed = R"(HloModule m
+ENTRY e {
+  x = f32[8,2] parameter(0), sharding={devices=[2,1]<=[2]}
+  m = f32[4,2] custom-call(x), custom_call_target="SPMDFullToShardShape", sharding={manual}
+  t = (f32[4,2], f32[8,2]) tuple(m, x), sharding={{manual}, {devices=[2,1]<=[2]}}
+  a = f32[4,2] get-tuple-element(t), index=0, sharding={manual}
+  b = f32[8,2] get-tuple-element(t), index=1, sharding={devices=[2,1]<=[2]}
+  a2 = f32[4,2] add(a, a), sharding={manual}
+  f = f32[8,2] custom-call(a2), custom_call_target="SPMDShardToFullShape", sharding={devices=[2,1]<=[2]}
+  ROOT y = f32[8,2] multiply(f, b), sharding={devices=[2,1]<=[2]}
+})";
+  const std::string whole = R"(HloModule m
+ENTRY e {
+  x = f32[8,2] parameter(0)
+  a2 = f32[8,2] add(x, x)
+  ROOT y = f32[8,2] multiply(a2, x)
+})";
+  CompileOptions options;
+  options.input = "mixed.hlo";
+  options.mesh = "x=2";
+  auto p = CompileText(mixed, options);
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  auto reference = testing::ParseOrDie(whole);
+  ASSERT_NE(reference, nullptr);
+  EXPECT_TRUE(SameResults("", *reference, *p));
+  EXPECT_EQ(Collectives(*p->device), Counts{});
+}
+
 // Small and sure to finish on random inputs: no loops, no custom calls, few elements.
 bool QuickToRun(const Module& m) {
   int64_t elements = 0;
@@ -543,7 +573,7 @@ TEST(Corpus, XlaModulesPartitionAndMatch) {
   }
   std::cout << "corpus: " << partitioned << " of " << read << " modules partitioned, " << checked << " checked numerically\n";
   for (const auto& [what, count] : unsupported) std::cout << "  " << count << " x " << what << "\n";
-  EXPECT_GE(partitioned, 660);
+  EXPECT_GE(partitioned, 662);
   EXPECT_GE(checked, 400);
 }
 
