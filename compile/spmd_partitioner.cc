@@ -298,8 +298,8 @@ Status ComputationPartitioner::Run(const Computation& in, const std::vector<Tili
     const Instruction& g = *owned;
     b_.SetOrigin(&g);
     bool manual = false;
-    std::vector<bool> mixed;  // parameters, tuples and their elements may mix manual and automatic leaves
-    const bool may_mix = g.opcode == O::kParameter || g.opcode == O::kTuple || g.opcode == O::kGetTupleElement;
+    std::vector<bool> mixed;  // parameters, tuples, their elements and loops may mix manual and automatic leaves
+    const bool may_mix = g.opcode == O::kParameter || g.opcode == O::kTuple || g.opcode == O::kGetTupleElement || g.opcode == O::kWhile;
     PJIT_ASSIGN_OR_RETURN(std::vector<Tiling> want, mp_.LeafTilings(g, &manual, may_mix ? &mixed : nullptr));
     // Inside a partially manual region (but not where SPMDFullToShardShape reshards its
     // automatic operand) data stays within manual groups.
@@ -412,9 +412,13 @@ StatusOr<Value> ComputationPartitioner::Handle(const Instruction& g, const std::
   if (manual) {  // inside a manual region every operand is per-device already
     std::vector<Instruction*> ops;
     for (const Instruction* o : g.operands) {
-      if (!Of(o).manual)
+      const Value& v = Of(o);
+      // A replicated automatic value is the same whole array on every device: each device's
+      // copy serves as its manual value.
+      const bool replicated = v.manual_leaves.empty() && std::none_of(v.leaves.begin(), v.leaves.end(), IsSplit);
+      if (!v.manual && !replicated)
         return Unimplemented(g.location, ": ", g.name, ": operand ", o->name, " enters a manual region without SPMDFullToShardShape");
-      ops.push_back(Of(o).local);
+      ops.push_back(v.local);
     }
     return Value{Local(g, std::move(ops), g.shape), want, true};  // loops and branches: their bodies as written
   }
@@ -816,10 +820,14 @@ Value ComputationPartitioner::Scatter(const Instruction& g, const Tiling& want) 
 
 StatusOr<Value> ComputationPartitioner::While(const Instruction& g) {
   bool manual = false;
+  std::vector<bool> mixed;  // manual leaves of the state stay per-device through the loop
   const Computation &cond = *g.called[0], &body = *g.called[1];
-  PJIT_ASSIGN_OR_RETURN(std::vector<Tiling> state, mp_.LeafTilings(*body.parameters[0], &manual));
+  PJIT_ASSIGN_OR_RETURN(std::vector<Tiling> state, mp_.LeafTilings(*body.parameters[0], &manual, &mixed));
   if (manual) return Unimplemented(g.location, ": ", g.name, ": a manual while loop state is not supported yet");
-  Instruction* init = ReshardValue(Of(g.operand(0)), g.operand(0)->shape, state);
+  const Value& operand = Of(g.operand(0));
+  if (operand.manual_leaves != mixed)
+    return Unimplemented(g.location, ": ", g.name, ": the loop's state and its initial value have different manual leaves");
+  Instruction* init = ReshardValue(operand, g.operand(0)->shape, state);
   std::vector<Tiling> pred = {Rep(0)};
   PJIT_ASSIGN_OR_RETURN(Computation* c, mp_.Partition(cond, &state, &pred));
   PJIT_ASSIGN_OR_RETURN(Computation* bd, mp_.Partition(body, &state, &state));
@@ -827,10 +835,10 @@ StatusOr<Value> ComputationPartitioner::While(const Instruction& g) {
   Instruction w = g;
   w.operands = {init};
   w.called = {c, bd};
-  w.shape = LocalShape(g.shape, state);
+  w.shape = LocalShape(g.shape, state, &mixed);
   w.sharding.reset();
   w.sharding_provenance = {};
-  return Value{b_.Add(std::move(w)), state};
+  return Value{b_.Add(std::move(w)), state, false, mixed};
 }
 
 StatusOr<Value> ComputationPartitioner::Conditional(const Instruction& g, const std::vector<Tiling>& want) {
