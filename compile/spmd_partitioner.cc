@@ -66,9 +66,15 @@ bool PartiallyManual(const std::optional<HloSharding>& s) {
 // Whether each device's tile under `full` is its tile under `partial` within its manual
 // group's block: the groups own distinct blocks of `full`'s tiles, each `partial`'s tiles wide
 // on every dim — so that entering (SPMDFullToShardShape) or leaving (SPMDShardToFullShape) a
-// partially manual region moves no data.
-bool ManualBlocksAgree(const Tiling& full, const Tiling& partial, const std::vector<int64_t>& group) {
+// partially manual region moves no data. When `full` is itself partially manual, its groups
+// (`outer`) each join whole groups of `partial` into distinct blocks.
+bool ManualBlocksAgree(const Tiling& full, const Tiling& partial, const std::vector<int64_t>& group, const std::vector<int64_t>& outer) {
   std::vector<TileCoords> f = DeviceTileCoords(full), p = DeviceTileCoords(partial);
+  std::map<int64_t, int64_t> outer_of_group;
+  for (size_t d = 0; d < f.size() && !outer.empty(); ++d) {
+    auto [it, fresh] = outer_of_group.emplace(group.empty() ? 0 : group[d], outer[d]);
+    if (!fresh && it->second != outer[d]) return false;  // a group split between outer groups
+  }
   std::map<int64_t, std::vector<int64_t>> block_of_group;
   for (size_t d = 0; d < f.size(); ++d) {
     std::vector<int64_t> block;
@@ -80,8 +86,8 @@ bool ManualBlocksAgree(const Tiling& full, const Tiling& partial, const std::vec
     auto [it, fresh] = block_of_group.emplace(group.empty() ? 0 : group[d], block);
     if (!fresh && it->second != block) return false;
   }
-  std::set<std::vector<int64_t>> distinct;
-  for (const auto& [g, block] : block_of_group) distinct.insert(block);
+  std::set<std::pair<int64_t, std::vector<int64_t>>> distinct;
+  for (const auto& [g, block] : block_of_group) distinct.emplace(outer.empty() ? 0 : outer_of_group[g], block);
   return distinct.size() == block_of_group.size();
 }
 
@@ -102,6 +108,12 @@ class ModulePartitioner {
   // SpmdModuleState::manual_group).
   StatusOr<std::vector<Tiling>> LeafTilings(const Instruction& in, bool* manual, std::vector<bool>* mixed = nullptr);
   StatusOr<Tiling> SubgroupTiling(const Instruction& in, const HloSharding& e, int64_t rank);
+  // The manual group of each device under `in`'s partially manual sharding (after LeafTilings
+  // read it); null when it has none.
+  const std::vector<int64_t>* ManualGroups(const Instruction& in) const {
+    auto it = manual_groups_.find(&in);
+    return it == manual_groups_.end() ? nullptr : &it->second;
+  }
   Computation* Clone(const Computation* c);
   // Partitions `c`; parameter 0 takes `param` leaves when given, the root is resharded to `root`.
   StatusOr<Computation*> Partition(const Computation& c, const std::vector<Tiling>* param, const std::vector<Tiling>* root);
@@ -118,6 +130,7 @@ class ModulePartitioner {
   std::vector<std::string> warnings_;
   std::map<const Computation*, Computation*> clones_;
   std::vector<std::unique_ptr<Computation>> cloned_, partitioned_;
+  std::map<const Instruction*, std::vector<int64_t>> manual_groups_;
 };
 
 class ComputationPartitioner {
@@ -210,8 +223,8 @@ StatusOr<std::vector<Tiling>> ModulePartitioner::LeafTilings(const Instruction& 
 }
 
 // A sharding with manual (and replicated) subgroup dims: tiled on the array dims, replicated
-// over the subgroups; records which manual group each device is in, which every partially
-// manual sharding of the module must agree on.
+// over the subgroups; records which manual group each device is in (ManualGroups), which all
+// partially manual leaves of `in` must agree on.
 StatusOr<Tiling> ModulePartitioner::SubgroupTiling(const Instruction& in, const HloSharding& e, int64_t rank) {
   const size_t subgroups = e.last_tile_dims.size();
   if (e.tiles.dims.size() != static_cast<size_t>(rank) + subgroups)
@@ -237,10 +250,9 @@ StatusOr<Tiling> ModulePartitioner::SubgroupTiling(const Instruction& in, const 
     group[static_cast<size_t>(d)] = static_cast<int64_t>(i) / inner % e.tiles.dims[manual_dim];
   }
   if (std::count(group.begin(), group.end(), -1)) return t;
-  if (state_.manual_group.empty()) state_.manual_group = group;
-  if (state_.manual_group != group)
-    return Unimplemented(in.location, ": ", in.name, ": sharding ", e.ToString(),
-                         " groups the devices into manual groups unlike an earlier partially manual sharding");
+  auto [it, fresh] = manual_groups_.emplace(&in, group);
+  if (!fresh && it->second != group)
+    return Unimplemented(in.location, ": ", in.name, ": sharding ", e.ToString(), " groups the devices unlike its other manual leaves");
   return t;
 }
 
@@ -302,10 +314,13 @@ Status ComputationPartitioner::Run(const Computation& in, const std::vector<Tili
     const bool may_mix = g.opcode == O::kParameter || g.opcode == O::kTuple || g.opcode == O::kGetTupleElement || g.opcode == O::kWhile;
     PJIT_ASSIGN_OR_RETURN(std::vector<Tiling> want, mp_.LeafTilings(g, &manual, may_mix ? &mixed : nullptr));
     // Inside a partially manual region (but not where SPMDFullToShardShape reshards its
-    // automatic operand) data stays within manual groups.
-    bool region = PartiallyManual(g.sharding);
-    for (const Instruction* o : g.operands) region = region || PartiallyManual(o->sharding);
-    mp_.state().in_manual_region = region && !(g.opcode == O::kCustomCall && g.custom_call_target == "SPMDFullToShardShape");
+    // automatic operand) data stays within the region's manual groups: the instruction's, or
+    // where it leaves the region (SPMDShardToFullShape) or has none, its operand's.
+    const bool leaving = g.opcode == O::kCustomCall && g.custom_call_target == "SPMDShardToFullShape";
+    const std::vector<int64_t>* groups = leaving ? nullptr : mp_.ManualGroups(g);
+    for (const Instruction* o : g.operands) groups = groups ? groups : mp_.ManualGroups(*o);
+    mp_.state().manual_group = groups ? *groups : std::vector<int64_t>{};
+    mp_.state().in_manual_region = groups && !(g.opcode == O::kCustomCall && g.custom_call_target == "SPMDFullToShardShape");
     Value v;
     if (g.opcode == O::kParameter) {
       if (param && g.parameter_number == 0) want = *param;
@@ -866,14 +881,16 @@ StatusOr<Value> ComputationPartitioner::Conditional(const Instruction& g, const 
 StatusOr<Value> ComputationPartitioner::ManualBoundary(const Instruction& g, const std::vector<Tiling>& want) {
   const Instruction& operand = *g.operand(0);
   const Value& v = Of(&operand);
-  const std::vector<int64_t>& groups = mp_.state().manual_group;
+  static const std::vector<int64_t> kNone;
+  const std::vector<int64_t>* mine = mp_.ManualGroups(g);
+  const std::vector<int64_t>& groups = mine ? *mine : kNone;
   if (g.custom_call_target == "SPMDFullToShardShape") {
     bool manual = false;
     PJIT_ASSIGN_OR_RETURN(std::vector<Tiling> to, mp_.LeafTilings(operand, &manual));
     if (v.manual || manual) return Unimplemented(g.location, ": ", g.name, ": operand is manual already");
     Instruction* x = Reshard(b_, v.local, operand.shape, v.leaves[0], to[0]);
     if (PartiallyManual(g.sharding)) {  // each group's block of the operand, split within the group as `want` says
-      if (x->shape.dims != ShardShape(g.shape, want[0]).dims || !ManualBlocksAgree(to[0], want[0], groups))
+      if (x->shape.dims != ShardShape(g.shape, want[0]).dims || !ManualBlocksAgree(to[0], want[0], groups, kNone))
         return InvalidArgument(g.location, ": ", g.name, ": the operand's sharding ", operand.sharding->ToString(), " does not cut ",
                                operand.shape.ToString(false), " into the manual groups' ", g.shape.ToString(false), " blocks that ",
                                g.sharding->ToString(), " splits");
@@ -889,7 +906,8 @@ StatusOr<Value> ComputationPartitioner::ManualBoundary(const Instruction& g, con
     PJIT_ASSIGN_OR_RETURN(std::vector<Tiling> from, mp_.LeafTilings(operand, &manual));
     Instruction* x = Reshard(b_, v.local, operand.shape, v.leaves[0], from[0]);
     Shape local = ShardShape(g.shape, want[0]);
-    if (local.dims != x->shape.dims || !ManualBlocksAgree(want[0], from[0], groups))
+    const std::vector<int64_t>* inner = mp_.ManualGroups(operand);
+    if (local.dims != x->shape.dims || !ManualBlocksAgree(want[0], from[0], inner ? *inner : kNone, groups))
       return InvalidArgument(g.location, ": ", g.name, ": sharding ", g.sharding ? g.sharding->ToString() : "{replicated}",
                              " does not join the manual groups' ", operand.shape.ToString(false), " blocks of ",
                              operand.sharding->ToString(), " into ", g.shape.ToString(false));
