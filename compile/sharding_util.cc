@@ -84,6 +84,10 @@ int64_t NumDataTiles(const HloSharding& s) {
 
 bool IsMoreSpecific(const HloSharding& a, const std::optional<HloSharding>& b) {
   if (!b) return true;
+  // A manual sharding wins over any automatic one: an instruction that reads a manual value
+  // is inside the manual region (XLA's propagation gives manual shardings priority too).
+  const bool a_manual = a.kind == HloSharding::Kind::kManual, b_manual = b->kind == HloSharding::Kind::kManual;
+  if (a_manual != b_manual) return a_manual;
   return NumDataTiles(a) > NumDataTiles(*b);
 }
 

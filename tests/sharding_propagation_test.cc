@@ -380,6 +380,15 @@ TEST(Propagation, ManualRegionsStayManual) {
   EXPECT_EQ(p.Spec("r"), "data");
 }
 
+TEST(Propagation, AManualOperandWinsOverAReplicatedOne) {
+  // An op reading a manual value and a replicated constant is inside the manual region.
+  auto p = Propagate("ENTRY e {\n  a = f32[8,16] parameter(0), " + Sh(kData0) + "\n"
+                     "  m = f32[4,16] custom-call(a), custom_call_target=\"SPMDFullToShardShape\", sharding={manual}\n"
+                     "  c = f32[4,16] constant(0), sharding={replicated}\n  u = f32[4,16] add(c, m)\n"
+                     "  ROOT f = f32[8,16] custom-call(u), custom_call_target=\"SPMDShardToFullShape\", " + Sh(kData0) + "\n}");
+  EXPECT_EQ(p["u"].sharding->ToString(), "{manual}");
+}
+
 TEST(Propagation, ShardAsGroupsShareOneSharding) {
   auto p = Propagate("ENTRY e {\n  a = f32[8,16] parameter(0), " + Sh(kDataModel) + "\n  b = f32[8,16] parameter(1)\n"
                      "  x = f32[8,16] negate(a), sharding={unknown shard_as 1}\n  y = f32[8,16] negate(b), sharding={unknown shard_as 1}\n"
