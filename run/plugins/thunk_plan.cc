@@ -5,13 +5,13 @@ namespace {
 
 uint64_t LeafBytes(const Shape& leaf) { return static_cast<uint64_t>(leaf.ByteSize()); }
 
-uint64_t Elements(const CollectiveThunk& t) {
+}  // namespace
+
+uint64_t CollectiveElements(const CollectiveThunk& t) {
   uint64_t n = 1;
   for (int64_t d : t.dims) n *= static_cast<uint64_t>(d);
   return n;
 }
-
-}  // namespace
 
 Status CheckKernelSlices(const Instruction& instr, const KernelThunk& k) {
   std::vector<uint64_t> want;
@@ -35,7 +35,7 @@ Status CheckArraySlices(const std::vector<ArrayInfo>& arrays, const std::vector<
 }
 
 Status CheckCollectiveSizes(const CollectiveThunk& t, size_t g) {
-  uint64_t in = Elements(t) * static_cast<uint64_t>(DTypeByteSize(t.dtype)), out = in;
+  uint64_t in = CollectiveElements(t) * static_cast<uint64_t>(DTypeByteSize(t.dtype)), out = in;
   uint64_t extent = t.dims.empty() ? 1 : static_cast<uint64_t>(t.dims[static_cast<size_t>(t.dimension)]);
   if (t.kind == "all-gather") {
     out = in * g;

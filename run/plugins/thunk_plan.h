@@ -22,6 +22,9 @@ Status CheckKernelSlices(const Instruction& instr, const KernelThunk& k);
 // Each of `arrays` (inputs or outputs, `what` names them) has the slice of its shard's size.
 Status CheckArraySlices(const std::vector<ArrayInfo>& arrays, const std::vector<BufferSlice>& slices, const char* what);
 
+// The elements of one input of `t` (the product of its dims).
+uint64_t CollectiveElements(const CollectiveThunk& t);
+
 // The bytes each input and output slice of `t` must have for a group of `group_size`.
 Status CheckCollectiveSizes(const CollectiveThunk& t, size_t group_size);
 

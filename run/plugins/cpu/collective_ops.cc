@@ -9,12 +9,6 @@
 namespace pjit {
 namespace {
 
-uint64_t Elements(const CollectiveThunk& t) {
-  uint64_t n = 1;
-  for (int64_t d : t.dims) n *= static_cast<uint64_t>(d);
-  return n;
-}
-
 // out[i] = reduce over members of in_j[first + i], for i < count.
 void Reduce(const CollectiveThunk& t, const std::vector<const std::byte*>& inputs, std::byte* out, uint64_t first, uint64_t count) {
   Opcode op = *OpcodeFromName(t.reduction);  // checked when the artifact was read
@@ -41,7 +35,7 @@ void RunCollective(const CollectiveThunk& t, const MemberAddress& address, size_
     for (size_t j = 0; j < g; ++j) in[j] = address(j, t.inputs[k]);
     std::byte* out = address(rank, t.outputs[k]);
     if (t.kind == "all-reduce") {
-      Reduce(t, in, out, 0, Elements(t));
+      Reduce(t, in, out, 0, CollectiveElements(t));
     } else if (t.kind == "collective-permute") {
       if (source < 0) std::memset(out, 0, t.outputs[k].size);
       else std::memcpy(out, in[static_cast<size_t>(source)], t.outputs[k].size);
