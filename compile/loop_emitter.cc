@@ -341,9 +341,14 @@ class LoopEmitter {
     const DType t = r.shape.dtype;
     std::optional<Opcode> fold = SimpleReducer(*r.called[0]);
     PJIT_ASSIGN_OR_RETURN(Value* init, Element(r.operands[1], {}));
+    // Float maximum/minimum fold with the bare intrinsics, a reduction LLVM vectorises (order
+    // does not matter to them), and pass on the interpreter's NaN once, after the loop.
+    const bool float_extreme = (*fold == Opcode::kMaximum || *fold == Opcode::kMinimum) && init->getType()->isFloatingPointTy() && !lane_;
     auto step = [&](Value* col, Value* acc) -> StatusOr<Value*> {
       PJIT_ASSIGN_OR_RETURN(Value* x, Element(r.operands[0], ReducedIndex(r, prefix, col)));
       if (&r == scratch_fold_) StoreElement(r.operands[0]->shape.dtype, x, b_.CreateInBoundsGEP(StorageType(f_.root->shape.dtype), out_, b_.CreateAdd(scratch_row_base_, col)));
+      if (float_extreme)
+        return static_cast<Value*>(b_.CreateBinaryIntrinsic(*fold == Opcode::kMaximum ? llvm::Intrinsic::maximum : llvm::Intrinsic::minimum, acc, x));
       Value* folded = Round(t, Binary(*fold, t, acc, x));
       // f32/f64 sums and products may be reassociated, so the loop vectorises with partial
       // accumulators (as XLA's do); the result then differs from a sequential fold by rounding.
@@ -352,7 +357,10 @@ class LoopEmitter {
         op->setHasAllowReassoc(true);
       return folded;
     };
-    if (!lane_) return Accumulate("fold", ReducedCount(r), init, step);
+    if (!lane_) {
+      PJIT_ASSIGN_OR_RETURN(Value* folded, Accumulate("fold", ReducedCount(r), init, step));
+      return float_extreme ? QuietNaN(folded) : folded;
+    }
     // Each lane folds every lanes-th element from the identity, the warp combines the lanes'
     // partials by butterfly shuffles (each step combines commutatively, so every lane ends with
     // the same bits), and the init value joins last.
@@ -569,6 +577,8 @@ class LoopEmitter {
   }
 
   // bfloat16 results round once per op, as the interpreter and XLA do.
+  Value* QuietNaN(Value* v) { return b_.CreateSelect(b_.CreateFCmpUNO(v, v), llvm::ConstantFP::getNaN(v->getType()), v); }
+
   Value* Round(DType t, Value* v) {
     if (t != DType::kBF16) return v;
     return b_.CreateBitCast(b_.CreateShl(b_.CreateZExt(ToBF16Bits(v), b_.getInt32Ty()), 16), b_.getFloatTy());
@@ -964,10 +974,10 @@ class LoopEmitter {
         case Opcode::kPower: return b_.CreateBinaryIntrinsic(llvm::Intrinsic::pow, x, y);
         case Opcode::kAtan2: return b_.CreateCall(LibM("atan2", t, 2), {x, y});
         // NaN if either is, else std::max / std::min: the first operand on ties (±0 included).
-        case Opcode::kMaximum:
-          return b_.CreateSelect(b_.CreateFCmpUNO(x, y), llvm::ConstantFP::getNaN(ct), b_.CreateSelect(b_.CreateFCmpOLT(x, y), y, x));
-        case Opcode::kMinimum:
-          return b_.CreateSelect(b_.CreateFCmpUNO(x, y), llvm::ConstantFP::getNaN(ct), b_.CreateSelect(b_.CreateFCmpOLT(y, x), y, x));
+        // llvm.maximum/minimum are IEEE 754-2019's (NaN-propagating, -0 < +0), as the
+        // interpreter's; the NaN they pass on is made the interpreter's quiet NaN.
+        case Opcode::kMaximum: return QuietNaN(b_.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, x, y));
+        case Opcode::kMinimum: return QuietNaN(b_.CreateBinaryIntrinsic(llvm::Intrinsic::minimum, x, y));
         default: return x;
       }
     }

@@ -98,8 +98,14 @@ T ApplyBinary(Opcode op, T a, T b) {
       case Opcode::kRemainder: return Store<T>(std::fmod(x, y));
       case Opcode::kPower: return Store<T>(std::pow(x, y));
       case Opcode::kAtan2: return Store<T>(std::atan2(x, y));
-      case Opcode::kMaximum: return Store<T>(std::isnan(x) || std::isnan(y) ? std::numeric_limits<C>::quiet_NaN() : std::max(x, y));
-      case Opcode::kMinimum: return Store<T>(std::isnan(x) || std::isnan(y) ? std::numeric_limits<C>::quiet_NaN() : std::min(x, y));
+      // IEEE 754-2019 maximum/minimum: NaN-propagating, and -0 < +0, so that the result does not
+      // depend on the operands' order (reductions may then fold in any order, as XLA's do).
+      case Opcode::kMaximum:
+        if (std::isnan(x) || std::isnan(y)) return Store<T>(std::numeric_limits<C>::quiet_NaN());
+        return Store<T>(x == y ? (std::signbit(x) ? y : x) : std::max(x, y));
+      case Opcode::kMinimum:
+        if (std::isnan(x) || std::isnan(y)) return Store<T>(std::numeric_limits<C>::quiet_NaN());
+        return Store<T>(x == y ? (std::signbit(x) ? x : y) : std::min(x, y));
       default: return a;
     }
   } else {

@@ -593,6 +593,9 @@ TEST(LoopCodegen, RowReductionsMatchTheInterpreter) {
   cases.push_back(Make("f32 row sum", reduction("s0", "f32", "add", "1", "[7,33]", "[7]", "constant(0)"), {true}));
   cases.back().ulps = 64;
   cases.push_back(Make("f32 max over two dims", reduction("s1", "f32", "maximum", "1,2", "[3,5,9]", "[3]", "constant(-inf)")));
+  // Vectorised (any order): exact all the same, signed zeros and NaNs included.
+  cases.push_back(Make("f32 max over long rows", reduction("s9", "f32", "maximum", "1", "[6,100]", "[6]", "constant(-inf)")));
+  cases.push_back(Make("f32 min over long rows", reduction("s10", "f32", "minimum", "1", "[6,100]", "[6]", "constant(inf)")));
   cases.push_back(Make("bf16 sum", reduction("s2", "bf16", "add", "2", "[2,3,40]", "[2,3]", "constant(0)")));
   cases.push_back(Make("f64 product", reduction("s3", "f64", "multiply", "1", "[4,6]", "[4]", "constant(1)"), {true}));
   cases.back().ulps = 64;

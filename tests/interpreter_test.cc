@@ -122,6 +122,27 @@ ENTRY e {
   EXPECT_TRUE(r.Get<bool>(2));
 }
 
+// maximum and minimum are IEEE 754-2019's: NaN-propagating and -0 < +0 whichever operand comes
+// first, so that a reduction's result does not depend on its order.
+TEST(Interpreter, MaximumAndMinimumOrderSignedZeros) {
+  Literal r = Eval(R"(HloModule m
+ENTRY e {
+  a = f32[3] constant({-0, 0, nan})
+  b = f32[3] constant({0, -0, 1})
+  mx = f32[3] maximum(a, b)
+  mn = f32[3] minimum(a, b)
+  ROOT t = (f32[3], f32[3]) tuple(mx, mn)
+})");
+  const Literal& mx = r.elements()[0];
+  const Literal& mn = r.elements()[1];
+  EXPECT_FALSE(std::signbit(mx.GetAsDouble(0)));
+  EXPECT_FALSE(std::signbit(mx.GetAsDouble(1)));
+  EXPECT_TRUE(std::signbit(mn.GetAsDouble(0)));
+  EXPECT_TRUE(std::signbit(mn.GetAsDouble(1)));
+  EXPECT_TRUE(std::isnan(mx.GetAsDouble(2)));
+  EXPECT_TRUE(std::isnan(mn.GetAsDouble(2)));
+}
+
 // XLA's legacy packed form: the start indices as one vector; starts are clamped so the slice fits.
 TEST(Interpreter, PackedStartIndices) {
   Literal r = Eval(R"(HloModule m
