@@ -379,56 +379,84 @@ ENTRY e {
   EXPECT_EQ(Collectives(*p.device), (Counts{{"all-gather", 1}, {"collective-permute", 1}}));
 }
 
-// A loop inside a manual region runs as written on each device's shard.
-TEST(ManualRegions, LoopsInsideRunAsWritten) {
-  const std::string loop = R"(HloModule m
+CompileOptions OnMesh(const std::string& mesh) {
+  CompileOptions o;
+  o.input = "manual.hlo";
+  o.mesh = mesh;
+  return o;
+}
+
+// The compiled `p` gives what the global program `whole` gives on random inputs, with `collectives`.
+void ExpectMatchesWhole(const StatusOr<CompiledProgram>& p, const std::string& whole, const Counts& collectives) {
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  auto reference = testing::ParseOrDie(whole);
+  ASSERT_NE(reference, nullptr);
+  EXPECT_TRUE(SameResults("", *reference, *p));
+  EXPECT_EQ(Collectives(*p->device), collectives);
+}
+
+// The manual-region tests' loop: a counter and an array of `rows` rows halved three times.
+// Annotated (`mixed`), its state is a replicated counter beside a manual array, and a
+// replicated scalar enters the manual region; else it carries no shardings.
+std::string HalvingLoop(const std::string& rows, bool mixed) {
+  std::string text = R"(HloModule m
 body {
-  p = (s32[], f32[R,8]) parameter(0)
+  p = (s32[], f32[R,8]) parameter(0)SP
   i = s32[] get-tuple-element(p), index=0
-  x = f32[R,8] get-tuple-element(p), index=1
+  x = f32[R,8] get-tuple-element(p), index=1MS
   one = s32[] constant(1)
   i1 = s32[] add(i, one)
-  h = f32[] constant(0.5)
-  hb = f32[R,8] broadcast(h), dimensions={}
-  x1 = f32[R,8] multiply(x, hb)
-  ROOT t = (s32[], f32[R,8]) tuple(i1, x1)
+  h = f32[] constant(0.5)RS
+  hb = f32[R,8] broadcast(h), dimensions={}MS
+  x1 = f32[R,8] multiply(x, hb)MS
+  ROOT t = (s32[], f32[R,8]) tuple(i1, x1)SP
 }
 cond {
-  p = (s32[], f32[R,8]) parameter(0)
+  p = (s32[], f32[R,8]) parameter(0)SP
   i = s32[] get-tuple-element(p), index=0
   n = s32[] constant(3)
   ROOT lt = pred[] compare(i, n), direction=LT
 }
 )";
-  auto with = [](std::string text, const std::string& rows) {
-    for (size_t at = text.find("f32[R,"); at != std::string::npos; at = text.find("f32[R,")) text.replace(at + 4, 1, rows);
-    return text;
+  auto replace = [&](const std::string& from, const std::string& to) {
+    for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) text.replace(at, from.size(), to);
   };
-  const std::string manual = with(loop, "4") + R"(ENTRY e {
-  x = f32[8,8] parameter(0), sharding={devices=[2,1]0,1}
-  m = f32[4,8] custom-call(x), custom_call_target="SPMDFullToShardShape", sharding={manual}
-  z = s32[] constant(0), sharding={manual}
-  t = (s32[], f32[4,8]) tuple(z, m), sharding={{manual},{manual}}
-  w = (s32[], f32[4,8]) while(t), condition=cond, body=body, sharding={{manual},{manual}}
-  r = f32[4,8] get-tuple-element(w), index=1, sharding={manual}
-  ROOT y = f32[8,8] custom-call(r), custom_call_target="SPMDShardToFullShape", sharding={devices=[2,1]0,1}
-})";
-  const std::string whole = with(loop, "8") + R"(ENTRY e {
+  replace("f32[R,", "f32[" + rows + ",");
+  replace("SP\n", mixed ? ", sharding={{replicated}, {manual}}\n" : "\n");
+  replace("MS\n", mixed ? ", sharding={manual}\n" : "\n");
+  replace("RS\n", mixed ? ", sharding={replicated}\n" : "\n");
+  return text;
+}
+
+const char kHalvingWhole[] = R"(ENTRY e {
   x = f32[8,8] parameter(0)
   z = s32[] constant(0)
   t = (s32[], f32[8,8]) tuple(z, x)
   w = (s32[], f32[8,8]) while(t), condition=cond, body=body
   ROOT y = f32[8,8] get-tuple-element(w), index=1
 })";
-  CompileOptions options;
-  options.input = "manual.hlo";
-  options.mesh = "x=2";
-  auto p = CompileText(manual, options);
-  ASSERT_TRUE(p.ok()) << p.status().message();
-  auto reference = testing::ParseOrDie(whole);
-  ASSERT_NE(reference, nullptr);
-  EXPECT_TRUE(SameResults("", *reference, *p));
-  EXPECT_EQ(Collectives(*p->device), Counts{});
+
+// A loop inside a manual region runs as written on each device's shard, with a state that is
+// manual throughout or that holds a replicated counter beside the manual array (each leaf kept
+// as it is, and a replicated scalar entering the manual region).
+TEST(ManualRegions, LoopsInsideRunAsWritten) {
+  for (bool mixed : {false, true}) {
+    SCOPED_TRACE(mixed ? "mixed state" : "manual state");
+    const std::string counter = mixed ? "{replicated}" : "{manual}";
+    const std::string manual = HalvingLoop("4", mixed) + R"(ENTRY e {
+  x = f32[8,8] parameter(0), sharding={devices=[2,1]0,1}
+  m = f32[4,8] custom-call(x), custom_call_target="SPMDFullToShardShape", sharding={manual}
+  z = s32[] constant(0), sharding=C
+  t = (s32[], f32[4,8]) tuple(z, m), sharding={C, {manual}}
+  w = (s32[], f32[4,8]) while(t), condition=cond, body=body, sharding={C, {manual}}
+  r = f32[4,8] get-tuple-element(w), index=1, sharding={manual}
+  ROOT y = f32[8,8] custom-call(r), custom_call_target="SPMDShardToFullShape", sharding={devices=[2,1]0,1}
+})";
+    std::string text = manual;
+    for (size_t at = text.find("=C"); at != std::string::npos; at = text.find("=C")) text.replace(at + 1, 1, counter);
+    for (size_t at = text.find("{C,"); at != std::string::npos; at = text.find("{C,")) text.replace(at + 1, 1, counter);
+    ExpectMatchesWhole(CompileText(text, OnMesh("x=2")), HalvingLoop("8", false) + kHalvingWhole, Counts{});
+  }
 }
 
 // A partially manual region on a data=2 x model=2 mesh: each model group takes its own block
@@ -463,15 +491,10 @@ ENTRY e {
   z = f32[] constant(0)
   ROOT y = f32[6] reduce(e, z), dimensions={0}, to_apply=add
 })";
-  CompileOptions options;
-  options.input = "partial.hlo";
-  options.mesh = "data=2,model=2";
+  const CompileOptions options = OnMesh("data=2,model=2");
   auto p = CompileText(partial, options);
-  ASSERT_TRUE(p.ok()) << p.status().message();
-  auto reference = testing::ParseOrDie(whole);
-  ASSERT_NE(reference, nullptr);
-  EXPECT_TRUE(SameResults("", *reference, *p));
-  EXPECT_EQ(Collectives(*p->device), (Counts{{"all-reduce", 1}}));
+  ExpectMatchesWhole(p, whole, Counts{{"all-reduce", 1}});
+  ASSERT_TRUE(p.ok());
   EXPECT_THAT(PrintModule(*p->device), ::testing::HasSubstr("replica_groups={{0,2},{1,3}}"));
 
   // A sharding inside the region that splits the array over every device would mix groups.
@@ -511,74 +534,7 @@ ENTRY e {
   a2 = f32[8,2] add(x, x)
   ROOT y = f32[8,2] multiply(a2, x)
 })";
-  CompileOptions options;
-  options.input = "mixed.hlo";
-  options.mesh = "x=2";
-  auto p = CompileText(mixed, options);
-  ASSERT_TRUE(p.ok()) << p.status().message();
-  auto reference = testing::ParseOrDie(whole);
-  ASSERT_NE(reference, nullptr);
-  EXPECT_TRUE(SameResults("", *reference, *p));
-  EXPECT_EQ(Collectives(*p->device), Counts{});
-}
-
-// A loop whose state holds an automatic counter beside a manual array: the counter stays
-// replicated, the array per-device, and a replicated scalar may enter the manual region.
-TEST(ManualRegions, LoopsOverMixedStateKeepEachLeaf) {
-  const std::string body = R"(HloModule m
-body {
-  p = (s32[], f32[R,8]) parameter(0)SP
-  i = s32[] get-tuple-element(p), index=0
-  x = f32[R,8] get-tuple-element(p), index=1MS
-  one = s32[] constant(1)
-  i1 = s32[] add(i, one)
-  h = f32[] constant(0.5)RS
-  hb = f32[R,8] broadcast(h), dimensions={}MS
-  x1 = f32[R,8] multiply(x, hb)MS
-  ROOT t = (s32[], f32[R,8]) tuple(i1, x1)SP
-}
-cond {
-  p = (s32[], f32[R,8]) parameter(0)SP
-  i = s32[] get-tuple-element(p), index=0
-  n = s32[] constant(3)
-  ROOT lt = pred[] compare(i, n), direction=LT
-}
-)";
-  auto with = [](std::string text, const std::string& rows, bool manual) {
-    auto replace = [&](const std::string& from, const std::string& to) {
-      for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) text.replace(at, from.size(), to);
-    };
-    replace("f32[R,", "f32[" + rows + ",");
-    replace("SP\n", manual ? ", sharding={{replicated}, {manual}}\n" : "\n");
-    replace("MS\n", manual ? ", sharding={manual}\n" : "\n");
-    replace("RS\n", manual ? ", sharding={replicated}\n" : "\n");
-    return text;
-  };
-  const std::string mixed = with(body, "4", true) + R"(ENTRY e {
-  x = f32[8,8] parameter(0), sharding={devices=[2,1]0,1}
-  m = f32[4,8] custom-call(x), custom_call_target="SPMDFullToShardShape", sharding={manual}
-  z = s32[] constant(0), sharding={replicated}
-  t = (s32[], f32[4,8]) tuple(z, m), sharding={{replicated}, {manual}}
-  w = (s32[], f32[4,8]) while(t), condition=cond, body=body, sharding={{replicated}, {manual}}
-  r = f32[4,8] get-tuple-element(w), index=1, sharding={manual}
-  ROOT y = f32[8,8] custom-call(r), custom_call_target="SPMDShardToFullShape", sharding={devices=[2,1]0,1}
-})";
-  const std::string whole = with(body, "8", false) + R"(ENTRY e {
-  x = f32[8,8] parameter(0)
-  z = s32[] constant(0)
-  t = (s32[], f32[8,8]) tuple(z, x)
-  w = (s32[], f32[8,8]) while(t), condition=cond, body=body
-  ROOT y = f32[8,8] get-tuple-element(w), index=1
-})";
-  CompileOptions options;
-  options.input = "loop.hlo";
-  options.mesh = "x=2";
-  auto p = CompileText(mixed, options);
-  ASSERT_TRUE(p.ok()) << p.status().message();
-  auto reference = testing::ParseOrDie(whole);
-  ASSERT_NE(reference, nullptr);
-  EXPECT_TRUE(SameResults("", *reference, *p));
-  EXPECT_EQ(Collectives(*p->device), Counts{});
+  ExpectMatchesWhole(CompileText(mixed, OnMesh("x=2")), whole, Counts{});
 }
 
 // Regions nested in one another (XLA's NestedManual): a fully manual region joins into a
@@ -599,15 +555,8 @@ ENTRY e {
   p = s32[16,16,16] parameter(0)
   ROOT d = s32[16,16,16] add(p, p)
 })";
-  CompileOptions options;
-  options.input = "nested.hlo";
-  options.mesh = "x=8";
-  auto p = CompileText(nested, options);
-  ASSERT_TRUE(p.ok()) << p.status().message();
-  auto reference = testing::ParseOrDie(whole);
-  ASSERT_NE(reference, nullptr);
-  EXPECT_TRUE(SameResults("", *reference, *p));
-  EXPECT_EQ(Collectives(*p->device), Counts{});
+  const CompileOptions options = OnMesh("x=8");
+  ExpectMatchesWhole(CompileText(nested, options), whole, Counts{});
 
   // Two-group blocks laid out other than where the automatic array has those tiles: refused
   // where they would join, instead of a result with its elements moved.
