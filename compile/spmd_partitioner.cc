@@ -891,7 +891,8 @@ StatusOr<Value> ComputationPartitioner::ManualBoundary(const Instruction& g, con
     Instruction* x = Reshard(b_, v.local, operand.shape, v.leaves[0], to[0]);
     if (PartiallyManual(g.sharding)) {  // each group's block of the operand, split within the group as `want` says
       if (x->shape.dims != ShardShape(g.shape, want[0]).dims || !ManualBlocksAgree(to[0], want[0], groups, kNone))
-        return InvalidArgument(g.location, ": ", g.name, ": the operand's sharding ", operand.sharding->ToString(), " does not cut ",
+        return InvalidArgument(g.location, ": ", g.name, ": the operand's sharding ",
+                               operand.sharding ? operand.sharding->ToString() : std::string("{replicated}"), " does not cut ",
                                operand.shape.ToString(false), " into the manual groups' ", g.shape.ToString(false), " blocks that ",
                                g.sharding->ToString(), " splits");
       return Value{b_.Op(O::kCopy, x->shape, {x}), want, false};

@@ -513,6 +513,11 @@ ENTRY e {
   auto bad = CompileText(crossed, options);
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(bad.status().message(), ::testing::HasSubstr("m: the operand's sharding"));
+  std::string unannotated = partial;
+  unannotated.replace(unannotated.find(", sharding={devices=[2,2]<=[4]}"), 31, "");
+  auto whole_blocks = CompileText(unannotated, options);
+  ASSERT_FALSE(whole_blocks.ok());
+  EXPECT_THAT(whole_blocks.status().message(), ::testing::HasSubstr("m: the operand's sharding {replicated} does not cut"));
 }
 
 // A tuple may hold a manual value beside an automatic one; each element comes out as it went in.
