@@ -50,20 +50,22 @@ std::string Where(const Instruction* origin) {
 }  // namespace
 
 void SpmdModuleState::CheckManualGroups(const std::vector<std::vector<int64_t>>& groups, const Instruction* origin) {
-  if (!in_manual_region || manual_group.empty() || !manual_violation.empty()) return;
+  if (!manual_group || !manual_violation.empty()) return;
+  const std::vector<int64_t>& group = *manual_group;
   bool inside = !groups.empty();
   for (const std::vector<int64_t>& g : groups)
-    for (int64_t d : g) inside = inside && manual_group[static_cast<size_t>(d)] == manual_group[static_cast<size_t>(g[0])];
+    for (int64_t d : g) inside = inside && group[static_cast<size_t>(d)] == group[static_cast<size_t>(g[0])];
   if (!inside)
     manual_violation = StrCat(Where(origin), "partitioning it would move data between the manual groups of a partially manual sharding");
 }
 
 void SpmdModuleState::CheckManualTiling(const Tiling& t, const Instruction* origin) {
-  if (!in_manual_region || manual_group.empty() || !manual_violation.empty()) return;
-  int64_t groups = *std::max_element(manual_group.begin(), manual_group.end()) + 1;
+  if (!manual_group || !manual_violation.empty()) return;
+  const std::vector<int64_t>& group = *manual_group;
+  int64_t groups = *std::max_element(group.begin(), group.end()) + 1;
   std::vector<TileCoords> coords = DeviceTileCoords(t);
   std::map<std::pair<int64_t, std::vector<int64_t>>, int64_t> held;  // (group, tile) -> devices
-  for (size_t d = 0; d < coords.size(); ++d) ++held[{manual_group[d], coords[d].tile}];
+  for (size_t d = 0; d < coords.size(); ++d) ++held[{group[d], coords[d].tile}];
   bool every = static_cast<int64_t>(held.size()) == groups * t.num_tiles();
   for (const auto& [key, count] : held) every = every && count == held.begin()->second;
   if (!every)

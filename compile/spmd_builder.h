@@ -25,12 +25,12 @@ struct SpmdModuleState {
   std::map<std::pair<int, DType>, Computation*> reducers;
 
   // Partially manual shardings split the devices into manual groups, each of which runs the
-  // automatic partitioning of its own data: each device's group (empty: no such sharding).
-  // Inside such a region (while in_manual_region is set) data may move only within a group,
-  // and a device may take its part of an array only from a tiling in which every group holds
-  // every tile; the first step against that is kept here, and partitioning fails with it.
-  std::vector<int64_t> manual_group;
-  bool in_manual_region = false;
+  // automatic partitioning of its own data. While an instruction of such a region is
+  // partitioned, manual_group gives each device's group (null elsewhere): data may then move
+  // only within a group, and a device may take its part of an array only from a tiling in
+  // which every group holds every tile; the first step against that is kept here, and
+  // partitioning fails with it.
+  const std::vector<int64_t>* manual_group = nullptr;
   std::string manual_violation;
 
   std::string UniqueName(const std::string& base);

@@ -319,8 +319,8 @@ Status ComputationPartitioner::Run(const Computation& in, const std::vector<Tili
     const bool leaving = g.opcode == O::kCustomCall && g.custom_call_target == "SPMDShardToFullShape";
     const std::vector<int64_t>* groups = leaving ? nullptr : mp_.ManualGroups(g);
     for (const Instruction* o : g.operands) groups = groups ? groups : mp_.ManualGroups(*o);
-    mp_.state().manual_group = groups ? *groups : std::vector<int64_t>{};
-    mp_.state().in_manual_region = groups && !(g.opcode == O::kCustomCall && g.custom_call_target == "SPMDFullToShardShape");
+    const bool entering = g.opcode == O::kCustomCall && g.custom_call_target == "SPMDFullToShardShape";
+    mp_.state().manual_group = entering ? nullptr : groups;
     Value v;
     if (g.opcode == O::kParameter) {
       if (param && g.parameter_number == 0) want = *param;

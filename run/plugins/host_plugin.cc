@@ -271,6 +271,32 @@ PJIT_Error* ExecutableDescribe(PJIT_Executable* e, PJIT_ExecutableDescription* o
   return nullptr;
 }
 
+// One execution, on the executable's worker: its results become buffers in `results[d][o]`.
+Status RunExecution(PJIT_Executable& e, const std::vector<std::vector<const PJIT_Buffer*>>& arguments,
+                    const std::vector<PJIT_Buffer**>& results) {
+  const std::vector<PJIT_Device*>& devices = e.client->device_pointers;
+  if (e.client->platform->device_memory) {
+    std::vector<std::vector<const DeviceMemory*>> in(arguments.size());
+    for (size_t d = 0; d < arguments.size(); ++d)
+      for (const PJIT_Buffer* b : arguments[d]) in[d].push_back(b->memory.get());
+    PJIT_ASSIGN_OR_RETURN(std::vector<std::vector<DeviceResult>> out, e.impl->ExecuteOnDevices(in));
+    for (size_t d = 0; d < results.size(); ++d)
+      for (size_t o = 0; o < out[d].size(); ++o)
+        results[d][o] = new PJIT_Buffer{std::move(out[d][o].shape), Literal(), std::move(out[d][o].memory), devices[d]};
+    return OkStatus();
+  }
+  std::vector<std::vector<const Literal*>> in(arguments.size());
+  for (size_t d = 0; d < arguments.size(); ++d)
+    for (const PJIT_Buffer* b : arguments[d]) in[d].push_back(&b->array);
+  PJIT_ASSIGN_OR_RETURN(std::vector<std::vector<Literal>> out, e.impl->Execute(in));
+  for (size_t d = 0; d < results.size(); ++d)
+    for (size_t o = 0; o < out[d].size(); ++o) {
+      Shape shape = out[d][o].shape();
+      results[d][o] = new PJIT_Buffer{std::move(shape), std::move(out[d][o]), nullptr, devices[d]};
+    }
+  return OkStatus();
+}
+
 PJIT_Error* ExecutableExecute(PJIT_Executable* e, const PJIT_ExecuteArgs* args, PJIT_Event** done) {
   return Guard([&]() -> PJIT_Error* {
     if (!args || args->struct_size < sizeof(PJIT_ExecuteArgs)) return Invalid("execute: arguments too small");
@@ -281,48 +307,21 @@ PJIT_Error* ExecutableExecute(PJIT_Executable* e, const PJIT_ExecuteArgs* args, 
       return Invalid("execute: the executable takes ", impl.num_inputs(), " inputs, given ", args->num_arguments);
     if (args->num_results != impl.num_outputs())
       return Invalid("execute: the executable returns ", impl.num_outputs(), " outputs, given room for ", args->num_results);
-    std::vector<std::vector<const Literal*>> arguments(args->num_devices);
-    std::vector<std::vector<const DeviceMemory*>> on_devices(args->num_devices);
+    std::vector<std::vector<const PJIT_Buffer*>> arguments(args->num_devices);
     for (size_t d = 0; d < args->num_devices; ++d)
       for (size_t i = 0; i < args->num_arguments; ++i) {
         const PJIT_Buffer* b = args->arguments[d][i];
         if (!b) return Invalid("execute: no buffer for input ", i, " on device ", d);
         if (b->device->id != static_cast<int64_t>(d))
           return Invalid("execute: input ", i, " for device ", d, " lives on device ", b->device->id);
-        arguments[d].push_back(&b->array);
-        on_devices[d].push_back(b->memory.get());
+        arguments[d].push_back(b);
       }
     auto state = std::make_shared<EventState>();
     std::vector<PJIT_Buffer**> results(args->results, args->results + args->num_devices);
-    std::vector<PJIT_Device*> devices = e->client->device_pointers;
-    bool device_memory = e->client->platform->device_memory != nullptr;
-    auto job = [e, state, arguments = std::move(arguments), on_devices = std::move(on_devices), results = std::move(results), devices,
-                device_memory] {
+    auto job = [e, state, arguments = std::move(arguments), results = std::move(results)] {
       Status status;
       try {
-        if (device_memory) {
-          StatusOr<std::vector<std::vector<DeviceResult>>> out = e->impl->ExecuteOnDevices(on_devices);
-          if (out.ok()) {
-            for (size_t d = 0; d < results.size(); ++d)
-              for (size_t o = 0; o < (*out)[d].size(); ++o) {
-                DeviceResult& r = (*out)[d][o];
-                results[d][o] = new PJIT_Buffer{std::move(r.shape), Literal(), std::move(r.memory), devices[d]};
-              }
-          } else {
-            status = out.status();
-          }
-        } else {
-          StatusOr<std::vector<std::vector<Literal>>> out = e->impl->Execute(arguments);
-          if (out.ok()) {
-            for (size_t d = 0; d < results.size(); ++d)
-              for (size_t o = 0; o < (*out)[d].size(); ++o) {
-                Shape shape = (*out)[d][o].shape();
-                results[d][o] = new PJIT_Buffer{std::move(shape), std::move((*out)[d][o]), nullptr, devices[d]};
-              }
-          } else {
-            status = out.status();
-          }
-        }
+        status = RunExecution(*e, arguments, results);
       } catch (const std::bad_alloc&) {
         status = Internal("out of host memory while executing");
       }
