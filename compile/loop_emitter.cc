@@ -167,17 +167,22 @@ class LoopEmitter {
     }
   }
 
-  // Whether computing `in` (with the members it reads, row values aside) takes a transcendental op.
+  // Whether computing `in` (with the members it reads, row values aside) takes a transcendental
+  // op; memoised, as members share operands.
   bool Transcendental(const Instruction& in) {
+    if (auto known = transcendental_.find(&in); known != transcendental_.end()) return known->second;
+    bool found = false;
     switch (in.opcode) {
       case Opcode::kExp: case Opcode::kExpm1: case Opcode::kLog: case Opcode::kLog1p: case Opcode::kTanh: case Opcode::kLogistic:
       case Opcode::kSin: case Opcode::kCos: case Opcode::kPower: case Opcode::kErf: case Opcode::kAtan2:
-        return true;
-      default: break;
+        found = true;
+        break;
+      default:
+        for (const Instruction* o : in.operands)
+          found = found || (members_.count(o) && !std::count(f_.row_values.begin(), f_.row_values.end(), o) && Transcendental(*o));
     }
-    for (const Instruction* o : in.operands)
-      if (members_.count(o) && !std::count(f_.row_values.begin(), f_.row_values.end(), o) && Transcendental(*o)) return true;
-    return false;
+    transcendental_[&in] = found;
+    return found;
   }
 
   // The fusion's row values for the row at `row_index` (the iteration space's row dims).
@@ -1037,6 +1042,7 @@ class LoopEmitter {
   llvm::MDNode* not_inputs_ = nullptr;
   std::map<std::pair<const Instruction*, std::vector<Value*>>, Value*> cache_;
   std::map<const Instruction*, Value*> row_value_;  // this row's, once EmitRowValues computed them
+  std::map<const Instruction*, bool> transcendental_;
   const Instruction* scratch_ = nullptr;       // ChooseScratch's element expression, if any
   const Instruction* scratch_fold_ = nullptr;  // the row value that folds it
   Value* scratch_row_base_ = nullptr;          // this row's first element in the output

@@ -147,7 +147,7 @@ class ComputationPartitioner {
   Instruction* Operand(const Instruction& g, size_t i, const Tiling& to);
   // A value (tuples leaf by leaf) resharded to `to`; manual values are per-device and stay.
   Instruction* ReshardValue(const Value& v, const Shape& global, const std::vector<Tiling>& to);
-  Value ElementValue(const Value& v, size_t first, size_t count, Instruction* local);
+  Value ElementValue(const Value& v, size_t first, size_t count);
   // A copy of `g` on local operands and shape, with called computations cloned and a fresh channel.
   Instruction* Local(const Instruction& g, std::vector<Instruction*> operands, Shape shape);
 
@@ -361,7 +361,7 @@ Instruction* ComputationPartitioner::ReshardValue(const Value& v, const Shape& g
     size_t count = static_cast<size_t>(LeafCount(es));
     std::vector<Tiling> from_e(v.leaves.begin() + first, v.leaves.begin() + first + count);
     std::vector<Tiling> to_e(to.begin() + first, to.begin() + first + count);
-    Value part = ElementValue(v, first, count, nullptr);
+    Value part = ElementValue(v, first, count);
     part.local = b_.Op(O::kGetTupleElement, LocalShape(es, from_e, &part.manual_leaves), {v.local});
     part.local->tuple_index = static_cast<int64_t>(e);
     if (part.manual) part.local->shape = es;
@@ -382,10 +382,10 @@ Instruction* ComputationPartitioner::Local(const Instruction& g, std::vector<Ins
   return b_.Add(std::move(in));
 }
 
-// Leaves [first, first + count) of `v` as a value of their own (`local` left to the caller):
+// Leaves [first, first + count) of `v` as a value of their own (its `local` left to the caller):
 // manual when they all are, mixed when some are.
-Value ComputationPartitioner::ElementValue(const Value& v, size_t first, size_t count, Instruction* local) {
-  Value part{local, std::vector<Tiling>(v.leaves.begin() + first, v.leaves.begin() + first + count), v.manual, {}};
+Value ComputationPartitioner::ElementValue(const Value& v, size_t first, size_t count) {
+  Value part{nullptr, std::vector<Tiling>(v.leaves.begin() + first, v.leaves.begin() + first + count), v.manual, {}};
   if (v.manual_leaves.empty()) return part;
   std::vector<bool> flags(v.manual_leaves.begin() + first, v.manual_leaves.begin() + first + count);
   const auto manual = static_cast<size_t>(std::count(flags.begin(), flags.end(), true));
@@ -410,7 +410,7 @@ StatusOr<Value> ComputationPartitioner::Handle(const Instruction& g, const std::
       for (size_t i = 0; i < e.leaves.size(); ++i) flags.push_back(e.manual || (!e.manual_leaves.empty() && e.manual_leaves[i]));
     }
     v.manual_leaves = flags;
-    v = ElementValue(v, 0, v.leaves.size(), nullptr);
+    v = ElementValue(v, 0, v.leaves.size());
     std::vector<Shape> shapes;
     for (Instruction* op : ops) shapes.push_back(op->shape);
     v.local = b_.Op(O::kTuple, Shape::Tuple(std::move(shapes)), std::move(ops));
@@ -420,7 +420,7 @@ StatusOr<Value> ComputationPartitioner::Handle(const Instruction& g, const std::
     const Value& t = Of(g.operand(0));
     size_t first = 0;
     for (int64_t e = 0; e < g.tuple_index; ++e) first += static_cast<size_t>(LeafCount(g.operand(0)->shape.tuple_shapes[e]));
-    Value part = ElementValue(t, first, static_cast<size_t>(LeafCount(g.shape)), nullptr);
+    Value part = ElementValue(t, first, static_cast<size_t>(LeafCount(g.shape)));
     part.local = Local(g, {t.local}, t.local->shape.tuple_shapes[static_cast<size_t>(g.tuple_index)]);
     return part;
   }
