@@ -58,7 +58,7 @@ bool SupportedOpcode(const Instruction& in) {
     case Opcode::kReshape:
       return in.operands[0]->shape.IsArray() && in.operands[0]->shape.dtype == in.shape.dtype;
     case Opcode::kCompare:
-      return in.comparison_type != ComparisonType::kTotalOrder;
+      return true;
     case Opcode::kConstant:
       return in.shape.IsArray() && in.shape.rank() == 0;
     case Opcode::kReduce: case Opcode::kReduceWindow: {
@@ -84,7 +84,7 @@ bool SupportedFor(const Instruction& in) {
     case Opcode::kIota: case Opcode::kConstant: case Opcode::kReduce: case Opcode::kReshape: case Opcode::kSlice:
     case Opcode::kPad: case Opcode::kConcatenate: case Opcode::kReverse: case Opcode::kDynamicSlice:
     case Opcode::kDynamicUpdateSlice: case Opcode::kGather: case Opcode::kReduceWindow: case Opcode::kConvolution:
-    case Opcode::kScatter:
+    case Opcode::kScatter: case Opcode::kSort:
       return true;
     case Opcode::kAnd: case Opcode::kOr: case Opcode::kXor: case Opcode::kNot:
       return !IsFloating(t);
@@ -178,6 +178,7 @@ DimMap ShiftedOperandMap(const Instruction& v, size_t i, const DimMap& map) {
 // Every map along which each value is reached from the root of a group, through its
 // members (a value outside them, such as one deciding whether to join, ends a path).
 std::map<const Instruction*, std::set<DimMap>> MapsFromRoot(const Instruction& root, const std::set<const Instruction*>& members) {
+  if (root.opcode == Opcode::kSort) return {};  // its rows are not its operands' rows: no row values
   const Shape& space = IterationShapeOf(root);
   const int64_t row_rank = RowRankOf(root);
   DimMap identity(space.dims.size());
@@ -239,9 +240,32 @@ std::optional<DimMap> RowValueMap(const Instruction& in, const Instruction& root
   return *maps.begin();
 }
 
+// A comparator the emitter inlines: scalar ops it compiles, on its parameters and scalar
+// constants.
+bool IsScalarComputation(const Computation& c) {
+  for (const auto& in : c.instructions) {
+    if (!in->shape.IsArray() || in->shape.rank() != 0 || !SupportedType(in->shape.dtype)) return false;
+    if (in->opcode == Opcode::kParameter) continue;
+    if (!SupportedOpcode(*in) || !SupportedFor(*in) || in->opcode == Opcode::kReduce || in->opcode == Opcode::kScatter) return false;
+    for (const Instruction* o : in->operands)
+      if (!o->shape.IsArray() || !SupportedType(o->shape.dtype)) return false;
+  }
+  return true;
+}
+
+// A sort of arrays of one shape along one dim by a comparator the emitter inlines.
+bool IsSortFusible(const Instruction& in) {
+  if (in.operands.empty() || in.dimensions.size() != 1 || in.called.size() != 1) return false;
+  for (const Instruction* o : in.operands)
+    if (!o->shape.IsArray() || !SupportedType(o->shape.dtype) || o->shape.dims != in.operands[0]->shape.dims) return false;
+  const Computation& c = *in.called[0];
+  return c.parameters.size() == 2 * in.operands.size() && c.root->shape.dtype == DType::kPred && IsScalarComputation(c);
+}
+
 }  // namespace
 
 bool IsLoopFusible(const Instruction& in) {
+  if (in.opcode == Opcode::kSort) return IsSortFusible(in);
   if (!in.shape.IsArray() || !SupportedType(in.shape.dtype) || !SupportedOpcode(in) || !SupportedFor(in)) return false;
   for (const Instruction* o : in.operands)
     if (!o->shape.IsArray() || !SupportedType(o->shape.dtype)) return false;
@@ -252,13 +276,13 @@ int64_t LoopFusionRowRank(const LoopFusion& f) { return RowRankOf(*f.root); }
 
 int64_t LoopFusionBlock(const LoopFusion& f, RowBlocking blocking) {
   const Shape& s = f.root->shape;
-  if (IsRowFold(*f.root) || s.rank() == 0 || f.root->opcode == Opcode::kScatter) return 0;
+  if (IsRowFold(*f.root) || s.rank() == 0 || f.root->opcode == Opcode::kScatter || f.root->opcode == Opcode::kSort) return 0;
   return s.dims.back() > blocking.long_row && f.row_values.empty() ? blocking.block : s.dims.back();
 }
 
 int64_t LoopFusionLanes(const LoopFusion& f, RowBlocking blocking) {
   const Shape& s = f.root->shape;
-  if (blocking.lanes <= 1 || f.root->opcode == Opcode::kScatter) return 1;
+  if (blocking.lanes <= 1 || f.root->opcode == Opcode::kScatter || f.root->opcode == Opcode::kSort) return 1;
   if (IsRowFold(*f.root)) {
     int64_t folded = 1;
     for (int64_t d : f.root->dimensions) folded *= f.root->operands[0]->shape.dims[static_cast<size_t>(d)];
@@ -270,10 +294,22 @@ int64_t LoopFusionLanes(const LoopFusion& f, RowBlocking blocking) {
 int64_t LoopFusionRows(const LoopFusion& f, RowBlocking blocking) {
   const Shape& s = f.root->shape;
   if (f.root->opcode == Opcode::kScatter) return 1;  // updates combine in order, on one thread
+  if (f.root->opcode == Opcode::kSort) {  // one per sorted row
+    const Shape& x = f.root->operands[0]->shape;
+    const int64_t n = x.dims[static_cast<size_t>(f.root->dimensions[0])];
+    return n ? x.ElementCount() / n : 0;
+  }
   if (IsRowFold(*f.root) || s.rank() == 0) return s.ElementCount();
   if (!s.dims.back()) return 0;
   int64_t block = LoopFusionBlock(f, blocking);
   return s.ElementCount() / s.dims.back() * ((s.dims.back() + block - 1) / block);
+}
+
+uint64_t LoopFusionScratchBytes(const LoopFusion& f) {
+  if (f.root->opcode != Opcode::kSort) return 0;
+  uint64_t bytes = 0;
+  for (const Instruction* o : f.root->operands) bytes += SortScratchRegion(static_cast<uint64_t>(o->shape.ByteSize()));
+  return bytes;
 }
 
 std::vector<LoopFusion> FindLoopFusions(const Computation& entry) {
@@ -300,9 +336,9 @@ std::vector<LoopFusion> FindLoopFusions(const Computation& entry) {
     bool join = false;
     if (all_fused && IsCheap(*in)) {
       join = true;
-    } else if (all_fused && consumer_groups.size() == 1 && in->opcode != Opcode::kScatter) {
-      // A reduction or an op under a broadcast joins only as a value of the row; a scatter
-      // never joins (its elements are not computed one by one).
+    } else if (all_fused && consumer_groups.size() == 1 && in->opcode != Opcode::kScatter && in->opcode != Opcode::kSort) {
+      // A reduction or an op under a broadcast joins only as a value of the row; a scatter or
+      // sort never joins (its elements are not computed one by one).
       size_t g = *consumer_groups.begin();
       join = (in->opcode != Opcode::kReduce && !under_broadcast) ||
              RowValueMap(*in, *roots[g], MapsFromRoot(*roots[g], members[g])[in]).has_value();

@@ -21,7 +21,7 @@ namespace pjit {
 
 struct LoopFusion {
   std::string name;                        // the kernel's symbol: "fusion." + root name
-  const Instruction* root = nullptr;       // the value the kernel writes
+  const Instruction* root = nullptr;       // the value the kernel writes (each leaf of a sort's tuple)
   std::vector<const Instruction*> members; // root included, in program order
   std::vector<const Instruction*> inputs;  // values read from buffers, in argument order
   // Members computed once per launch row, before its elements, in program order (the
@@ -44,7 +44,9 @@ int64_t LoopFusionRowRank(const LoopFusion& fusion);
 // input features); a scatter of one operand by assignment or a simple reducer (a fusion root
 // launched as one row: the operand copied, then the updates combined in order); or a reduction of one array by add, multiply, maximum, minimum, and or or (a
 // fusion root with its input's producers fused into it, or, folding its input's trailing
-// dims, a row value of its consumer's fusion when it folds that fusion's rows).
+// dims, a row value of its consumer's fusion when it folds that fusion's rows); or a sort
+// of arrays of one shape along one dim by a comparator of such scalar ops (a fusion root
+// launched over its sorted rows, writing one output per operand).
 bool IsLoopFusible(const Instruction& in);
 
 // A reduction over its input's trailing dims (each output element folds a contiguous row).
@@ -70,14 +72,21 @@ inline constexpr RowBlocking kCpuRowBlocking{16384, 8192, 1};
 inline constexpr RowBlocking kGpuRowBlocking{0, 1, 32};
 
 // The rows a fusion's kernel is launched over: one per output element of a reduction (each
-// folds the reduced elements), one for a scatter, else one per block of a last-dim row of the
-// root.
+// folds the reduced elements), one for a scatter, one per sorted row of a sort, else one per
+// block of a last-dim row of the root.
 int64_t LoopFusionRows(const LoopFusion& fusion, RowBlocking blocking = kCpuRowBlocking);
 // Elements of the last dim per launch row of an elementwise root (0 for a reduction).
 int64_t LoopFusionBlock(const LoopFusion& fusion, RowBlocking blocking = kCpuRowBlocking);
 // Threads that share each launch row: blocking.lanes for a row fold of at least that many
 // elements and for a fusion with row values over a last dim that long, else 1.
 int64_t LoopFusionLanes(const LoopFusion& fusion, RowBlocking blocking = kCpuRowBlocking);
+
+// Bytes of scratch memory a fusion's kernel takes as its last argument (after its outputs):
+// for a sort, a region per operand (SortScratchRegion of the operand's bytes, in operand
+// order) that merge passes alternate with the outputs; 0 for every other kernel.
+uint64_t LoopFusionScratchBytes(const LoopFusion& fusion);
+// A scratch region's bytes rounded up to 64, so that each region starts aligned.
+constexpr uint64_t SortScratchRegion(uint64_t bytes) { return (bytes + 63) / 64 * 64; }
 
 std::vector<LoopFusion> FindLoopFusions(const Computation& entry);
 

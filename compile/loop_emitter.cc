@@ -19,6 +19,8 @@ namespace {
 
 using llvm::Value;
 
+constexpr int64_t kSortRun = 16;  // elements a sort's first pass orders by insertion
+
 class LoopEmitter {
  public:
   LoopEmitter(const LoopFusion& f, RowBlocking blocking, llvm::Module& m) : f_(f), blocking_(blocking), m_(m), ctx_(m.getContext()), b_(ctx_) {
@@ -59,6 +61,7 @@ class LoopEmitter {
       lane_ = b_.CreateURem(b_.CreateZExt(b_.CreateIntrinsic(llvm::Intrinsic::nvvm_read_ptx_sreg_tid_x, {}, {}), b_.getInt64Ty()),
                             b_.getInt64(lanes_));
     if (f_.root->opcode == Opcode::kScatter) return EmitScatter(begin, end);
+    if (f_.root->opcode == Opcode::kSort) return EmitSort(args, begin, end);
     ChooseScratch();
     const Shape& s = f_.root->shape;
     const bool column = IsColumnReduction(*f_.root);
@@ -311,6 +314,149 @@ class LoopEmitter {
     b_.SetInsertPoint(exit);
     b_.CreateRetVoid();
     return Verify();
+  }
+
+  // A sort's launch rows [begin, end), each a row along the sorted dim: its operands'
+  // elements computed into the outputs, sorted there by insertion in runs of kSortRun, then
+  // the runs merged bottom-up, each pass from the outputs into the scratch or back (the last
+  // one's result copied back from the scratch). A merge takes the right run's element only
+  // when the comparator puts it strictly before the left one's, so equal elements keep their
+  // order, as in the interpreter's stable sort.
+  Status EmitSort(Value* args, Value* begin, Value* end) {
+    const Instruction& sort = *f_.root;
+    const Shape& s = sort.operands[0]->shape;
+    const size_t dim = static_cast<size_t>(sort.dimensions[0]);
+    const int64_t n = s.dims[dim];
+    int64_t stride = 1;
+    for (size_t d = dim + 1; d < s.dims.size(); ++d) stride *= s.dims[d];
+    std::vector<DType> types;
+    std::vector<Value*> outs, scratch;
+    uint64_t offset = 0;
+    Value* scratch_base = b_.CreateLoad(b_.getPtrTy(), b_.CreateConstInBoundsGEP1_64(b_.getPtrTy(), args, f_.inputs.size() + sort.operands.size()));
+    for (size_t i = 0; i < sort.operands.size(); ++i) {
+      const Shape& o = sort.operands[i]->shape;
+      types.push_back(o.dtype);
+      outs.push_back(i == 0 ? out_ : b_.CreateLoad(b_.getPtrTy(), b_.CreateConstInBoundsGEP1_64(b_.getPtrTy(), args, f_.inputs.size() + i)));
+      scratch.push_back(b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), scratch_base, offset));
+      offset += SortScratchRegion(static_cast<uint64_t>(o.ByteSize()));
+    }
+    PJIT_RETURN_IF_ERROR(EmitLoop(begin, end, "sort.row", [&](Value* row) -> Status {
+      Value* base = b_.CreateAdd(b_.CreateMul(b_.CreateUDiv(row, b_.getInt64(stride)), b_.getInt64(n * stride)), b_.CreateURem(row, b_.getInt64(stride)));
+      auto at = [&](Value* j) { return b_.CreateAdd(base, b_.CreateMul(j, b_.getInt64(stride))); };
+      auto load = [&](const std::vector<Value*>& from, Value* j) {
+        std::vector<Value*> v;
+        for (size_t i = 0; i < from.size(); ++i) v.push_back(LoadElement(types[i], b_.CreateInBoundsGEP(StorageType(types[i]), from[i], at(j)), out_scope_, not_inputs_));
+        return v;
+      };
+      auto store = [&](const std::vector<Value*>& to, Value* j, const std::vector<Value*>& v) {
+        for (size_t i = 0; i < to.size(); ++i) StoreElement(types[i], v[i], b_.CreateInBoundsGEP(StorageType(types[i]), to[i], at(j)));
+      };
+      PJIT_RETURN_IF_ERROR(EmitLoop(b_.getInt64(0), b_.getInt64(n), "sort.copy", [&](Value* j) -> Status {
+        std::vector<Value*> index = Decompose(at(j), s, 0, s.rank()), v;
+        for (const Instruction* o : sort.operands) {
+          PJIT_ASSIGN_OR_RETURN(Value* x, Element(o, index));
+          v.push_back(x);
+        }
+        store(outs, j, v);
+        return OkStatus();
+      }));
+      PJIT_RETURN_IF_ERROR(EmitLoop(b_.getInt64(0), b_.getInt64(n), "sort.run", [&](Value* lo) -> Status {
+        Value* hi = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b_.CreateAdd(lo, b_.getInt64(kSortRun)), b_.getInt64(n));
+        return EmitLoop(b_.CreateAdd(lo, b_.getInt64(1)), hi, "sort.insert", [&](Value* i) -> Status {
+          // x = a[i]; for (j = i; j > lo && x < a[j - 1]; --j) a[j] = a[j - 1]; a[j] = x
+          std::vector<Value*> x = load(outs, i);
+          llvm::BasicBlock* pre = b_.GetInsertBlock();
+          llvm::BasicBlock* head = llvm::BasicBlock::Create(ctx_, "sort.shift", fn_);
+          llvm::BasicBlock* check = llvm::BasicBlock::Create(ctx_, "sort.compare", fn_);
+          llvm::BasicBlock* shift = llvm::BasicBlock::Create(ctx_, "sort.move", fn_);
+          llvm::BasicBlock* place = llvm::BasicBlock::Create(ctx_, "sort.place", fn_);
+          b_.CreateBr(head);
+          b_.SetInsertPoint(head);
+          llvm::PHINode* j = b_.CreatePHI(b_.getInt64Ty(), 2, "j");
+          j->addIncoming(i, pre);
+          b_.CreateCondBr(b_.CreateICmpSGT(j, lo), check, place);
+          b_.SetInsertPoint(check);
+          Value* before = b_.CreateSub(j, b_.getInt64(1));
+          std::vector<Value*> prev = load(outs, before);
+          PJIT_ASSIGN_OR_RETURN(Value* less, Comparator(x, prev));
+          b_.CreateCondBr(less, shift, place);
+          b_.SetInsertPoint(shift);
+          store(outs, j, prev);
+          j->addIncoming(before, shift);
+          b_.CreateBr(head);
+          b_.SetInsertPoint(place);
+          store(outs, j, x);
+          return OkStatus();
+        }, 1);
+      }, kSortRun));
+      bool in_scratch = false;
+      for (int64_t width = kSortRun; width < n; width *= 2, in_scratch = !in_scratch) {
+        const std::vector<Value*>& src = in_scratch ? scratch : outs;
+        const std::vector<Value*>& dst = in_scratch ? outs : scratch;
+        PJIT_RETURN_IF_ERROR(EmitLoop(b_.getInt64(0), b_.getInt64(n), "sort.merge", [&](Value* lo) -> Status {
+          Value* mid = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b_.CreateAdd(lo, b_.getInt64(width)), b_.getInt64(n));
+          Value* hi = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b_.CreateAdd(lo, b_.getInt64(2 * width)), b_.getInt64(n));
+          // dst[t] for t in [lo, hi): the left run's next element (i) or the right run's (j).
+          llvm::BasicBlock* pre = b_.GetInsertBlock();
+          llvm::BasicBlock* body = llvm::BasicBlock::Create(ctx_, "sort.take", fn_);
+          llvm::BasicBlock* done = llvm::BasicBlock::Create(ctx_, "sort.take.done", fn_);
+          b_.CreateBr(body);
+          b_.SetInsertPoint(body);
+          llvm::PHINode* t = b_.CreatePHI(b_.getInt64Ty(), 2, "t");
+          llvm::PHINode* i = b_.CreatePHI(b_.getInt64Ty(), 2, "i");
+          llvm::PHINode* j = b_.CreatePHI(b_.getInt64Ty(), 2, "j");
+          t->addIncoming(lo, pre);
+          i->addIncoming(lo, pre);
+          j->addIncoming(mid, pre);
+          // Loads stay inside the row when a run is used up (their values are then not taken).
+          std::vector<Value*> left = load(src, b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, i, b_.getInt64(n - 1)));
+          std::vector<Value*> right = load(src, b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, j, b_.getInt64(n - 1)));
+          PJIT_ASSIGN_OR_RETURN(Value* less, Comparator(right, left));
+          Value* take_right = b_.CreateAnd(b_.CreateICmpSLT(j, hi), b_.CreateOr(b_.CreateICmpSGE(i, mid), less));
+          std::vector<Value*> v;
+          for (size_t k = 0; k < left.size(); ++k) v.push_back(b_.CreateSelect(take_right, right[k], left[k]));
+          store(dst, t, v);
+          Value* step = b_.CreateZExt(take_right, b_.getInt64Ty());
+          Value* t_next = b_.CreateAdd(t, b_.getInt64(1));
+          t->addIncoming(t_next, body);
+          i->addIncoming(b_.CreateAdd(i, b_.CreateSub(b_.getInt64(1), step)), body);
+          j->addIncoming(b_.CreateAdd(j, step), body);
+          b_.CreateCondBr(b_.CreateICmpSLT(t_next, hi), body, done);
+          b_.SetInsertPoint(done);
+          return OkStatus();
+        }, 2 * width));
+      }
+      if (!in_scratch) return OkStatus();
+      return EmitLoop(b_.getInt64(0), b_.getInt64(n), "sort.back", [&](Value* j) -> Status {
+        store(outs, j, load(scratch, j));
+        return OkStatus();
+      });
+    }));
+    b_.CreateRetVoid();
+    return Verify();
+  }
+
+  // The sort's comparator on one element of each operand on either side: whether `lhs` sorts
+  // before `rhs`, its instructions inlined in program order.
+  StatusOr<Value*> Comparator(const std::vector<Value*>& lhs, const std::vector<Value*>& rhs) {
+    const Computation& c = *f_.root->called[0];
+    std::map<const Instruction*, Value*> values;
+    for (const Instruction* p : c.parameters) {
+      const size_t n = static_cast<size_t>(p->parameter_number);
+      values[p] = n % 2 ? rhs[n / 2] : lhs[n / 2];
+    }
+    local_ = &values;
+    for (const auto& in : c.instructions) {
+      if (in->opcode == Opcode::kParameter) continue;
+      StatusOr<Value*> v = Compute(*in, {});
+      if (!v.ok()) {
+        local_ = nullptr;
+        return v.status();
+      }
+      values[in.get()] = *v;
+    }
+    local_ = nullptr;
+    return values.at(c.root);
   }
 
   Status Verify() {
@@ -615,6 +761,7 @@ class LoopEmitter {
   }
 
   StatusOr<Value*> Element(const Instruction* in, const std::vector<Value*>& index) {
+    if (local_) return local_->at(in);  // inside a comparator: its values so far
     if (auto row_value = row_value_.find(in); row_value != row_value_.end()) return row_value->second;
     if (in == scratch_ && scratch_ready_)  // the row's fold left it in the output row
       return LoadElement(in->shape.dtype, b_.CreateInBoundsGEP(StorageType(in->shape.dtype), out_, Linear(in->shape, index)), out_scope_, not_inputs_);
@@ -703,7 +850,7 @@ class LoopEmitter {
       case Opcode::kCompare: {
         PJIT_ASSIGN_OR_RETURN(Value* x, Operand(in, 0, index));
         PJIT_ASSIGN_OR_RETURN(Value* y, Operand(in, 1, index));
-        return Compare(in.comparison_direction, in.operands[0]->shape.dtype, x, y);
+        return Compare(in.comparison_direction, in.comparison_type == ComparisonType::kTotalOrder, in.operands[0]->shape.dtype, x, y);
       }
       default:
         break;
@@ -845,9 +992,21 @@ class LoopEmitter {
     return b_.CreateIntCast(x, tt, sign);
   }
 
-  Value* Compare(ComparisonDirection dir, DType t, Value* x, Value* y) {
+  // `total_order` orders floats as their TotalOrderKey: signed integers from their bits, the
+  // magnitude bits of negative ones flipped (-NaN < -inf < ... < -0 < +0 < ... < inf < NaN).
+  Value* Compare(ComparisonDirection dir, bool total_order, DType t, Value* x, Value* y) {
     using P = llvm::CmpInst::Predicate;
-    if (ComputeType(t)->isFloatingPointTy()) {
+    llvm::Type* ct = ComputeType(t);
+    if (ct->isFloatingPointTy() && total_order) {
+      llvm::Type* it = b_.getIntNTy(ct->getPrimitiveSizeInBits());
+      auto key = [&](Value* v) {
+        Value* bits = b_.CreateBitCast(v, it);
+        Value* flipped = b_.CreateXor(bits, llvm::ConstantInt::get(it, llvm::APInt::getSignedMaxValue(it->getIntegerBitWidth())));
+        return b_.CreateSelect(b_.CreateICmpSLT(bits, llvm::ConstantInt::get(it, 0)), flipped, bits);
+      };
+      return Compare(dir, false, DType::kS64, key(x), key(y));  // signed, whatever the width
+    }
+    if (ct->isFloatingPointTy()) {
       static const std::map<ComparisonDirection, P> f = {
           {ComparisonDirection::kEq, P::FCMP_OEQ}, {ComparisonDirection::kNe, P::FCMP_UNE}, {ComparisonDirection::kLt, P::FCMP_OLT},
           {ComparisonDirection::kLe, P::FCMP_OLE}, {ComparisonDirection::kGt, P::FCMP_OGT}, {ComparisonDirection::kGe, P::FCMP_OGE}};
@@ -1043,6 +1202,7 @@ class LoopEmitter {
   std::map<std::pair<const Instruction*, std::vector<Value*>>, Value*> cache_;
   std::map<const Instruction*, Value*> row_value_;  // this row's, once EmitRowValues computed them
   std::map<const Instruction*, bool> transcendental_;
+  std::map<const Instruction*, Value*>* local_ = nullptr;  // a comparator's values while it is inlined
   const Instruction* scratch_ = nullptr;       // ChooseScratch's element expression, if any
   const Instruction* scratch_fold_ = nullptr;  // the row value that folds it
   Value* scratch_row_base_ = nullptr;          // this row's first element in the output

@@ -8,7 +8,8 @@
 // bfloat16 rounded after every op) — except float exp, tanh and logistic, which are
 // polynomial approximations within a few ulp, and f32/f64 sums and products, which may be
 // reassociated: both as in XLA, so that their loops vectorise.
-// arguments[i] is input i's base address, the last one the root's; the output never overlaps
+// arguments[i] is input i's base address, then come the root's (one per leaf of a sort's
+// tuple) and the kernel's scratch (LoopFusionScratchBytes), if any; the output never overlaps
 // an input (the buffer plan guarantees it), which alias metadata tells LLVM so it vectorises.
 #pragma once
 

@@ -82,6 +82,7 @@ class Lowering {
     std::vector<BufferInfo::Kind> kinds(buffers_.size(), BufferInfo::Kind::kTemporary);
     for (size_t id = 0; id < buffers_.size(); ++id)
       if (owners_[id].instruction->opcode == Opcode::kConstant) kinds[id] = BufferInfo::Kind::kConstant;
+    for (int id : scratch_ids_) kinds[static_cast<size_t>(id)] = BufferInfo::Kind::kScratch;
     for (int id : result_ids_) kinds[static_cast<size_t>(id)] = BufferInfo::Kind::kOutput;
     for (int id : parameter_ids_) kinds[static_cast<size_t>(id)] = BufferInfo::Kind::kParameter;
     for (size_t id = 0; id < buffers_.size(); ++id) {
@@ -206,6 +207,12 @@ class Lowering {
     std::vector<int> outputs = NewBuffers(f.root, pos);
     leaves_[f.root] = outputs;
     ids.insert(ids.end(), outputs.begin(), outputs.end());
+    if (uint64_t scratch = LoopFusionScratchBytes(f)) {  // the kernel's own, live while it runs
+      ids.push_back(static_cast<int>(buffers_.size()));
+      owners_.push_back(Owner{f.root, static_cast<uint32_t>(LeafShapes(f.root->shape).size())});
+      buffers_.push_back(LogicalBuffer{scratch, pos, pos});
+      scratch_ids_.insert(ids.back());
+    }
     KernelThunk k{1, f.name, std::vector<BufferSlice>(ids.size()), {static_cast<uint64_t>(LoopFusionRows(f))}};
     pending_.push_back(Pending{std::move(k), std::move(ids)});
     return OkStatus();
@@ -304,6 +311,7 @@ class Lowering {
   std::vector<Pending> pending_;
   std::vector<std::string> kernels_;
   std::vector<int> parameter_ids_, result_ids_;
+  std::set<int> scratch_ids_;  // kernels' scratch buffers (their leaf numbers follow the outputs')
 };
 
 }  // namespace

@@ -68,7 +68,7 @@ using Thunk = std::variant<KernelThunk, GemmThunk, CollectiveThunk, CopyThunk>;
 // tuple) whose value it holds and the program positions (indices of the device program's
 // entry instructions) from its definition through its last use. Outputs live to the end.
 struct BufferInfo {
-  enum class Kind : uint8_t { kParameter, kOutput, kConstant, kTemporary };
+  enum class Kind : uint8_t { kParameter, kOutput, kConstant, kTemporary, kScratch };  // scratch: a kernel's own, live while it runs
   std::string instruction;
   uint32_t leaf = 0;
   Kind kind = Kind::kTemporary;

@@ -14,6 +14,7 @@ const char* BufferKindName(BufferInfo::Kind kind) {
     case BufferInfo::Kind::kOutput: return "output";
     case BufferInfo::Kind::kConstant: return "constant";
     case BufferInfo::Kind::kTemporary: return "temporary";
+    case BufferInfo::Kind::kScratch: return "scratch";
   }
   return "?";
 }
@@ -41,7 +42,7 @@ StatusOr<std::vector<MemoryReport>> BuildMemoryReports(const ThunkPlan& plan, co
     r.peak_instruction = r.peak_position < end ? entry.instructions[static_cast<size_t>(r.peak_position)]->name : "(end)";
     for (const BufferInfo* b : peak.live) {
       MemoryReport::LiveBuffer live{b, b->instruction, BufferShape(*b, entry)};
-      if (const Instruction* in = entry.Find(b->instruction); in && in->shape.IsTuple()) live.name += "{" + std::to_string(b->leaf) + "}";
+      if (const Instruction* in = entry.Find(b->instruction); in && in->shape.IsTuple() && b->kind != BufferInfo::Kind::kScratch) live.name += "{" + std::to_string(b->leaf) + "}";
       r.live_at_peak.push_back(std::move(live));
     }
     for (const ArrayInfo& a : signature.inputs) r.global_input_bytes += static_cast<uint64_t>(a.shape.ByteSize());
@@ -57,8 +58,8 @@ std::string MemoryText(const std::vector<MemoryReport>& reports, size_t limit) {
     out += r.device < 0 ? "every device (" + std::to_string(r.num_devices) + ") runs one plan:\n" : "device " + std::to_string(r.device) + ":\n";
     out += "  arena " + FormatBytes(r.arena_bytes) + ", peak " + FormatBytes(r.peak_bytes) + " live at position " +
            std::to_string(r.peak_position) + " (" + r.peak_instruction + ")\n";
-    const char* kinds[] = {"parameters", "outputs", "constants", "temporaries"};
-    for (int k = 0; k < 4; ++k) {
+    const char* kinds[] = {"parameters", "outputs", "constants", "temporaries", "scratch"};
+    for (int k = 0; k < kBufferKinds; ++k) {
       if (!r.kind_count[k]) continue;
       char line[160];
       std::snprintf(line, sizeof line, "  %-12s %10s in %s", kinds[k], FormatBytes(r.kind_bytes[k]).c_str(),
@@ -93,7 +94,7 @@ void MemoryJson(const std::vector<MemoryReport>& reports, JsonWriter& j) {
     j.BeginObject().Key("device").Int(r.device).Key("arena_bytes").Uint(r.arena_bytes).Key("peak_bytes").Uint(r.peak_bytes);
     j.Key("peak_position").Int(r.peak_position).Key("peak_instruction").String(r.peak_instruction);
     j.Key("totals").BeginObject();
-    for (int k = 0; k < 4; ++k)
+    for (int k = 0; k < kBufferKinds; ++k)
       j.Key(BufferKindName(static_cast<BufferInfo::Kind>(k)))
           .BeginObject().Key("bytes").Uint(r.kind_bytes[k]).Key("buffers").Int(r.kind_count[k]).EndObject();
     j.EndObject();

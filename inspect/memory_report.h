@@ -16,6 +16,8 @@
 
 namespace pjit {
 
+inline constexpr int kBufferKinds = static_cast<int>(BufferInfo::Kind::kScratch) + 1;
+
 struct MemoryReport {
   int64_t device = -1;  // -1: the plan every device runs
   int64_t num_devices = 1;
@@ -29,8 +31,8 @@ struct MemoryReport {
     std::string shape;  // of the leaf, per device
   };
   std::vector<LiveBuffer> live_at_peak;     // largest first
-  uint64_t kind_bytes[4] = {0, 0, 0, 0};    // by BufferInfo::Kind
-  int64_t kind_count[4] = {0, 0, 0, 0};
+  uint64_t kind_bytes[kBufferKinds] = {};  // by BufferInfo::Kind
+  int64_t kind_count[kBufferKinds] = {};
   uint64_t global_input_bytes = 0, global_output_bytes = 0;  // the unsharded arrays
 };
 

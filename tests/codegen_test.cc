@@ -147,12 +147,22 @@ void RunCases(std::vector<Case>& cases, RowBlocking blocking) {
     Literal got(c.module->entry->root->shape);
     std::vector<void*> args;
     for (const Instruction* in : fusions[i].inputs) args.push_back(c.inputs[static_cast<size_t>(in->parameter_number)].bytes().data());
-    args.push_back(got.bytes().data());
+    std::vector<Literal*> outputs{&got}, expected{&*want};
+    if (got.shape().IsTuple()) {
+      outputs.clear();
+      expected.clear();
+      for (size_t e = 0; e < got.elements().size(); ++e) outputs.push_back(&got.elements()[e]), expected.push_back(&want->elements()[e]);
+    }
+    for (Literal* o : outputs) args.push_back(o->bytes().data());
+    std::vector<uint64_t> scratch((LoopFusionScratchBytes(fusions[i]) + 7) / 8);
+    if (!scratch.empty()) args.push_back(scratch.data());
     int64_t rows = LoopFusionRows(fusions[i], blocking);
     (*kernel)(args.data(), 0, rows / 2);
     (*kernel)(args.data(), rows / 2, rows);
-    std::string where;
-    EXPECT_TRUE(SameBits(got, *want, c.ulps, &where)) << where;
+    for (size_t e = 0; e < outputs.size(); ++e) {
+      std::string where;
+      EXPECT_TRUE(SameBits(*outputs[e], *expected[e], c.ulps, &where)) << "output " << e << ": " << where;
+    }
   }
 }
 
@@ -211,6 +221,11 @@ TEST(LoopCodegen, EveryOpAndTypeMatchesTheInterpreter) {
       cases.push_back(Make(t + " compare " + dir, "HloModule m\nENTRY e {\n  a = " + t + "[3,37] parameter(0)\n  b = " + t +
                                                       "[3,37] parameter(1)\n  ROOT " + r + " = pred[3,37] compare(a, b), direction=" +
                                                       dir + "\n}\n"));
+      if (t != "f32" && t != "f64" && t != "bf16") continue;
+      r = "r" + std::to_string(n++);
+      cases.push_back(Make(t + " compare " + dir + " TOTALORDER", "HloModule m\nENTRY e {\n  a = " + t + "[3,37] parameter(0)\n  b = " + t +
+                                                                      "[3,37] parameter(1)\n  ROOT " + r + " = pred[3,37] compare(a, b), direction=" +
+                                                                      dir + ", type=TOTALORDER\n}\n"));
     }
   const std::vector<std::string> all = {"pred", "s8", "s32", "s64", "u8", "u32", "u64", "bf16", "f32", "f64"};
   for (const std::string& from : all)
@@ -557,6 +572,79 @@ assign {
   b = f32[9,4] parameter(3)
   u = f32[9,4] multiply(a, b)
   ROOT sc3 = f32[6,4] scatter(x, idx, u), update_window_dims={1}, inserted_window_dims={0}, scatter_dims_to_operand_dims={0}, index_vector_dim=1, to_apply=add
+})"));
+  RunCases(cases);
+}
+
+// Sorts long enough for several merge passes (ending in the outputs or the scratch), along
+// the last dim and others, with JAX's comparators: floats in total order with -0 equal to +0
+// (so ties test stability), several operands moved together, producers fused into the copy.
+TEST(LoopCodegen, SortsMatchTheInterpreter) {
+  const std::string comparators = R"(HloModule m
+jax_lt {
+  a = f32[] parameter(0)
+  b = f32[] parameter(1)
+  a_nan = pred[] compare(a, a), direction=NE
+  nan = f32[] constant(nan)
+  zero = f32[] constant(0)
+  a_zero = pred[] compare(a, zero), direction=EQ
+  a0 = f32[] select(a_zero, zero, a)
+  a1 = f32[] select(a_nan, nan, a0)
+  b_nan = pred[] compare(b, b), direction=NE
+  b_zero = pred[] compare(b, zero), direction=EQ
+  b0 = f32[] select(b_zero, zero, b)
+  b1 = f32[] select(b_nan, nan, b0)
+  ROOT lt = pred[] compare(a1, b1), direction=LT, type=TOTALORDER
+}
+by_key_gt {
+  a = s16[] parameter(0)
+  b = s16[] parameter(1)
+  c = f64[] parameter(2)
+  d = f64[] parameter(3)
+  ROOT gt = pred[] compare(a, b), direction=GT
+}
+by_second {
+  a = bf16[] parameter(0)
+  b = bf16[] parameter(1)
+  c = u8[] parameter(2)
+  d = u8[] parameter(3)
+  e = s32[] parameter(4)
+  f = s32[] parameter(5)
+  ROOT lt = pred[] compare(c, d), direction=LT
+}
+)";
+  std::vector<Case> cases;
+  cases.push_back(Make("f32 rows of 1000 in total order", comparators + R"(ENTRY e {
+  x = f32[4,1000] parameter(0)
+  ROOT s0 = f32[4,1000] sort(x), dimensions={1}, is_stable=true, to_apply=jax_lt
+})"));
+  cases.push_back(Make("argsort along dim 0, iota fused", comparators + R"(jax_lt2 {
+  a = f32[] parameter(0)
+  b = f32[] parameter(1)
+  c = s32[] parameter(2)
+  d = s32[] parameter(3)
+  ROOT lt = pred[] compare(a, b), direction=LT, type=TOTALORDER
+}
+ENTRY e {
+  x = f32[300,3] parameter(0)
+  y = f32[300,3] negate(x)
+  i = s32[300,3] iota(), iota_dimension=0
+  ROOT s1 = (f32[300,3], s32[300,3]) sort(y, i), dimensions={0}, is_stable=true, to_apply=jax_lt2
+})"));
+  cases.push_back(Make("descending s16 keys with many ties, f64 values", comparators + R"(ENTRY e {
+  k = s16[3,2,33] parameter(0)
+  v = f64[3,2,33] parameter(1)
+  ROOT s2 = (s16[3,2,33], f64[3,2,33]) sort(k, v), dimensions={2}, to_apply=by_key_gt
+})", {true, false}));
+  cases.push_back(Make("by the second operand, three moved", comparators + R"(ENTRY e {
+  a = bf16[17,2] parameter(0)
+  b = u8[17,2] parameter(1)
+  c = s32[17,2] parameter(2)
+  ROOT s3 = (bf16[17,2], u8[17,2], s32[17,2]) sort(a, b, c), dimensions={0}, to_apply=by_second
+})", {false, true, false}));
+  cases.push_back(Make("rows of one", comparators + R"(ENTRY e {
+  x = f32[5,1] parameter(0)
+  ROOT s4 = f32[5,1] sort(x), dimensions={1}, to_apply=jax_lt
 })"));
   RunCases(cases);
 }
