@@ -9,7 +9,7 @@
 namespace pjit {
 namespace {
 
-bool SupportedType(DType t) { return t != DType::kF16 && IsArrayType(t); }
+bool SupportedType(DType t) { return IsArrayType(t); }
 
 bool IsCheap(const Instruction& in) {
   return in.opcode == Opcode::kBroadcast || in.opcode == Opcode::kIota || in.opcode == Opcode::kReshape ||
@@ -21,7 +21,8 @@ bool SupportedOpcode(const Instruction& in) {
     case Opcode::kAbs: case Opcode::kNegate: case Opcode::kSign: case Opcode::kExp: case Opcode::kExpm1: case Opcode::kLog:
     case Opcode::kLog1p: case Opcode::kSqrt: case Opcode::kRsqrt: case Opcode::kTanh: case Opcode::kLogistic: case Opcode::kSin:
     case Opcode::kCos: case Opcode::kFloor: case Opcode::kCeil: case Opcode::kRoundNearestEven: case Opcode::kRoundNearestAfz:
-    case Opcode::kNot: case Opcode::kErf:
+    case Opcode::kNot: case Opcode::kErf: case Opcode::kCbrt: case Opcode::kTan: case Opcode::kIsFinite: case Opcode::kPopcnt:
+    case Opcode::kClz:
     case Opcode::kAdd: case Opcode::kSubtract: case Opcode::kMultiply: case Opcode::kDivide: case Opcode::kRemainder:
     case Opcode::kMaximum: case Opcode::kMinimum: case Opcode::kPower: case Opcode::kAnd: case Opcode::kOr: case Opcode::kXor:
     case Opcode::kShiftLeft: case Opcode::kShiftRightLogical: case Opcode::kShiftRightArithmetic: case Opcode::kAtan2:
@@ -88,8 +89,11 @@ bool SupportedFor(const Instruction& in) {
       return true;
     case Opcode::kAnd: case Opcode::kOr: case Opcode::kXor: case Opcode::kNot:
       return !IsFloating(t);
-    case Opcode::kShiftLeft: case Opcode::kShiftRightLogical: case Opcode::kShiftRightArithmetic:
+    case Opcode::kShiftLeft: case Opcode::kShiftRightLogical: case Opcode::kShiftRightArithmetic: case Opcode::kPopcnt:
+    case Opcode::kClz:
       return IsInteger(t);
+    case Opcode::kIsFinite:
+      return IsFloating(in.operands[0]->shape.dtype);
     case Opcode::kAdd: case Opcode::kSubtract: case Opcode::kMultiply: case Opcode::kMaximum: case Opcode::kMinimum:
     case Opcode::kAbs: case Opcode::kNegate: case Opcode::kSign: case Opcode::kClamp: case Opcode::kDivide:
     case Opcode::kRemainder:

@@ -494,7 +494,8 @@ class LoopEmitter {
     PJIT_ASSIGN_OR_RETURN(Value* init, Element(r.operands[1], {}));
     // Float maximum/minimum fold with the bare intrinsics, a reduction LLVM vectorises (order
     // does not matter to them), and pass on the interpreter's NaN once, after the loop.
-    const bool float_extreme = (*fold == Opcode::kMaximum || *fold == Opcode::kMinimum) && init->getType()->isFloatingPointTy() && !lane_;
+    const bool float_extreme =
+        (*fold == Opcode::kMaximum || *fold == Opcode::kMinimum) && init->getType()->isFloatingPointTy() && t != DType::kF16 && !lane_;
     auto step = [&](Value* col, Value* acc) -> StatusOr<Value*> {
       PJIT_ASSIGN_OR_RETURN(Value* x, Element(r.operands[0], ReducedIndex(r, prefix, col)));
       if (&r == scratch_fold_) StoreElement(r.operands[0]->shape.dtype, x, b_.CreateInBoundsGEP(StorageType(f_.root->shape.dtype), out_, b_.CreateAdd(scratch_row_base_, col)));
@@ -504,7 +505,7 @@ class LoopEmitter {
       // f32/f64 sums and products may be reassociated, so the loop vectorises with partial
       // accumulators (as XLA's do); the result then differs from a sequential fold by rounding.
       if (auto* op = llvm::dyn_cast<llvm::Instruction>(folded);
-          op && t != DType::kBF16 && (op->getOpcode() == llvm::Instruction::FAdd || op->getOpcode() == llvm::Instruction::FMul))
+          op && t != DType::kBF16 && t != DType::kF16 && (op->getOpcode() == llvm::Instruction::FAdd || op->getOpcode() == llvm::Instruction::FMul))
         op->setHasAllowReassoc(true);
       return folded;
     };
@@ -695,7 +696,7 @@ class LoopEmitter {
   // The type values of `t` are computed in.
   llvm::Type* ComputeType(DType t) {
     if (t == DType::kPred) return b_.getInt1Ty();
-    if (t == DType::kBF16) return b_.getFloatTy();
+    if (t == DType::kBF16 || t == DType::kF16) return b_.getFloatTy();
     return StorageType(t);
   }
 
@@ -707,6 +708,7 @@ class LoopEmitter {
     Value* v = load;
     if (t == DType::kPred) return b_.CreateICmpNE(v, b_.getInt8(0));
     if (t == DType::kBF16) return b_.CreateBitCast(b_.CreateShl(b_.CreateZExt(v, b_.getInt32Ty()), 16), b_.getFloatTy());
+    if (t == DType::kF16) return b_.CreateFPExt(b_.CreateBitCast(v, b_.getHalfTy()), b_.getFloatTy());
     return v;
   }
 
@@ -722,15 +724,17 @@ class LoopEmitter {
   void StoreElement(DType t, Value* v, Value* address) {
     if (t == DType::kPred) v = b_.CreateZExt(v, b_.getInt8Ty());
     if (t == DType::kBF16) v = ToBF16Bits(v);
+    if (t == DType::kF16) v = b_.CreateBitCast(b_.CreateFPTrunc(v, b_.getHalfTy()), b_.getInt16Ty());
     llvm::StoreInst* store = b_.CreateStore(v, address);
     store->setMetadata(llvm::LLVMContext::MD_alias_scope, out_scope_);
     store->setMetadata(llvm::LLVMContext::MD_noalias, not_inputs_);
   }
 
-  // bfloat16 results round once per op, as the interpreter and XLA do.
   Value* QuietNaN(Value* v) { return b_.CreateSelect(b_.CreateFCmpUNO(v, v), llvm::ConstantFP::getNaN(v->getType()), v); }
 
+  // bfloat16 and half results round once per op, as the interpreter and XLA do.
   Value* Round(DType t, Value* v) {
+    if (t == DType::kF16) return b_.CreateFPExt(b_.CreateFPTrunc(v, b_.getHalfTy()), b_.getFloatTy());
     if (t != DType::kBF16) return v;
     return b_.CreateBitCast(b_.CreateShl(b_.CreateZExt(ToBF16Bits(v), b_.getInt32Ty()), 16), b_.getFloatTy());
   }
@@ -846,6 +850,10 @@ class LoopEmitter {
         PJIT_ASSIGN_OR_RETURN(Value* x, Operand(in, 1, index));
         PJIT_ASSIGN_OR_RETURN(Value* hi, Operand(in, 2, index));
         return Binary(Opcode::kMinimum, t, Binary(Opcode::kMaximum, t, x, lo), hi);
+      }
+      case Opcode::kIsFinite: {  // |x| < inf: false for NaN too
+        PJIT_ASSIGN_OR_RETURN(Value* x, Operand(in, 0, index));
+        return b_.CreateFCmpOLT(b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x), llvm::ConstantFP::getInfinity(x->getType()));
       }
       case Opcode::kCompare: {
         PJIT_ASSIGN_OR_RETURN(Value* x, Operand(in, 0, index));
@@ -1050,6 +1058,8 @@ class LoopEmitter {
         case Opcode::kExpm1: return b_.CreateCall(LibM("expm1", t, 1), {x});
         case Opcode::kLog1p: return b_.CreateCall(LibM("log1p", t, 1), {x});
         case Opcode::kErf: return b_.CreateCall(LibM("erf", t, 1), {x});
+        case Opcode::kCbrt: return b_.CreateCall(LibM("cbrt", t, 1), {x});
+        case Opcode::kTan: return b_.CreateCall(LibM("tan", t, 1), {x});
         default: return x;
       }
     }
@@ -1061,8 +1071,22 @@ class LoopEmitter {
         if (!IsSignedInt(t)) return b_.CreateZExt(b_.CreateICmpUGT(x, zero), ct);
         return b_.CreateSub(b_.CreateZExt(b_.CreateICmpSGT(x, zero), ct), b_.CreateZExt(b_.CreateICmpSLT(x, zero), ct));
       case Opcode::kNot: return b_.CreateNot(x);
+      case Opcode::kPopcnt: return b_.CreateUnaryIntrinsic(llvm::Intrinsic::ctpop, x);
+      case Opcode::kClz: return b_.CreateBinaryIntrinsic(llvm::Intrinsic::ctlz, x, b_.getFalse());  // the width for 0
       default: return x;
     }
+  }
+
+  // llvm.maximum/minimum's semantics (and the interpreter's NaN) by compares and selects, for
+  // half: LLVM narrows the intrinsic on widened halves back to half, and x86's lowering of
+  // vectors of it loses NaNs (LLVM 19; seen as clamp(0, NaN, 0) = 0).
+  Value* SelectExtreme(bool maximum, Value* x, Value* y) {
+    llvm::Type* it = b_.getIntNTy(x->getType()->getPrimitiveSizeInBits());
+    Value* x_negative = b_.CreateICmpSLT(b_.CreateBitCast(x, it), llvm::ConstantInt::get(it, 0));
+    // On equal values (±0 included) the maximum is the non-negative one, the minimum the other.
+    Value* tie = maximum ? b_.CreateSelect(x_negative, y, x) : b_.CreateSelect(x_negative, x, y);
+    Value* pick = b_.CreateSelect(maximum ? b_.CreateFCmpOGT(x, y) : b_.CreateFCmpOLT(x, y), x, b_.CreateSelect(b_.CreateFCmpOEQ(x, y), tie, y));
+    return b_.CreateSelect(b_.CreateFCmpUNO(x, y), llvm::ConstantFP::getNaN(x->getType()), pick);
   }
 
   // c0 + x·(c1 + x·(c2 + ...)), coefficients lowest first.
@@ -1140,8 +1164,10 @@ class LoopEmitter {
         // NaN if either is, else std::max / std::min: the first operand on ties (±0 included).
         // llvm.maximum/minimum are IEEE 754-2019's (NaN-propagating, -0 < +0), as the
         // interpreter's; the NaN they pass on is made the interpreter's quiet NaN.
-        case Opcode::kMaximum: return QuietNaN(b_.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, x, y));
-        case Opcode::kMinimum: return QuietNaN(b_.CreateBinaryIntrinsic(llvm::Intrinsic::minimum, x, y));
+        case Opcode::kMaximum:
+        case Opcode::kMinimum:
+          if (t == DType::kF16) return SelectExtreme(op == Opcode::kMaximum, x, y);
+          return QuietNaN(b_.CreateBinaryIntrinsic(op == Opcode::kMaximum ? llvm::Intrinsic::maximum : llvm::Intrinsic::minimum, x, y));
         default: return x;
       }
     }

@@ -5,7 +5,7 @@
 // the row for each reduction among them), then every element from the fusion's inputs
 // through index math (broadcast, transpose, iota) and the members' scalar semantics, which follow the reference interpreter's exactly
 // (XLA's integer division rules, NaN-propagating max/min with -0 < +0, saturating float-to-int conversion,
-// bfloat16 rounded after every op) — except float exp, tanh and logistic, which are
+// bfloat16 and half computed in float and rounded after every op) — except float exp, tanh and logistic, which are
 // polynomial approximations within a few ulp, and f32/f64 sums and products, which may be
 // reassociated: both as in XLA, so that their loops vectorise.
 // arguments[i] is input i's base address, then come the root's (one per leaf of a sort's

@@ -91,7 +91,7 @@ std::string LibdeviceName(const llvm::Function& f) {
     if (t->isDoubleTy()) return std::string("__nv_") + base;
     return "";
   }
-  static const std::set<std::string> kLibm = {"expm1", "expm1f", "log1p", "log1pf", "erf", "erff", "atan2", "atan2f"};
+  static const std::set<std::string> kLibm = {"expm1", "expm1f", "log1p", "log1pf", "erf", "erff", "atan2", "atan2f", "cbrt", "cbrtf", "tan", "tanf"};
   if (f.isDeclaration() && kLibm.count(f.getName().str())) return "__nv_" + f.getName().str();
   return "";
 }

@@ -193,17 +193,18 @@ std::string Unary(const std::string& t, const std::string& op, int n) {
 TEST(LoopCodegen, EveryOpAndTypeMatchesTheInterpreter) {
   std::vector<Case> cases;
   int n = 0;
-  const std::vector<std::string> floats = {"f32", "f64", "bf16"};
+  const std::vector<std::string> floats = {"f32", "f64", "bf16", "f16"};
   const std::vector<std::string> ints = {"s8", "s16", "s32", "s64", "u8", "u16", "u32", "u64"};
   for (const std::string& t : floats) {
     for (const char* op : {"add", "subtract", "multiply", "divide", "remainder", "maximum", "minimum", "power", "atan2"})
       cases.push_back(Make(t + " " + op, Binary(t, op, n++)));
     for (const char* op : {"abs", "negate", "sign", "exponential", "exponential-minus-one", "log", "log-plus-one", "sqrt", "rsqrt",
-                           "tanh", "logistic", "sine", "cosine", "floor", "ceil", "round-nearest-even", "round-nearest-afz", "erf"}) {
+                           "tanh", "logistic", "sine", "cosine", "tan", "cbrt", "floor", "ceil", "round-nearest-even", "round-nearest-afz",
+                           "erf"}) {
       cases.push_back(Make(t + " " + op, Unary(t, op, n++)));
       // exp, tanh and logistic of f32 (and so bf16) are XLA-style approximations.
       bool approximate = t != "f64" && (std::string(op) == "exponential" || std::string(op) == "tanh" || std::string(op) == "logistic");
-      if (approximate) cases.back().ulps = t == "f32" ? 8 : 1;
+      if (approximate) cases.back().ulps = t == "f32" ? 8 : 1;  // bf16 and f16: rounded from f32's
     }
   }
   for (const std::string& t : ints) {
@@ -211,23 +212,26 @@ TEST(LoopCodegen, EveryOpAndTypeMatchesTheInterpreter) {
       cases.push_back(Make(t + " " + op, Binary(t, op, n++)));
     for (const char* op : {"shift-left", "shift-right-logical", "shift-right-arithmetic"})
       cases.push_back(Make(t + " " + op, Binary(t, op, n++), {false, true}));
-    for (const char* op : {"abs", "negate", "sign", "not"}) cases.push_back(Make(t + " " + op, Unary(t, op, n++)));
+    for (const char* op : {"abs", "negate", "sign", "not", "popcnt", "count-leading-zeros"}) cases.push_back(Make(t + " " + op, Unary(t, op, n++)));
   }
   for (const char* op : {"and", "or", "xor"}) cases.push_back(Make(std::string("pred ") + op, Binary("pred", op, n++)));
+  for (std::string t : floats)
+    cases.push_back(Make(t + " is-finite", "HloModule m\nENTRY e {\n  a = " + t + "[5,29] parameter(0)\n  ROOT r" + std::to_string(n++) +
+                                               " = pred[5,29] is-finite(a)\n}\n"));
   cases.push_back(Make("pred not", Unary("pred", "not", n++)));
-  for (std::string t : {"f32", "f64", "bf16", "s32", "u32", "s8", "pred"})
+  for (std::string t : {"f32", "f64", "bf16", "f16", "s32", "u32", "s8", "pred"})
     for (const char* dir : {"EQ", "NE", "LT", "LE", "GT", "GE"}) {
       std::string r = "r" + std::to_string(n++);
       cases.push_back(Make(t + " compare " + dir, "HloModule m\nENTRY e {\n  a = " + t + "[3,37] parameter(0)\n  b = " + t +
                                                       "[3,37] parameter(1)\n  ROOT " + r + " = pred[3,37] compare(a, b), direction=" +
                                                       dir + "\n}\n"));
-      if (t != "f32" && t != "f64" && t != "bf16") continue;
+      if (t != "f32" && t != "f64" && t != "bf16" && t != "f16") continue;
       r = "r" + std::to_string(n++);
       cases.push_back(Make(t + " compare " + dir + " TOTALORDER", "HloModule m\nENTRY e {\n  a = " + t + "[3,37] parameter(0)\n  b = " + t +
                                                                       "[3,37] parameter(1)\n  ROOT " + r + " = pred[3,37] compare(a, b), direction=" +
                                                                       dir + ", type=TOTALORDER\n}\n"));
     }
-  const std::vector<std::string> all = {"pred", "s8", "s32", "s64", "u8", "u32", "u64", "bf16", "f32", "f64"};
+  const std::vector<std::string> all = {"pred", "s8", "s32", "s64", "u8", "u32", "u64", "bf16", "f16", "f32", "f64"};
   for (const std::string& from : all)
     for (const std::string& to : all) {
       if (from == to) continue;
@@ -235,7 +239,7 @@ TEST(LoopCodegen, EveryOpAndTypeMatchesTheInterpreter) {
       cases.push_back(Make("convert " + from + " to " + to, "HloModule m\nENTRY e {\n  a = " + from + "[4,19] parameter(0)\n  ROOT " + r +
                                                                 " = " + to + "[4,19] convert(a)\n}\n"));
     }
-  for (std::string t : {"f32", "s32", "bf16"}) {
+  for (std::string t : {"f32", "s32", "bf16", "f16"}) {
     std::string r = "r" + std::to_string(n++);
     cases.push_back(Make(t + " select and clamp", "HloModule m\nENTRY e {\n  p = pred[3,37] parameter(0)\n  a = " + t +
                                                       "[3,37] parameter(1)\n  b = " + t + "[3,37] parameter(2)\n  lo = " + t +
@@ -685,6 +689,8 @@ TEST(LoopCodegen, RowReductionsMatchTheInterpreter) {
   cases.push_back(Make("f32 max over long rows", reduction("s9", "f32", "maximum", "1", "[6,100]", "[6]", "constant(-inf)")));
   cases.push_back(Make("f32 min over long rows", reduction("s10", "f32", "minimum", "1", "[6,100]", "[6]", "constant(inf)")));
   cases.push_back(Make("bf16 sum", reduction("s2", "bf16", "add", "2", "[2,3,40]", "[2,3]", "constant(0)")));
+  cases.push_back(Make("f16 sum", reduction("s11", "f16", "add", "1", "[5,40]", "[5]", "constant(0)")));
+  cases.push_back(Make("f16 max over long rows", reduction("s12", "f16", "maximum", "1", "[6,100]", "[6]", "constant(-inf)")));
   cases.push_back(Make("f64 product", reduction("s3", "f64", "multiply", "1", "[4,6]", "[4]", "constant(1)"), {true}));
   cases.back().ulps = 64;
   cases.push_back(Make("s32 min", reduction("s4", "s32", "minimum", "0", "[50]", "[]", "constant(2147483647)")));
