@@ -113,7 +113,7 @@ using DimMap = std::vector<int64_t>;
 // A reduction folding its input's last dim (or nothing at all): one launch row per output
 // element.
 bool IsRowFold(const Instruction& in) {
-  if (in.opcode != Opcode::kReduce) return false;
+  if (in.opcode != Opcode::kReduce || in.shape.IsTuple()) return false;
   const int64_t last = in.operands[0]->shape.rank() - 1;
   return in.dimensions.empty() || std::find(in.dimensions.begin(), in.dimensions.end(), last) != in.dimensions.end();
 }
@@ -121,7 +121,7 @@ bool IsRowFold(const Instruction& in) {
 }  // namespace
 
 bool IsTrailingReduction(const Instruction& in) {
-  if (in.opcode != Opcode::kReduce) return false;
+  if (in.opcode != Opcode::kReduce || in.shape.IsTuple()) return false;
   std::vector<int64_t> dims = in.dimensions;
   std::sort(dims.begin(), dims.end());
   const int64_t rank = in.operands[0]->shape.rank();
@@ -130,7 +130,7 @@ bool IsTrailingReduction(const Instruction& in) {
   return true;
 }
 
-bool IsColumnReduction(const Instruction& in) { return in.opcode == Opcode::kReduce && !IsRowFold(in); }
+bool IsColumnReduction(const Instruction& in) { return in.opcode == Opcode::kReduce && !in.shape.IsTuple() && !IsRowFold(in); }
 
 namespace {
 
@@ -182,7 +182,7 @@ DimMap ShiftedOperandMap(const Instruction& v, size_t i, const DimMap& map) {
 // Every map along which each value is reached from the root of a group, through its
 // members (a value outside them, such as one deciding whether to join, ends a path).
 std::map<const Instruction*, std::set<DimMap>> MapsFromRoot(const Instruction& root, const std::set<const Instruction*>& members) {
-  if (root.opcode == Opcode::kSort) return {};  // its rows are not its operands' rows: no row values
+  if (root.opcode == Opcode::kSort || IsVariadicReduce(root)) return {};  // no row values: their rows are not their operands' rows
   const Shape& space = IterationShapeOf(root);
   const int64_t row_rank = RowRankOf(root);
   DimMap identity(space.dims.size());
@@ -244,10 +244,11 @@ std::optional<DimMap> RowValueMap(const Instruction& in, const Instruction& root
   return *maps.begin();
 }
 
-// A comparator the emitter inlines: scalar ops it compiles, on its parameters and scalar
-// constants.
+// A comparator or reducer the emitter inlines: scalar ops it compiles, on its parameters and
+// scalar constants (a reducer's root may be a tuple of them).
 bool IsScalarComputation(const Computation& c) {
   for (const auto& in : c.instructions) {
+    if (in.get() == c.root && in->opcode == Opcode::kTuple) continue;
     if (!in->shape.IsArray() || in->shape.rank() != 0 || !SupportedType(in->shape.dtype)) return false;
     if (in->opcode == Opcode::kParameter) continue;
     if (!SupportedOpcode(*in) || !SupportedFor(*in) || in->opcode == Opcode::kReduce || in->opcode == Opcode::kScatter) return false;
@@ -266,10 +267,25 @@ bool IsSortFusible(const Instruction& in) {
   return c.parameters.size() == 2 * in.operands.size() && c.root->shape.dtype == DType::kPred && IsScalarComputation(c);
 }
 
+// A reduction of several arrays of one shape at once (XLA's variadic reduce, as in argmax) by
+// a reducer the emitter inlines, from scalar inits.
+bool IsVariadicReduceFusible(const Instruction& in) {
+  const size_t n = in.operands.size() / 2;
+  if (in.called.size() != 1 || in.called[0]->parameters.size() != 2 * n || in.called[0]->root->opcode != Opcode::kTuple) return false;
+  for (size_t i = 0; i < 2 * n; ++i) {
+    const Shape& o = in.operands[i]->shape;
+    if (!o.IsArray() || !SupportedType(o.dtype) || (i < n ? o.dims != in.operands[0]->shape.dims : o.rank() != 0)) return false;
+  }
+  return IsScalarComputation(*in.called[0]);
+}
+
 }  // namespace
+
+bool IsVariadicReduce(const Instruction& in) { return in.opcode == Opcode::kReduce && in.shape.IsTuple(); }
 
 bool IsLoopFusible(const Instruction& in) {
   if (in.opcode == Opcode::kSort) return IsSortFusible(in);
+  if (IsVariadicReduce(in)) return IsVariadicReduceFusible(in);
   if (!in.shape.IsArray() || !SupportedType(in.shape.dtype) || !SupportedOpcode(in) || !SupportedFor(in)) return false;
   for (const Instruction* o : in.operands)
     if (!o->shape.IsArray() || !SupportedType(o->shape.dtype)) return false;
@@ -280,13 +296,14 @@ int64_t LoopFusionRowRank(const LoopFusion& f) { return RowRankOf(*f.root); }
 
 int64_t LoopFusionBlock(const LoopFusion& f, RowBlocking blocking) {
   const Shape& s = f.root->shape;
-  if (IsRowFold(*f.root) || s.rank() == 0 || f.root->opcode == Opcode::kScatter || f.root->opcode == Opcode::kSort) return 0;
+  if (IsRowFold(*f.root) || s.rank() == 0 || f.root->opcode == Opcode::kScatter || f.root->opcode == Opcode::kSort || IsVariadicReduce(*f.root))
+    return 0;
   return s.dims.back() > blocking.long_row && f.row_values.empty() ? blocking.block : s.dims.back();
 }
 
 int64_t LoopFusionLanes(const LoopFusion& f, RowBlocking blocking) {
   const Shape& s = f.root->shape;
-  if (blocking.lanes <= 1 || f.root->opcode == Opcode::kScatter || f.root->opcode == Opcode::kSort) return 1;
+  if (blocking.lanes <= 1 || f.root->opcode == Opcode::kScatter || f.root->opcode == Opcode::kSort || IsVariadicReduce(*f.root)) return 1;
   if (IsRowFold(*f.root)) {
     int64_t folded = 1;
     for (int64_t d : f.root->dimensions) folded *= f.root->operands[0]->shape.dims[static_cast<size_t>(d)];
@@ -303,6 +320,7 @@ int64_t LoopFusionRows(const LoopFusion& f, RowBlocking blocking) {
     const int64_t n = x.dims[static_cast<size_t>(f.root->dimensions[0])];
     return n ? x.ElementCount() / n : 0;
   }
+  if (IsVariadicReduce(*f.root)) return f.root->shape.tuple_shapes[0].ElementCount();  // one per output element
   if (IsRowFold(*f.root) || s.rank() == 0) return s.ElementCount();
   if (!s.dims.back()) return 0;
   int64_t block = LoopFusionBlock(f, blocking);

@@ -46,8 +46,12 @@ int64_t LoopFusionRowRank(const LoopFusion& fusion);
 // fusion root with its input's producers fused into it, or, folding its input's trailing
 // dims, a row value of its consumer's fusion when it folds that fusion's rows); or a sort
 // of arrays of one shape along one dim by a comparator of such scalar ops (a fusion root
-// launched over its sorted rows, writing one output per operand).
+// launched over its sorted rows, writing one output per operand); or a variadic reduction
+// by a reducer of such ops (a fusion root launched over its output elements).
 bool IsLoopFusible(const Instruction& in);
+
+// A reduction of several arrays at once (a tuple of results).
+bool IsVariadicReduce(const Instruction& in);
 
 // A reduction over its input's trailing dims (each output element folds a contiguous row).
 bool IsTrailingReduction(const Instruction& in);
@@ -72,7 +76,7 @@ inline constexpr RowBlocking kCpuRowBlocking{16384, 8192, 1};
 inline constexpr RowBlocking kGpuRowBlocking{0, 1, 32};
 
 // The rows a fusion's kernel is launched over: one per output element of a reduction (each
-// folds the reduced elements), one for a scatter, one per sorted row of a sort, else one per
+// folds the reduced elements, a variadic one's included), one for a scatter, one per sorted row of a sort, else one per
 // block of a last-dim row of the root.
 int64_t LoopFusionRows(const LoopFusion& fusion, RowBlocking blocking = kCpuRowBlocking);
 // Elements of the last dim per launch row of an elementwise root (0 for a reduction).

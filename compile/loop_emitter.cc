@@ -62,6 +62,7 @@ class LoopEmitter {
                             b_.getInt64(lanes_));
     if (f_.root->opcode == Opcode::kScatter) return EmitScatter(begin, end);
     if (f_.root->opcode == Opcode::kSort) return EmitSort(args, begin, end);
+    if (IsVariadicReduce(*f_.root)) return EmitVariadicReduce(args, begin, end);
     ChooseScratch();
     const Shape& s = f_.root->shape;
     const bool column = IsColumnReduction(*f_.root);
@@ -437,17 +438,22 @@ class LoopEmitter {
   }
 
   // The sort's comparator on one element of each operand on either side: whether `lhs` sorts
-  // before `rhs`, its instructions inlined in program order.
+  // before `rhs` (its parameters interleave the two sides).
   StatusOr<Value*> Comparator(const std::vector<Value*>& lhs, const std::vector<Value*>& rhs) {
-    const Computation& c = *f_.root->called[0];
+    std::vector<Value*> arguments;
+    for (size_t i = 0; i < lhs.size(); ++i) arguments.insert(arguments.end(), {lhs[i], rhs[i]});
+    PJIT_ASSIGN_OR_RETURN(std::vector<Value*> less, Inline(*f_.root->called[0], arguments));
+    return less[0];
+  }
+
+  // A scalar computation's instructions inlined in program order on `arguments` (by parameter
+  // number); the values of its root's elements when it is a tuple, else of its root.
+  StatusOr<std::vector<Value*>> Inline(const Computation& c, const std::vector<Value*>& arguments) {
     std::map<const Instruction*, Value*> values;
-    for (const Instruction* p : c.parameters) {
-      const size_t n = static_cast<size_t>(p->parameter_number);
-      values[p] = n % 2 ? rhs[n / 2] : lhs[n / 2];
-    }
+    for (const Instruction* p : c.parameters) values[p] = arguments[static_cast<size_t>(p->parameter_number)];
     local_ = &values;
     for (const auto& in : c.instructions) {
-      if (in->opcode == Opcode::kParameter) continue;
+      if (in->opcode == Opcode::kParameter || (in.get() == c.root && in->opcode == Opcode::kTuple)) continue;
       StatusOr<Value*> v = Compute(*in, {});
       if (!v.ok()) {
         local_ = nullptr;
@@ -456,7 +462,44 @@ class LoopEmitter {
       values[in.get()] = *v;
     }
     local_ = nullptr;
-    return values.at(c.root);
+    if (c.root->opcode != Opcode::kTuple) return std::vector<Value*>{values.at(c.root)};
+    std::vector<Value*> out;
+    for (const Instruction* o : c.root->operands) out.push_back(values.at(o));
+    return out;
+  }
+
+  // A variadic reduction's output elements [begin, end): each output starts at its init value
+  // and takes the reducer of itself and the inputs' elements, in row-major order of the
+  // reduced dims (the interpreter's order, so that results are its bit for bit). The
+  // accumulators live in the outputs, which LLVM keeps in registers through the loop.
+  Status EmitVariadicReduce(Value* args, Value* begin, Value* end) {
+    const Instruction& r = *f_.root;
+    const size_t n = r.operands.size() / 2;
+    std::vector<Value*> outs;
+    for (size_t i = 0; i < n; ++i)
+      outs.push_back(i == 0 ? out_ : b_.CreateLoad(b_.getPtrTy(), b_.CreateConstInBoundsGEP1_64(b_.getPtrTy(), args, f_.inputs.size() + i)));
+    const Shape& result = r.shape.tuple_shapes[0];
+    PJIT_RETURN_IF_ERROR(EmitLoop(begin, end, "reduce.row", [&](Value* row) -> Status {
+      std::vector<Value*> index = Decompose(row, result, 0, result.rank());
+      auto out_at = [&](size_t i) { return b_.CreateInBoundsGEP(StorageType(r.shape.tuple_shapes[i].dtype), outs[i], row); };
+      for (size_t i = 0; i < n; ++i) {
+        PJIT_ASSIGN_OR_RETURN(Value* init, Element(r.operands[n + i], {}));
+        StoreElement(r.shape.tuple_shapes[i].dtype, init, out_at(i));
+      }
+      return EmitLoop(b_.getInt64(0), b_.getInt64(ReducedCount(r)), "reduce.fold", [&](Value* k) -> Status {
+        std::vector<Value*> arguments, at = ReducedIndex(r, index, k);
+        for (size_t i = 0; i < n; ++i) arguments.push_back(LoadElement(r.shape.tuple_shapes[i].dtype, out_at(i), out_scope_, not_inputs_));
+        for (size_t i = 0; i < n; ++i) {
+          PJIT_ASSIGN_OR_RETURN(Value* x, Element(r.operands[i], at));
+          arguments.push_back(x);
+        }
+        PJIT_ASSIGN_OR_RETURN(std::vector<Value*> folded, Inline(*r.called[0], arguments));
+        for (size_t i = 0; i < n; ++i) StoreElement(r.shape.tuple_shapes[i].dtype, folded[i], out_at(i));
+        return OkStatus();
+      });
+    }));
+    b_.CreateRetVoid();
+    return Verify();
   }
 
   Status Verify() {

@@ -653,6 +653,82 @@ ENTRY e {
   RunCases(cases);
 }
 
+// JAX's argmax (NaN wins, the first index on ties) over a middle dim, with the index iota
+// fused; an argmin over the last dim of values with many ties; three arrays at once, one
+// folded by a subtraction (the reducer takes the accumulator first).
+TEST(LoopCodegen, VariadicReductionsMatchTheInterpreter) {
+  const std::string reducers = R"(HloModule m
+argmax {
+  a = f32[] parameter(0)
+  i = s32[] parameter(1)
+  b = f32[] parameter(2)
+  j = s32[] parameter(3)
+  gt = pred[] compare(a, b), direction=GT
+  nan = pred[] compare(a, a), direction=NE
+  keep = pred[] or(gt, nan)
+  v = f32[] select(keep, a, b)
+  eq = pred[] compare(a, b), direction=EQ
+  lt = pred[] compare(i, j), direction=LT
+  tie = pred[] and(eq, lt)
+  first = pred[] or(keep, tie)
+  k = s32[] select(first, i, j)
+  ROOT r = (f32[], s32[]) tuple(v, k)
+}
+argmin {
+  a = s16[] parameter(0)
+  i = u32[] parameter(1)
+  b = s16[] parameter(2)
+  j = u32[] parameter(3)
+  lt = pred[] compare(a, b), direction=LT
+  eq = pred[] compare(a, b), direction=EQ
+  ilt = pred[] compare(i, j), direction=LT
+  tie = pred[] and(eq, ilt)
+  first = pred[] or(lt, tie)
+  v = s16[] select(first, a, b)
+  k = u32[] select(first, i, j)
+  ROOT r = (s16[], u32[]) tuple(v, k)
+}
+three {
+  a = bf16[] parameter(0)
+  b = f64[] parameter(1)
+  c = s8[] parameter(2)
+  x = bf16[] parameter(3)
+  y = f64[] parameter(4)
+  z = s8[] parameter(5)
+  s = bf16[] add(a, x)
+  p = f64[] subtract(b, y)
+  m = s8[] maximum(c, z)
+  ROOT r = (bf16[], f64[], s8[]) tuple(s, p, m)
+}
+)";
+  std::vector<Case> cases;
+  cases.push_back(Make("argmax over a middle dim", reducers + R"(ENTRY e {
+  x = f32[3,5,7] parameter(0)
+  i = s32[5] iota(), iota_dimension=0
+  b = s32[3,5,7] broadcast(i), dimensions={1}
+  lo = f32[] constant(-inf)
+  z = s32[] constant(0)
+  ROOT v0 = (f32[3,7], s32[3,7]) reduce(x, b, lo, z), dimensions={1}, to_apply=argmax
+})"));
+  cases.push_back(Make("argmin with ties over the last dim", reducers + R"(ENTRY e {
+  x = s16[4,90] parameter(0)
+  i = u32[4,90] iota(), iota_dimension=1
+  hi = s16[] constant(32767)
+  z = u32[] constant(0)
+  ROOT v1 = (s16[4], u32[4]) reduce(x, i, hi, z), dimensions={1}, to_apply=argmin
+})", {true}));
+  cases.push_back(Make("three arrays over two dims", reducers + R"(ENTRY e {
+  a = bf16[2,3,4] parameter(0)
+  b = f64[2,3,4] parameter(1)
+  c = s8[2,3,4] parameter(2)
+  ia = bf16[] parameter(3)
+  ib = f64[] parameter(4)
+  ic = s8[] parameter(5)
+  ROOT v2 = (bf16[3], f64[3], s8[3]) reduce(a, b, c, ia, ib, ic), dimensions={0,2}, to_apply=three
+})"));
+  RunCases(cases);
+}
+
 TEST(LoopCodegen, ApproximatedExpAndTanhOverTheirRange) {
   std::vector<Case> cases;
   int name = 0;
