@@ -103,6 +103,13 @@ bool SupportedFor(const Instruction& in) {
   }
 }
 
+// A root whose kernel runs loops of its own (a scatter's updates, a sort's merges, a variadic
+// reduction's folds) instead of the element loop: never cut into blocks or shared by lanes,
+// never a member of another kernel, and without row values.
+bool RunsOwnLoops(const Instruction& in) {
+  return in.opcode == Opcode::kScatter || in.opcode == Opcode::kSort || (in.opcode == Opcode::kReduce && in.shape.IsTuple());
+}
+
 // Which iteration dim each dim of a value follows, along one path from the root: an
 // iteration dim, kFixed (a dim of size 1, always index 0) or kMixed (a reshape that merges
 // or splits dims: several iteration dims at once).
@@ -182,7 +189,7 @@ DimMap ShiftedOperandMap(const Instruction& v, size_t i, const DimMap& map) {
 // Every map along which each value is reached from the root of a group, through its
 // members (a value outside them, such as one deciding whether to join, ends a path).
 std::map<const Instruction*, std::set<DimMap>> MapsFromRoot(const Instruction& root, const std::set<const Instruction*>& members) {
-  if (root.opcode == Opcode::kSort || IsVariadicReduce(root)) return {};  // no row values: their rows are not their operands' rows
+  if (RunsOwnLoops(root)) return {};
   const Shape& space = IterationShapeOf(root);
   const int64_t row_rank = RowRankOf(root);
   DimMap identity(space.dims.size());
@@ -248,12 +255,9 @@ std::optional<DimMap> RowValueMap(const Instruction& in, const Instruction& root
 // scalar constants (a reducer's root may be a tuple of them).
 bool IsScalarComputation(const Computation& c) {
   for (const auto& in : c.instructions) {
-    if (in.get() == c.root && in->opcode == Opcode::kTuple) continue;
-    if (!in->shape.IsArray() || in->shape.rank() != 0 || !SupportedType(in->shape.dtype)) return false;
-    if (in->opcode == Opcode::kParameter) continue;
-    if (!SupportedOpcode(*in) || !SupportedFor(*in) || in->opcode == Opcode::kReduce || in->opcode == Opcode::kScatter) return false;
-    for (const Instruction* o : in->operands)
-      if (!o->shape.IsArray() || !SupportedType(o->shape.dtype)) return false;
+    if ((in.get() == c.root && in->opcode == Opcode::kTuple) || in->opcode == Opcode::kParameter) continue;
+    if (!in->shape.IsArray() || in->shape.rank() != 0 || in->opcode == Opcode::kReduce || RunsOwnLoops(*in) || !IsLoopFusible(*in))
+      return false;
   }
   return true;
 }
@@ -296,14 +300,13 @@ int64_t LoopFusionRowRank(const LoopFusion& f) { return RowRankOf(*f.root); }
 
 int64_t LoopFusionBlock(const LoopFusion& f, RowBlocking blocking) {
   const Shape& s = f.root->shape;
-  if (IsRowFold(*f.root) || s.rank() == 0 || f.root->opcode == Opcode::kScatter || f.root->opcode == Opcode::kSort || IsVariadicReduce(*f.root))
-    return 0;
+  if (IsRowFold(*f.root) || s.rank() == 0 || RunsOwnLoops(*f.root)) return 0;
   return s.dims.back() > blocking.long_row && f.row_values.empty() ? blocking.block : s.dims.back();
 }
 
 int64_t LoopFusionLanes(const LoopFusion& f, RowBlocking blocking) {
   const Shape& s = f.root->shape;
-  if (blocking.lanes <= 1 || f.root->opcode == Opcode::kScatter || f.root->opcode == Opcode::kSort || IsVariadicReduce(*f.root)) return 1;
+  if (blocking.lanes <= 1 || RunsOwnLoops(*f.root)) return 1;
   if (IsRowFold(*f.root)) {
     int64_t folded = 1;
     for (int64_t d : f.root->dimensions) folded *= f.root->operands[0]->shape.dims[static_cast<size_t>(d)];
@@ -358,9 +361,8 @@ std::vector<LoopFusion> FindLoopFusions(const Computation& entry) {
     bool join = false;
     if (all_fused && IsCheap(*in)) {
       join = true;
-    } else if (all_fused && consumer_groups.size() == 1 && in->opcode != Opcode::kScatter && in->opcode != Opcode::kSort) {
-      // A reduction or an op under a broadcast joins only as a value of the row; a scatter or
-      // sort never joins (its elements are not computed one by one).
+    } else if (all_fused && consumer_groups.size() == 1 && !RunsOwnLoops(*in)) {
+      // A reduction or an op under a broadcast joins only as a value of the row.
       size_t g = *consumer_groups.begin();
       join = (in->opcode != Opcode::kReduce && !under_broadcast) ||
              RowValueMap(*in, *roots[g], MapsFromRoot(*roots[g], members[g])[in]).has_value();

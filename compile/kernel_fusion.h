@@ -21,7 +21,7 @@ namespace pjit {
 
 struct LoopFusion {
   std::string name;                        // the kernel's symbol: "fusion." + root name
-  const Instruction* root = nullptr;       // the value the kernel writes (each leaf of a sort's tuple)
+  const Instruction* root = nullptr;       // the value the kernel writes (every leaf of a sort's or variadic reduction's tuple)
   std::vector<const Instruction*> members; // root included, in program order
   std::vector<const Instruction*> inputs;  // values read from buffers, in argument order
   // Members computed once per launch row, before its elements, in program order (the

@@ -37,12 +37,17 @@ class LoopEmitter {
     llvm::Value* begin = fn_->getArg(1);
     llvm::Value* end = fn_->getArg(2);
     b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn_));
-    for (size_t i = 0; i <= f_.inputs.size(); ++i) {
+    // The inputs, the root's leaves, then the scratch, if any.
+    const size_t outputs = LeafShapes(f_.root->shape).size();
+    const size_t count = f_.inputs.size() + outputs + (LoopFusionScratchBytes(f_) ? 1 : 0);
+    for (size_t i = 0; i < count; ++i) {
       llvm::Value* slot = b_.CreateConstInBoundsGEP1_64(ptr, args, i);
       llvm::Value* base = b_.CreateLoad(ptr, slot, "arg" + std::to_string(i));
       if (i < f_.inputs.size()) base_[f_.inputs[i]] = base;
-      else out_ = base;
+      else if (i < f_.inputs.size() + outputs) outs_.push_back(base);
+      else scratch_base_ = base;
     }
+    out_ = outs_[0];
     // Each argument its own alias scope: loads never alias the store to the output.
     llvm::MDBuilder md(ctx_);
     llvm::MDNode* domain = md.createAnonymousAliasScopeDomain("pjit.arguments");
@@ -61,8 +66,8 @@ class LoopEmitter {
       lane_ = b_.CreateURem(b_.CreateZExt(b_.CreateIntrinsic(llvm::Intrinsic::nvvm_read_ptx_sreg_tid_x, {}, {}), b_.getInt64Ty()),
                             b_.getInt64(lanes_));
     if (f_.root->opcode == Opcode::kScatter) return EmitScatter(begin, end);
-    if (f_.root->opcode == Opcode::kSort) return EmitSort(args, begin, end);
-    if (IsVariadicReduce(*f_.root)) return EmitVariadicReduce(args, begin, end);
+    if (f_.root->opcode == Opcode::kSort) return EmitSort(begin, end);
+    if (IsVariadicReduce(*f_.root)) return EmitVariadicReduce(begin, end);
     ChooseScratch();
     const Shape& s = f_.root->shape;
     const bool column = IsColumnReduction(*f_.root);
@@ -323,7 +328,7 @@ class LoopEmitter {
   // one's result copied back from the scratch). A merge takes the right run's element only
   // when the comparator puts it strictly before the left one's, so equal elements keep their
   // order, as in the interpreter's stable sort.
-  Status EmitSort(Value* args, Value* begin, Value* end) {
+  Status EmitSort(Value* begin, Value* end) {
     const Instruction& sort = *f_.root;
     const Shape& s = sort.operands[0]->shape;
     const size_t dim = static_cast<size_t>(sort.dimensions[0]);
@@ -331,15 +336,12 @@ class LoopEmitter {
     int64_t stride = 1;
     for (size_t d = dim + 1; d < s.dims.size(); ++d) stride *= s.dims[d];
     std::vector<DType> types;
-    std::vector<Value*> outs, scratch;
+    std::vector<Value*> scratch;
     uint64_t offset = 0;
-    Value* scratch_base = b_.CreateLoad(b_.getPtrTy(), b_.CreateConstInBoundsGEP1_64(b_.getPtrTy(), args, f_.inputs.size() + sort.operands.size()));
-    for (size_t i = 0; i < sort.operands.size(); ++i) {
-      const Shape& o = sort.operands[i]->shape;
-      types.push_back(o.dtype);
-      outs.push_back(i == 0 ? out_ : b_.CreateLoad(b_.getPtrTy(), b_.CreateConstInBoundsGEP1_64(b_.getPtrTy(), args, f_.inputs.size() + i)));
-      scratch.push_back(b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), scratch_base, offset));
-      offset += SortScratchRegion(static_cast<uint64_t>(o.ByteSize()));
+    for (const Instruction* o : sort.operands) {
+      types.push_back(o->shape.dtype);
+      scratch.push_back(b_.CreateConstInBoundsGEP1_64(b_.getInt8Ty(), scratch_base_, offset));
+      offset += SortScratchRegion(static_cast<uint64_t>(o->shape.ByteSize()));
     }
     PJIT_RETURN_IF_ERROR(EmitLoop(begin, end, "sort.row", [&](Value* row) -> Status {
       Value* base = b_.CreateAdd(b_.CreateMul(b_.CreateUDiv(row, b_.getInt64(stride)), b_.getInt64(n * stride)), b_.CreateURem(row, b_.getInt64(stride)));
@@ -358,14 +360,14 @@ class LoopEmitter {
           PJIT_ASSIGN_OR_RETURN(Value* x, Element(o, index));
           v.push_back(x);
         }
-        store(outs, j, v);
+        store(outs_, j, v);
         return OkStatus();
       }));
       PJIT_RETURN_IF_ERROR(EmitLoop(b_.getInt64(0), b_.getInt64(n), "sort.run", [&](Value* lo) -> Status {
         Value* hi = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b_.CreateAdd(lo, b_.getInt64(kSortRun)), b_.getInt64(n));
         return EmitLoop(b_.CreateAdd(lo, b_.getInt64(1)), hi, "sort.insert", [&](Value* i) -> Status {
           // x = a[i]; for (j = i; j > lo && x < a[j - 1]; --j) a[j] = a[j - 1]; a[j] = x
-          std::vector<Value*> x = load(outs, i);
+          std::vector<Value*> x = load(outs_, i);
           llvm::BasicBlock* pre = b_.GetInsertBlock();
           llvm::BasicBlock* head = llvm::BasicBlock::Create(ctx_, "sort.shift", fn_);
           llvm::BasicBlock* check = llvm::BasicBlock::Create(ctx_, "sort.compare", fn_);
@@ -378,22 +380,22 @@ class LoopEmitter {
           b_.CreateCondBr(b_.CreateICmpSGT(j, lo), check, place);
           b_.SetInsertPoint(check);
           Value* before = b_.CreateSub(j, b_.getInt64(1));
-          std::vector<Value*> prev = load(outs, before);
+          std::vector<Value*> prev = load(outs_, before);
           PJIT_ASSIGN_OR_RETURN(Value* less, Comparator(x, prev));
           b_.CreateCondBr(less, shift, place);
           b_.SetInsertPoint(shift);
-          store(outs, j, prev);
+          store(outs_, j, prev);
           j->addIncoming(before, shift);
           b_.CreateBr(head);
           b_.SetInsertPoint(place);
-          store(outs, j, x);
+          store(outs_, j, x);
           return OkStatus();
         }, 1);
       }, kSortRun));
       bool in_scratch = false;
       for (int64_t width = kSortRun; width < n; width *= 2, in_scratch = !in_scratch) {
-        const std::vector<Value*>& src = in_scratch ? scratch : outs;
-        const std::vector<Value*>& dst = in_scratch ? outs : scratch;
+        const std::vector<Value*>& src = in_scratch ? scratch : outs_;
+        const std::vector<Value*>& dst = in_scratch ? outs_ : scratch;
         PJIT_RETURN_IF_ERROR(EmitLoop(b_.getInt64(0), b_.getInt64(n), "sort.merge", [&](Value* lo) -> Status {
           Value* mid = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b_.CreateAdd(lo, b_.getInt64(width)), b_.getInt64(n));
           Value* hi = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b_.CreateAdd(lo, b_.getInt64(2 * width)), b_.getInt64(n));
@@ -429,7 +431,7 @@ class LoopEmitter {
       }
       if (!in_scratch) return OkStatus();
       return EmitLoop(b_.getInt64(0), b_.getInt64(n), "sort.back", [&](Value* j) -> Status {
-        store(outs, j, load(scratch, j));
+        store(outs_, j, load(scratch, j));
         return OkStatus();
       });
     }));
@@ -472,16 +474,13 @@ class LoopEmitter {
   // and takes the reducer of itself and the inputs' elements, in row-major order of the
   // reduced dims (the interpreter's order, so that results are its bit for bit). The
   // accumulators live in the outputs, which LLVM keeps in registers through the loop.
-  Status EmitVariadicReduce(Value* args, Value* begin, Value* end) {
+  Status EmitVariadicReduce(Value* begin, Value* end) {
     const Instruction& r = *f_.root;
     const size_t n = r.operands.size() / 2;
-    std::vector<Value*> outs;
-    for (size_t i = 0; i < n; ++i)
-      outs.push_back(i == 0 ? out_ : b_.CreateLoad(b_.getPtrTy(), b_.CreateConstInBoundsGEP1_64(b_.getPtrTy(), args, f_.inputs.size() + i)));
     const Shape& result = r.shape.tuple_shapes[0];
     PJIT_RETURN_IF_ERROR(EmitLoop(begin, end, "reduce.row", [&](Value* row) -> Status {
       std::vector<Value*> index = Decompose(row, result, 0, result.rank());
-      auto out_at = [&](size_t i) { return b_.CreateInBoundsGEP(StorageType(r.shape.tuple_shapes[i].dtype), outs[i], row); };
+      auto out_at = [&](size_t i) { return b_.CreateInBoundsGEP(StorageType(r.shape.tuple_shapes[i].dtype), outs_[i], row); };
       for (size_t i = 0; i < n; ++i) {
         PJIT_ASSIGN_OR_RETURN(Value* init, Element(r.operands[n + i], {}));
         StoreElement(r.shape.tuple_shapes[i].dtype, init, out_at(i));
@@ -1263,7 +1262,9 @@ class LoopEmitter {
   llvm::Function* fn_ = nullptr;
   std::set<const Instruction*> members_;
   std::map<const Instruction*, Value*> base_;
-  Value* out_ = nullptr;
+  std::vector<Value*> outs_;          // the root's leaves' base addresses
+  Value* out_ = nullptr;              // the first of them (the only one of an array root)
+  Value* scratch_base_ = nullptr;     // the kernel's scratch (LoopFusionScratchBytes), if any
   std::map<const Instruction*, llvm::MDNode*> load_scope_;
   llvm::MDNode* not_out_ = nullptr;
   llvm::MDNode* out_scope_ = nullptr;

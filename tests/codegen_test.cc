@@ -939,6 +939,33 @@ ENTRY e {
   EXPECT_EQ(f[1].row_values[1]->name, "e");
 }
 
+// A kernel that runs loops of its own (here a scatter) takes no row values: a full reduction
+// broadcast into its updates keeps its own kernel (it once joined as a row value the scatter
+// never computed, and pjit-compile crashed).
+TEST(LoopFusion, AScatterTakesNoRowValues) {
+  auto m = testing::ParseOrDie(R"(HloModule m
+add {
+  a = f32[] parameter(0)
+  b = f32[] parameter(1)
+  ROOT s = f32[] add(a, b)
+}
+ENTRY e {
+  x = f32[8,5] parameter(0)
+  idx = s32[3] parameter(1)
+  v = f32[5] parameter(2)
+  z = f32[] constant(0)
+  r = f32[] reduce(v, z), dimensions={0}, to_apply=add
+  u = f32[3,5] broadcast(r), dimensions={}
+  ROOT sc = f32[8,5] scatter(x, idx, u), update_window_dims={1}, inserted_window_dims={0}, scatter_dims_to_operand_dims={0}, index_vector_dim=1, to_apply=add
+})");
+  ASSERT_NE(m, nullptr);
+  std::vector<LoopFusion> f = FindLoopFusions(*m->entry);
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].root->name, "r");
+  EXPECT_EQ(f[1].root->name, "sc");
+  EXPECT_TRUE(f[1].row_values.empty());
+}
+
 // JAX's softmax and layernorm (the benchmark's HLO): one kernel each, the row reductions
 // (max and sum; mean and variance) and what follows from them computed once per row.
 TEST(LoopFusion, SoftmaxAndLayernormAreOneKernelEach) {
