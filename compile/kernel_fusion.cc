@@ -1,6 +1,7 @@
 #include "compile/kernel_fusion.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -283,6 +284,89 @@ bool IsVariadicReduceFusible(const Instruction& in) {
   return IsScalarComputation(*in.called[0]);
 }
 
+// A root whose kernel writes each of its elements once from the element loop (not a
+// reduction, nor a kernel with loops of its own): one that siblings may share.
+bool IsElementwiseRoot(const Instruction& root) {
+  return root.shape.IsArray() && root.opcode != Opcode::kReduce && !RunsOwnLoops(root);
+}
+
+// Multi-output fusion: a kernel with an elementwise root takes every earlier one of the same
+// root dims that reads one of its inputs, so that the input is read once. The merged kernel
+// runs where the later root is, so the earlier kernel's outputs must not be read before that:
+// not by the later kernel itself, nor by anything that runs in between. `fusions` are in
+// program order of their roots.
+void MergeSiblings(const Computation& entry, std::vector<LoopFusion>& fusions) {
+  std::unordered_map<const Instruction*, int64_t> position;
+  std::unordered_map<const Instruction*, std::vector<const Instruction*>> users;
+  for (size_t i = 0; i < entry.instructions.size(); ++i) {
+    const Instruction* in = entry.instructions[i].get();
+    position[in] = static_cast<int64_t>(i);
+    for (const Instruction* o : in->operands) users[o].push_back(in);
+  }
+  // The kernels that compute each member (several for a duplicated cheap producer), by index
+  // into `fusions`, and where each kernel went when it merged into a later one.
+  std::unordered_map<const Instruction*, std::vector<size_t>> kernels_of;
+  for (size_t i = 0; i < fusions.size(); ++i)
+    for (const Instruction* m : fusions[i].members) kernels_of[m].push_back(i);
+  std::vector<size_t> into(fusions.size());
+  for (size_t i = 0; i < into.size(); ++i) into[i] = i;
+  auto merged = [&](size_t i) {
+    while (into[i] != i) i = into[i];
+    return i;
+  };
+  // Where a value is first computed: its earliest kernel, or where it stands.
+  auto runs_at = [&](const Instruction* in) {
+    auto k = kernels_of.find(in);
+    if (k == kernels_of.end()) return position.at(in);
+    int64_t first = std::numeric_limits<int64_t>::max();
+    for (size_t i : k->second) first = std::min(first, position.at(fusions[merged(i)].root));
+    return first;
+  };
+  auto by_position = [&](const Instruction* x, const Instruction* y) { return position.at(x) < position.at(y); };
+  std::unordered_map<const Instruction*, std::vector<size_t>> readers;  // kernels reading each input
+  for (size_t b = 0; b < fusions.size(); ++b) {
+    LoopFusion& later = fusions[b];
+    const int64_t at = position.at(later.root);
+    std::set<size_t> candidates;
+    if (IsElementwiseRoot(*later.root))
+      for (const Instruction* input : later.inputs)
+        for (size_t a : readers[input]) candidates.insert(merged(a));
+    for (size_t a : candidates) {
+      LoopFusion& earlier = fusions[a];
+      if (!IsElementwiseRoot(*earlier.root) || earlier.root->shape.dims != later.root->shape.dims) continue;
+      std::vector<const Instruction*> outputs = earlier.siblings;
+      outputs.push_back(earlier.root);
+      bool in_time = true;
+      for (const Instruction* o : outputs) {
+        in_time = in_time && std::find(later.inputs.begin(), later.inputs.end(), o) == later.inputs.end();
+        for (const Instruction* u : users[o]) in_time = in_time && runs_at(u) > at;
+      }
+      if (!in_time) continue;
+      later.siblings.insert(later.siblings.end(), outputs.begin(), outputs.end());
+      std::sort(later.siblings.begin(), later.siblings.end(), by_position);
+      later.members.insert(later.members.end(), earlier.members.begin(), earlier.members.end());
+      std::sort(later.members.begin(), later.members.end(), by_position);
+      later.members.erase(std::unique(later.members.begin(), later.members.end()), later.members.end());
+      for (const Instruction* i : earlier.inputs)
+        if (std::find(later.inputs.begin(), later.inputs.end(), i) == later.inputs.end()) later.inputs.push_back(i);
+      // Row values stay in program order (each is computed in one kernel only: no duplicates).
+      std::vector<std::pair<const Instruction*, DimMap>> rows;
+      for (size_t i = 0; i < later.row_values.size(); ++i) rows.emplace_back(later.row_values[i], later.row_value_dims[i]);
+      for (size_t i = 0; i < earlier.row_values.size(); ++i) rows.emplace_back(earlier.row_values[i], earlier.row_value_dims[i]);
+      std::sort(rows.begin(), rows.end(), [&](const auto& x, const auto& y) { return by_position(x.first, y.first); });
+      later.row_values.clear();
+      later.row_value_dims.clear();
+      for (auto& [v, dims] : rows) later.row_values.push_back(v), later.row_value_dims.push_back(std::move(dims));
+      into[a] = b;
+    }
+    for (const Instruction* input : later.inputs) readers[input].push_back(b);
+  }
+  std::vector<LoopFusion> kept;
+  for (size_t i = 0; i < fusions.size(); ++i)
+    if (into[i] == i) kept.push_back(std::move(fusions[i]));
+  fusions = std::move(kept);
+}
+
 }  // namespace
 
 bool IsVariadicReduce(const Instruction& in) { return in.opcode == Opcode::kReduce && in.shape.IsTuple(); }
@@ -407,6 +491,7 @@ std::vector<LoopFusion> FindLoopFusions(const Computation& entry) {
   }
   // In program order of their roots: the kernel table is deterministic.
   std::reverse(out.begin(), out.end());
+  MergeSiblings(entry, out);
   return out;
 }
 

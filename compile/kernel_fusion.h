@@ -8,8 +8,10 @@
 // recomputed for every broadcast element) unless it is a row value of the group: a value
 // that depends only on the launch row, computed once per row before the row's elements.
 // Row reductions over the same row join the group that way, so that softmax and layernorm
-// are one kernel each that reads every row once from memory. Instructions outside every
-// group (dots, collectives, ...) lower as before.
+// are one kernel each that reads every row once from memory. Sibling kernels — elementwise
+// roots of one shape reading a common input — then merge into one kernel that writes every
+// root (multi-output fusion), so the input is read once. Instructions outside every group
+// (dots, collectives, ...) lower as before.
 #pragma once
 
 #include <string>
@@ -22,7 +24,10 @@ namespace pjit {
 struct LoopFusion {
   std::string name;                        // the kernel's symbol: "fusion." + root name
   const Instruction* root = nullptr;       // the value the kernel writes (every leaf of a sort's or variadic reduction's tuple)
-  std::vector<const Instruction*> members; // root included, in program order
+  // Earlier elementwise roots of the root's shape that the kernel writes too, at the same
+  // elements, in program order (multi-output fusion); the kernel runs where the root is.
+  std::vector<const Instruction*> siblings;
+  std::vector<const Instruction*> members; // root and siblings included, in program order
   std::vector<const Instruction*> inputs;  // values read from buffers, in argument order
   // Members computed once per launch row, before its elements, in program order (the
   // reductions over the row inside the kernel and expensive values that follow from them),

@@ -37,8 +37,8 @@ class LoopEmitter {
     llvm::Value* begin = fn_->getArg(1);
     llvm::Value* end = fn_->getArg(2);
     b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn_));
-    // The inputs, the root's leaves, then the scratch, if any.
-    const size_t outputs = LeafShapes(f_.root->shape).size();
+    // The inputs, the root's leaves, the siblings, then the scratch, if any.
+    const size_t outputs = LeafShapes(f_.root->shape).size() + f_.siblings.size();
     const size_t count = f_.inputs.size() + outputs + (LoopFusionScratchBytes(f_) ? 1 : 0);
     for (size_t i = 0; i < count; ++i) {
       llvm::Value* slot = b_.CreateConstInBoundsGEP1_64(ptr, args, i);
@@ -134,8 +134,12 @@ class LoopEmitter {
           std::vector<Value*> element = index;
           std::vector<Value*> inner_index = Decompose(col, s, row_rank, s.rank());
           element.insert(element.end(), inner_index.begin(), inner_index.end());
-          PJIT_ASSIGN_OR_RETURN(Value* v, Element(f_.root, element));
-          StoreElement(s.dtype, v, b_.CreateInBoundsGEP(StorageType(s.dtype), out_, b_.CreateAdd(row_base, col)));
+          // The root, then its siblings (which never read the scratch: it is one kernel's own).
+          for (size_t k = 0; k <= f_.siblings.size(); ++k) {
+            const Instruction* root = k ? f_.siblings[k - 1] : f_.root;
+            PJIT_ASSIGN_OR_RETURN(Value* v, Element(root, element));
+            StoreElement(root->shape.dtype, v, b_.CreateInBoundsGEP(StorageType(root->shape.dtype), outs_[k], b_.CreateAdd(row_base, col)));
+          }
           return OkStatus();
         }, lanes_));
       }

@@ -9,7 +9,7 @@
 // polynomial approximations within a few ulp, and f32/f64 sums and products, which may be
 // reassociated: both as in XLA, so that their loops vectorise.
 // arguments[i] is input i's base address, then come the root's (one per leaf of a sort's
-// tuple) and the kernel's scratch (LoopFusionScratchBytes), if any; the output never overlaps
+// tuple), the siblings' and the kernel's scratch (LoopFusionScratchBytes), if any; the output never overlaps
 // an input (the buffer plan guarantees it), which alias metadata tells LLVM so it vectorises.
 #pragma once
 

@@ -207,6 +207,10 @@ class Lowering {
     std::vector<int> outputs = NewBuffers(f.root, pos);
     leaves_[f.root] = outputs;
     ids.insert(ids.end(), outputs.begin(), outputs.end());
+    for (const Instruction* sibling : f.siblings) {  // written by the same kernel, here
+      leaves_[sibling] = NewBuffers(sibling, pos);
+      ids.insert(ids.end(), leaves_[sibling].begin(), leaves_[sibling].end());
+    }
     if (uint64_t scratch = LoopFusionScratchBytes(f)) {  // the kernel's own, live while it runs
       ids.push_back(static_cast<int>(buffers_.size()));
       owners_.push_back(Owner{f.root, static_cast<uint32_t>(LeafShapes(f.root->shape).size())});

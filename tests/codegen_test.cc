@@ -126,7 +126,15 @@ void RunCases(std::vector<Case>& cases, RowBlocking blocking) {
   for (Case& c : cases) {
     std::vector<LoopFusion> f = FindLoopFusions(*c.module->entry);
     ASSERT_EQ(f.size(), 1u) << c.label << ": expected one fusion";
-    ASSERT_EQ(f[0].root, c.module->entry->root) << c.label;
+    const Instruction* result = c.module->entry->root;
+    if (f[0].siblings.empty()) {
+      ASSERT_EQ(f[0].root, result) << c.label;
+    } else {  // a multi-output kernel writes every element of the result's tuple
+      std::vector<const Instruction*> written = f[0].siblings;
+      written.push_back(f[0].root);
+      ASSERT_EQ(result->opcode, Opcode::kTuple) << c.label;
+      ASSERT_THAT(written, ::testing::UnorderedElementsAreArray(result->operands)) << c.label;
+    }
     for (const LoopFusion& other : fusions) ASSERT_NE(other.name, f[0].name) << c.label << ": kernel names must differ";
     for (const Instruction* in : f[0].inputs) ASSERT_EQ(in->opcode, Opcode::kParameter) << c.label << ": " << in->name << " not fused";
     fusions.push_back(std::move(f[0]));
@@ -148,7 +156,18 @@ void RunCases(std::vector<Case>& cases, RowBlocking blocking) {
     std::vector<void*> args;
     for (const Instruction* in : fusions[i].inputs) args.push_back(c.inputs[static_cast<size_t>(in->parameter_number)].bytes().data());
     std::vector<Literal*> outputs{&got}, expected{&*want};
-    if (got.shape().IsTuple()) {
+    if (!fusions[i].siblings.empty()) {  // the root, then the siblings: each an element of the result's tuple
+      outputs.clear();
+      expected.clear();
+      std::vector<const Instruction*> written{fusions[i].root};
+      written.insert(written.end(), fusions[i].siblings.begin(), fusions[i].siblings.end());
+      const std::vector<Instruction*>& tuple = c.module->entry->root->operands;
+      for (const Instruction* w : written) {
+        size_t e = static_cast<size_t>(std::find(tuple.begin(), tuple.end(), w) - tuple.begin());
+        outputs.push_back(&got.elements()[e]);
+        expected.push_back(&want->elements()[e]);
+      }
+    } else if (got.shape().IsTuple()) {
       outputs.clear();
       expected.clear();
       for (size_t e = 0; e < got.elements().size(); ++e) outputs.push_back(&got.elements()[e]), expected.push_back(&want->elements()[e]);
@@ -964,6 +983,96 @@ ENTRY e {
   EXPECT_EQ(f[0].root->name, "r");
   EXPECT_EQ(f[1].root->name, "sc");
   EXPECT_TRUE(f[1].row_values.empty());
+}
+
+// Multi-output fusion: elementwise kernels of one shape that read a common input become one
+// kernel writing each of them, of any element types, with producers they share computed once
+// per element, row values included (a softmax beside a plain exp of the same rows).
+TEST(LoopCodegen, SiblingKernelsShareOneLoopAndMatchTheInterpreter) {
+  std::vector<Case> cases;
+  cases.push_back(Make("three siblings", R"(HloModule m
+ENTRY e {
+  x = f32[7,33] parameter(0)
+  y = f32[7,33] parameter(1)
+  s = f32[7,33] sine(x)
+  c = s32[7,33] convert(x)
+  m = f32[7,33] multiply(x, y)
+  l = pred[7,33] compare(m, y), direction=LT
+  ROOT t = (f32[7,33], s32[7,33], pred[7,33]) tuple(s, c, l)
+})"));
+  cases.push_back(Make("softmax beside exp", R"(HloModule m
+max {
+  a = f32[] parameter(0)
+  b = f32[] parameter(1)
+  ROOT c = f32[] maximum(a, b)
+}
+add {
+  a = f32[] parameter(0)
+  b = f32[] parameter(1)
+  ROOT c = f32[] add(a, b)
+}
+ENTRY e {
+  x = f32[5,40] parameter(0)
+  ex = f32[5,40] exponential(x)
+  ninf = f32[] constant(-inf)
+  mx = f32[5] reduce(x, ninf), dimensions={1}, to_apply=max
+  mb = f32[5,40] broadcast(mx), dimensions={0}
+  d = f32[5,40] subtract(x, mb)
+  de = f32[5,40] exponential(d)
+  z = f32[] constant(0)
+  sm = f32[5] reduce(de, z), dimensions={1}, to_apply=add
+  sb = f32[5,40] broadcast(sm), dimensions={0}
+  sf = f32[5,40] divide(de, sb)
+  ROOT t = (f32[5,40], f32[5,40]) tuple(ex, sf)
+})"));
+  cases.back().ulps = 64;  // exp is approximated and the sum reassociated
+  RunCases(cases);
+  std::vector<LoopFusion> f = FindLoopFusions(*cases[0].module->entry);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].root->name, "l");
+  ASSERT_EQ(f[0].siblings.size(), 2u);
+  EXPECT_EQ(f[0].siblings[0]->name, "s");
+  EXPECT_EQ(f[0].siblings[1]->name, "c");
+  ASSERT_EQ(f[0].inputs.size(), 2u) << "x is read once";
+}
+
+// Siblings merge only where the later kernel runs before anything reads the earlier one's
+// output: not when the later kernel reads it, nor when a dot reads it in between; roots of
+// other dims, reductions and kernels reading nothing in common keep their own kernels.
+TEST(LoopFusion, SiblingsMergeOnlyWhenTheEarlierOutputIsReadAfterwards) {
+  auto m = testing::ParseOrDie(R"(HloModule m
+add {
+  a = f32[] parameter(0)
+  b = f32[] parameter(1)
+  ROOT c = f32[] add(a, b)
+}
+ENTRY e {
+  x = f32[4,4] parameter(0)
+  w = f32[4,4] parameter(1)
+  v = f32[4,4] parameter(2)
+  a = f32[4,4] exponential(x)
+  d = f32[4,4] dot(a, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  b = f32[4,4] sine(x)
+  p = f32[4,4] add(a, x)
+  q = f32[4,4] multiply(a, p)
+  z = f32[] constant(0)
+  r = f32[4] reduce(x, z), dimensions={1}, to_apply=add
+  tr = f32[4,4] transpose(x), dimensions={1,0}
+  ts = f32[2,4] slice(tr), slice={[0:2], [0:4]}
+  k = f32[4,4] cosine(v)
+  ROOT t = (f32[4,4], f32[4,4], f32[4,4], f32[4,4], f32[4], f32[2,4], f32[4,4]) tuple(d, b, p, q, r, ts, k)
+})");
+  ASSERT_NE(m, nullptr);
+  std::vector<LoopFusion> f = FindLoopFusions(*m->entry);
+  std::vector<std::string> kernels;
+  for (const LoopFusion& k : f) {
+    std::string name = k.root->name;
+    for (const Instruction* s : k.siblings) name += "+" + s->name;
+    kernels.push_back(name);
+  }
+  // b takes no part in a's kernel (the dot reads a before b runs) but p's takes b (it runs
+  // where p is, and the result is the only reader of b); q reads p (and a) so runs alone.
+  EXPECT_THAT(kernels, ::testing::ElementsAre("a", "p+b", "q", "r", "ts", "k"));
 }
 
 // JAX's softmax and layernorm (the benchmark's HLO): one kernel each, the row reductions
