@@ -495,4 +495,35 @@ std::vector<LoopFusion> FindLoopFusions(const Computation& entry) {
   return out;
 }
 
+std::vector<const Computation*> ControlFlowComputations(const Instruction& in) {
+  if (in.opcode != Opcode::kWhile && in.opcode != Opcode::kConditional) return {};
+  return std::vector<const Computation*>(in.called.begin(), in.called.end());
+}
+
+std::vector<LoopFusion> FindModuleLoopFusions(const Module& module) {
+  std::set<const Computation*> nested;
+  std::vector<const Computation*> work{module.entry};
+  while (!work.empty()) {
+    const Computation* c = work.back();
+    work.pop_back();
+    for (const auto& in : c->instructions)
+      for (const Computation* callee : ControlFlowComputations(*in))
+        if (nested.insert(callee).second) work.push_back(callee);
+  }
+  std::vector<LoopFusion> out = FindLoopFusions(*module.entry);
+  std::set<std::string> names;
+  for (const LoopFusion& f : out) names.insert(f.name);
+  for (const auto& c : module.computations) {
+    if (c.get() == module.entry || !nested.count(c.get())) continue;
+    for (LoopFusion& f : FindLoopFusions(*c)) {
+      std::string name = "fusion." + c->name + "." + f.root->name;
+      f.name = name;
+      for (int n = 1; names.count(f.name); ++n) f.name = name + "." + std::to_string(n);
+      names.insert(f.name);
+      out.push_back(std::move(f));
+    }
+  }
+  return out;
+}
+
 }  // namespace pjit

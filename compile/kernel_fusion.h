@@ -99,4 +99,12 @@ constexpr uint64_t SortScratchRegion(uint64_t bytes) { return (bytes + 63) / 64 
 
 std::vector<LoopFusion> FindLoopFusions(const Computation& entry);
 
+// The loop fusions of the entry and of every computation that a while loop or conditional
+// runs (their thunks nest in the entry's), in module order; a nested computation's kernels are
+// named "fusion.COMPUTATION.ROOT", and a name already taken gets a suffix ".1", ".2", ...
+std::vector<LoopFusion> FindModuleLoopFusions(const Module& module);
+
+// The computations a while loop (condition and body) or conditional (branches) runs.
+std::vector<const Computation*> ControlFlowComputations(const Instruction& in);
+
 }  // namespace pjit

@@ -159,7 +159,7 @@ Status CheckMemoryLimit(const ThunkPlan& plan, const Module& device, const Compi
     std::string largest;
     for (size_t i = 0; i < peak.live.size() && i < 3; ++i) {
       const BufferInfo& b = *peak.live[i];
-      std::string shape = BufferShape(b, entry);
+      std::string shape = BufferShape(b, device);
       largest += StrCat(i ? ", " : "", b.instruction, shape.empty() ? "" : " " + shape, " ", FormatBytes(b.slice.size));
     }
     return InvalidArgument(options.input, ": ", who, " needs ", FormatBytes(seq.arena_bytes), ", over --memory-limit ",
@@ -240,7 +240,7 @@ StatusOr<CompileReport> Compile(const CompileOptions& options) {
   contents.signature = ShardedSignature(*p.global, p.mesh);
   contents.device_programs.push_back({p.mesh.device_ids, p.device.get()});
   clock.Start("loop fusion");
-  std::vector<LoopFusion> fusions = FindLoopFusions(*p.device->entry);
+  std::vector<LoopFusion> fusions = FindModuleLoopFusions(*p.device);
   clock.Start("thunk lowering and buffer assignment");
   PJIT_ASSIGN_OR_RETURN(contents.thunks, LowerToThunks(*p.device, fusions));
   PJIT_RETURN_IF_ERROR(CheckMemoryLimit(contents.thunks, *p.device, options));

@@ -61,9 +61,9 @@ class Lowering {
       if (taken.count(id)) {
         int copy = static_cast<int>(buffers_.size());
         buffers_.push_back(LogicalBuffer{buffers_[static_cast<size_t>(id)].size, end, end});
-        owners_.push_back(Owner{entry.root, static_cast<uint32_t>(leaf)});
+        owners_.push_back(Owner{entry.root, static_cast<uint32_t>(leaf), &entry});
         buffers_[static_cast<size_t>(id)].last_use = std::max(buffers_[static_cast<size_t>(id)].last_use, end);
-        pending_.push_back(Pending{Thunk(CopyThunk{}), {id, copy}});
+        Emit(Pending{Thunk(CopyThunk{}), {id, copy}});
         id = copy;
       }
       buffers_[static_cast<size_t>(id)].last_use = std::numeric_limits<int64_t>::max();
@@ -78,7 +78,10 @@ class Lowering {
     seq.peak_bytes = plan.peak_bytes;
     for (int id : parameter_ids_) seq.parameters.push_back(slice(id));
     for (int id : result_ids_) seq.results.push_back(slice(id));
-    for (Pending& p : pending_) seq.thunks.push_back(p.Resolve(slice));
+    for (size_t l = 0; l < lists_.size(); ++l) {
+      std::vector<Thunk>& into = l == 0 ? seq.thunks : seq.nested.emplace_back();
+      for (Pending& p : lists_[l]) into.push_back(p.Resolve(slice));
+    }
     std::vector<BufferInfo::Kind> kinds(buffers_.size(), BufferInfo::Kind::kTemporary);
     for (size_t id = 0; id < buffers_.size(); ++id)
       if (owners_[id].instruction->opcode == Opcode::kConstant) kinds[id] = BufferInfo::Kind::kConstant;
@@ -87,7 +90,7 @@ class Lowering {
     for (int id : parameter_ids_) kinds[static_cast<size_t>(id)] = BufferInfo::Kind::kParameter;
     for (size_t id = 0; id < buffers_.size(); ++id) {
       const LogicalBuffer& b = buffers_[id];
-      seq.buffers.push_back(BufferInfo{owners_[id].instruction->name, owners_[id].leaf, kinds[id], slice(static_cast<int>(id)),
+      seq.buffers.push_back(BufferInfo{QualifiedName(owners_[id].instruction, owners_[id].computation), owners_[id].leaf, kinds[id], slice(static_cast<int>(id)),
                                        b.defined_at, std::min(b.last_use, end)});
     }
     ThunkPlan out;
@@ -119,6 +122,10 @@ class Lowering {
       } else if (auto* c = std::get_if<CollectiveThunk>(&thunk)) {
         for (BufferSlice& s : c->inputs) s = take();
         for (BufferSlice& s : c->outputs) s = take();
+      } else if (auto* w = std::get_if<WhileThunk>(&thunk)) {
+        w->predicate = take();
+      } else if (auto* c = std::get_if<ConditionalThunk>(&thunk)) {
+        c->index = take();
       } else {
         auto& copy = std::get<CopyThunk>(thunk);
         copy.source = take();
@@ -128,11 +135,13 @@ class Lowering {
     }
   };
 
+  void Emit(Pending p) { lists_[current_].push_back(std::move(p)); }
+
   std::vector<int> NewBuffers(const Instruction* in, int64_t pos) {
     std::vector<int> ids;
     for (const Shape* leaf : LeafShapes(in->shape)) {
       ids.push_back(static_cast<int>(buffers_.size()));
-      owners_.push_back(Owner{in, static_cast<uint32_t>(ids.size() - 1)});
+      owners_.push_back(Owner{in, static_cast<uint32_t>(ids.size() - 1), computation_});
       buffers_.push_back(LogicalBuffer{LeafBytes(*leaf), pos, pos});
     }
     return ids;
@@ -153,6 +162,11 @@ class Lowering {
     if (absorbed_.count(in)) return OkStatus();  // computed inside its fusions' kernels
     if (auto f = fusion_of_root_.find(in); f != fusion_of_root_.end()) return LowerFusion(*f->second, pos);
     switch (in->opcode) {
+      case Opcode::kWhile:
+        return LowerWhile(in, pos);
+      case Opcode::kConditional:
+        if (in->operands[0]->shape.dtype == DType::kPred || in->operands[0]->shape.dtype == DType::kS32) return LowerConditional(in, pos);
+        break;
       case Opcode::kParameter:
         leaves_[in] = NewBuffers(in, 0);
         return OkStatus();
@@ -186,12 +200,80 @@ class Lowering {
     std::vector<int> ids = inputs;
     ids.insert(ids.end(), outputs.begin(), outputs.end());
     if (std::optional<Thunk> t = Special(in, inputs.size(), outputs.size())) {
-      pending_.push_back(Pending{std::move(*t), std::move(ids)});
+      Emit(Pending{std::move(*t), std::move(ids)});
       return OkStatus();
     }
-    kernels_.push_back(in->name);
-    KernelThunk k{0, in->name, std::vector<BufferSlice>(ids.size()), {}};
-    pending_.push_back(Pending{std::move(k), std::move(ids)});
+    // An instruction of a nested computation is named with its computation's name.
+    std::string name = QualifiedName(in, computation_);
+    kernels_.push_back(name);
+    KernelThunk k{0, name, std::vector<BufferSlice>(ids.size()), {}};
+    Emit(Pending{std::move(k), std::move(ids)});
+    return OkStatus();
+  }
+
+  // The instructions of `c` lowered into a new nested list (left current: the caller adds its
+  // copies), its parameters' leaves at `parameters`. Everything inside lives for the whole
+  // instruction at `pos`: nested buffers are never reused within it, so each iteration of a
+  // loop finds only the loop state where the last one left it. Returns the list's nested index.
+  StatusOr<uint32_t> LowerNested(const Computation& c, const std::vector<std::vector<int>>& parameters, int64_t pos) {
+    computation_ = &c;
+    current_ = lists_.size();
+    lists_.emplace_back();
+    for (size_t i = 0; i < c.parameters.size(); ++i) leaves_[c.parameters[i]] = parameters[i];
+    for (const auto& in : c.instructions)
+      if (in->opcode != Opcode::kParameter) PJIT_RETURN_IF_ERROR(Lower(in.get(), pos));
+    return static_cast<uint32_t>(current_ - 1);
+  }
+
+  // The loop state is the while's result: copied from its operand, read by the condition and
+  // the body, whose result is copied over it at the end of each iteration (a leaf that comes
+  // from another leaf of the state is saved first, so the copies may permute it).
+  Status LowerWhile(const Instruction* in, int64_t pos) {
+    const std::vector<int> init = OperandIds(in, pos);
+    const std::vector<int> state = NewBuffers(in, pos);
+    leaves_[in] = state;
+    for (size_t i = 0; i < state.size(); ++i) Emit(Pending{Thunk(CopyThunk{}), {init[i], state[i]}});
+    const size_t outer = current_;
+    const Computation* outer_computation = computation_;
+    PJIT_ASSIGN_OR_RETURN(uint32_t condition, LowerNested(*in->called[0], {state}, pos));
+    const int predicate = leaves_.at(in->called[0]->root)[0];
+    PJIT_ASSIGN_OR_RETURN(uint32_t body, LowerNested(*in->called[1], {state}, pos));
+    std::vector<int> next = leaves_.at(in->called[1]->root);
+    const std::set<int> state_ids(state.begin(), state.end());
+    for (size_t i = 0; i < state.size(); ++i)
+      if (next[i] != state[i] && state_ids.count(next[i])) {
+        int saved = static_cast<int>(buffers_.size());
+        buffers_.push_back(LogicalBuffer{buffers_[static_cast<size_t>(next[i])].size, pos, pos});
+        owners_.push_back(Owner{in, static_cast<uint32_t>(i), outer_computation});
+        Emit(Pending{Thunk(CopyThunk{}), {next[i], saved}});
+        next[i] = saved;
+      }
+    for (size_t i = 0; i < state.size(); ++i)
+      if (next[i] != state[i]) Emit(Pending{Thunk(CopyThunk{}), {next[i], state[i]}});
+    current_ = outer;
+    computation_ = outer_computation;
+    Emit(Pending{Thunk(WhileThunk{condition, body, {}, in->name}), {predicate}});
+    return OkStatus();
+  }
+
+  // Each branch reads its operand's buffers in place and copies its result into the
+  // conditional's.
+  Status LowerConditional(const Instruction* in, int64_t pos) {
+    OperandIds(in, pos);
+    const std::vector<int> result = NewBuffers(in, pos);
+    leaves_[in] = result;
+    const size_t outer = current_;
+    const Computation* outer_computation = computation_;
+    ConditionalThunk c{{}, in->operands[0]->shape.dtype == DType::kPred, {}, in->name};
+    for (size_t b = 0; b < in->called.size(); ++b) {
+      PJIT_ASSIGN_OR_RETURN(uint32_t branch, LowerNested(*in->called[b], {leaves_.at(in->operands[b + 1])}, pos));
+      const std::vector<int>& root = leaves_.at(in->called[b]->root);
+      for (size_t i = 0; i < result.size(); ++i) Emit(Pending{Thunk(CopyThunk{}), {root[i], result[i]}});
+      c.branches.push_back(branch);
+    }
+    current_ = outer;
+    computation_ = outer_computation;
+    Emit(Pending{Thunk(std::move(c)), {leaves_.at(in->operands[0])[0]}});
     return OkStatus();
   }
 
@@ -213,12 +295,12 @@ class Lowering {
     }
     if (uint64_t scratch = LoopFusionScratchBytes(f)) {  // the kernel's own, live while it runs
       ids.push_back(static_cast<int>(buffers_.size()));
-      owners_.push_back(Owner{f.root, static_cast<uint32_t>(LeafShapes(f.root->shape).size())});
+      owners_.push_back(Owner{f.root, static_cast<uint32_t>(LeafShapes(f.root->shape).size()), computation_});
       buffers_.push_back(LogicalBuffer{scratch, pos, pos});
       scratch_ids_.insert(ids.back());
     }
     KernelThunk k{1, f.name, std::vector<BufferSlice>(ids.size()), {static_cast<uint64_t>(LoopFusionRows(f))}};
-    pending_.push_back(Pending{std::move(k), std::move(ids)});
+    Emit(Pending{std::move(k), std::move(ids)});
     return OkStatus();
   }
 
@@ -303,7 +385,13 @@ class Lowering {
   struct Owner {
     const Instruction* instruction;
     uint32_t leaf;
+    const Computation* computation;  // the instruction's
   };
+
+  // An instruction's name in the plan: "COMPUTATION/NAME" outside the entry.
+  std::string QualifiedName(const Instruction* in, const Computation* c) const {
+    return c == module_.entry ? in->name : c->name + "/" + in->name;
+  }
 
   const Module& module_;
   const std::vector<LoopFusion>& fusions_;
@@ -312,7 +400,9 @@ class Lowering {
   std::vector<LogicalBuffer> buffers_;
   std::vector<Owner> owners_;  // by buffer id
   std::unordered_map<const Instruction*, std::vector<int>> leaves_;
-  std::vector<Pending> pending_;
+  std::vector<std::vector<Pending>> lists_{1};  // the top level, then the nested lists
+  size_t current_ = 0;                          // the list Emit adds to
+  const Computation* computation_ = module_.entry;  // the computation being lowered
   std::vector<std::string> kernels_;
   std::vector<int> parameter_ids_, result_ids_;
   std::set<int> scratch_ids_;  // kernels' scratch buffers (their leaf numbers follow the outputs')

@@ -5,7 +5,10 @@
 // buffers, and every other instruction is a kernel of the "hlo" executable: the platform runs
 // that instruction with its reference kernels. Each loop fusion given becomes one kernel of a
 // second executable, "x86_64" (format elf, its binary left for the code generator to fill):
-// its members get no buffers of their own, its root's kernel reads the fusion's inputs.
+// its members get no buffers of their own, its root's kernel reads the fusion's inputs
+// (the fusions of nested computations included: FindModuleLoopFusions). While loops and
+// conditionals (with an s32 or pred index) become while and conditional thunks whose
+// computations lower, the same way, into nested thunk lists.
 // Entry parameters and results are pinned (bytes no other buffer ever shares; a result that
 // is a parameter or repeats another is copied first), so a runtime may run them in place.
 #pragma once

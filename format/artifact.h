@@ -17,7 +17,7 @@ namespace pjit {
 
 // Readers accept every minor version of their major.
 inline constexpr uint32_t kArtifactFormatMajor = 1;
-inline constexpr uint32_t kArtifactFormatMinor = 0;
+inline constexpr uint32_t kArtifactFormatMinor = 1;  // 1: while and conditional thunks
 
 struct Producer {
   std::string tool, version;

@@ -1,5 +1,6 @@
 #include "format/artifact_thunks.h"
 
+#include <algorithm>
 #include <set>
 
 #include "format/artifact_program.h"
@@ -62,10 +63,38 @@ ThunkOffset ThunkToFb(FlatBufferBuilder& b, const Thunk& thunk) {
             fb::CreateCollectiveThunk(b, kind, reduction, static_cast<fb::DType>(c->dtype), group_vector, pair_vector,
                                       c->dimension, inputs, outputs, c->channel_id, dims, name).Union()};
   }
+  if (const auto* w = std::get_if<WhileThunk>(&thunk)) {
+    fb::BufferSlice predicate = ToFb(w->predicate);
+    return {fb::Thunk::WhileThunk, fb::CreateWhileThunkDirect(b, w->condition, w->body, &predicate, w->name.c_str()).Union()};
+  }
+  if (const auto* c = std::get_if<ConditionalThunk>(&thunk)) {
+    fb::BufferSlice index = ToFb(c->index);
+    return {fb::Thunk::ConditionalThunk,
+            fb::CreateConditionalThunkDirect(b, &index, c->predicate, &c->branches, c->name.c_str()).Union()};
+  }
   const auto& copy = std::get<CopyThunk>(thunk);
   fb::BufferSlice source = ToFb(copy.source), destination = ToFb(copy.destination);
   return {fb::Thunk::CopyThunk, fb::CreateCopyThunk(b, &source, &destination).Union()};
 }
+
+struct ThunkVectors {
+  Offset<flatbuffers::Vector<fb::Thunk>> types;
+  Offset<flatbuffers::Vector<Offset<void>>> values;
+};
+
+ThunkVectors ThunksToFb(FlatBufferBuilder& b, const std::vector<Thunk>& thunks) {
+  std::vector<fb::Thunk> types;
+  std::vector<Offset<void>> values;
+  for (const Thunk& t : thunks) {
+    ThunkOffset o = ThunkToFb(b, t);
+    types.push_back(o.type);
+    values.push_back(o.value);
+  }
+  return {b.CreateVector(types), b.CreateVector(values)};
+}
+
+// Control flow nests at most this deep, so that running it recursively stays within a stack.
+constexpr int kMaxNesting = 64;
 
 // Errors name where in the plan they are.
 struct PlanChecker {
@@ -83,10 +112,45 @@ struct PlanChecker {
   }
 };
 
-StatusOr<Thunk> ThunkFromFb(const fb::ThunkSequence* seq, size_t i, const PlanChecker& check, size_t num_executables) {
-  switch (seq->thunks_type()->Get(static_cast<flatbuffers::uoffset_t>(i))) {
+// The thunks of one list: `types` and `values` as FlatBuffers stores a vector of a union.
+struct FbThunks {
+  const flatbuffers::Vector<fb::Thunk>* types;
+  const flatbuffers::Vector<Offset<void>>* values;
+  size_t size() const { return values ? values->size() : 0; }
+  const void* Get(size_t i) const { return values->Get(static_cast<flatbuffers::uoffset_t>(i)); }
+};
+
+// `list`: the list the thunk is in (-1: the top level), of `lists` nested ones; a thunk names
+// only lists after its own.
+StatusOr<Thunk> ThunkFromFb(const FbThunks& thunks, size_t i, const PlanChecker& check, size_t num_executables, int64_t list,
+                            size_t lists) {
+  auto nested = [&](uint32_t l) -> Status {
+    if (static_cast<int64_t>(l) <= list || l >= lists)
+      return InvalidArgument(check.where, "names thunk list ", l, ", not one of the ", lists, " nested lists after its own");
+    return OkStatus();
+  };
+  switch (thunks.types->Get(static_cast<flatbuffers::uoffset_t>(i))) {
+    case fb::Thunk::WhileThunk: {
+      const auto* w = static_cast<const fb::WhileThunk*>(thunks.Get(i));
+      WhileThunk t{w->condition(), w->body(), FromFb(w->predicate()), Str(w->name())};
+      PJIT_RETURN_IF_ERROR(nested(t.condition));
+      PJIT_RETURN_IF_ERROR(nested(t.body));
+      if (t.predicate.size != 1) return InvalidArgument(check.where, "while predicate of ", t.predicate.size, " bytes, not a pred");
+      PJIT_RETURN_IF_ERROR(check.Slice(t.predicate));
+      return Thunk(std::move(t));
+    }
+    case fb::Thunk::ConditionalThunk: {
+      const auto* c = static_cast<const fb::ConditionalThunk*>(thunks.Get(i));
+      ConditionalThunk t{FromFb(c->index()), c->predicate(), {}, Str(c->name())};
+      if (c->branches()) t.branches.assign(c->branches()->begin(), c->branches()->end());
+      for (uint32_t l : t.branches) PJIT_RETURN_IF_ERROR(nested(l));
+      if (t.index.size != (t.predicate ? 1u : 4u) || t.branches.empty() || (t.predicate && t.branches.size() != 2))
+        return InvalidArgument(check.where, "conditional with a ", t.index.size, "-byte index and ", t.branches.size(), " branches");
+      PJIT_RETURN_IF_ERROR(check.Slice(t.index));
+      return Thunk(std::move(t));
+    }
     case fb::Thunk::KernelThunk: {
-      const auto* k = static_cast<const fb::KernelThunk*>(seq->thunks()->Get(static_cast<flatbuffers::uoffset_t>(i)));
+      const auto* k = static_cast<const fb::KernelThunk*>(thunks.Get(i));
       KernelThunk t{k->executable(), Str(k->kernel()), FromFb(k->arguments()), {}};
       if (k->launch()) t.launch.assign(k->launch()->begin(), k->launch()->end());
       if (t.executable >= num_executables) return InvalidArgument(check.where, "kernel of executable ", t.executable, " of ", num_executables);
@@ -94,7 +158,7 @@ StatusOr<Thunk> ThunkFromFb(const fb::ThunkSequence* seq, size_t i, const PlanCh
       return Thunk(std::move(t));
     }
     case fb::Thunk::GemmThunk: {
-      const auto* g = static_cast<const fb::GemmThunk*>(seq->thunks()->Get(static_cast<flatbuffers::uoffset_t>(i)));
+      const auto* g = static_cast<const fb::GemmThunk*>(thunks.Get(i));
       GemmThunk t{FromFb(g->lhs()), FromFb(g->rhs()), FromFb(g->out()), static_cast<DType>(g->dtype()), g->batch(), g->m(),
                   g->n(), g->k(), g->transpose_lhs(), g->transpose_rhs()};
       if (t.dtype != DType::kF32 && t.dtype != DType::kF64 && t.dtype != DType::kBF16) return InvalidArgument(check.where, "gemm of dtype ", DTypeName(t.dtype));
@@ -111,7 +175,7 @@ StatusOr<Thunk> ThunkFromFb(const fb::ThunkSequence* seq, size_t i, const PlanCh
       return Thunk(t);
     }
     case fb::Thunk::CollectiveThunk: {
-      const auto* c = static_cast<const fb::CollectiveThunk*>(seq->thunks()->Get(static_cast<flatbuffers::uoffset_t>(i)));
+      const auto* c = static_cast<const fb::CollectiveThunk*>(thunks.Get(i));
       CollectiveThunk t;
       t.kind = Str(c->kind());
       t.reduction = Str(c->reduction());
@@ -142,7 +206,7 @@ StatusOr<Thunk> ThunkFromFb(const fb::ThunkSequence* seq, size_t i, const PlanCh
       return Thunk(std::move(t));
     }
     case fb::Thunk::CopyThunk: {
-      const auto* c = static_cast<const fb::CopyThunk*>(seq->thunks()->Get(static_cast<flatbuffers::uoffset_t>(i)));
+      const auto* c = static_cast<const fb::CopyThunk*>(thunks.Get(i));
       CopyThunk t{FromFb(c->source()), FromFb(c->destination())};
       if (t.source.size != t.destination.size) return InvalidArgument(check.where, "copy of ", t.source.size, " into ", t.destination.size, " bytes");
       PJIT_RETURN_IF_ERROR(check.Slices({t.source, t.destination}));
@@ -158,15 +222,13 @@ StatusOr<Thunk> ThunkFromFb(const fb::ThunkSequence* seq, size_t i, const PlanCh
 Offset<fb::ThunkSequences> ThunkSequencesToFlatBuffer(FlatBufferBuilder& b, const std::vector<ThunkSequence>& sequences) {
   std::vector<Offset<fb::ThunkSequence>> out;
   for (const ThunkSequence& s : sequences) {
-    std::vector<fb::Thunk> types;
-    std::vector<Offset<void>> values;
-    for (const Thunk& t : s.thunks) {
-      ThunkOffset o = ThunkToFb(b, t);
-      types.push_back(o.type);
-      values.push_back(o.value);
+    ThunkVectors top = ThunksToFb(b, s.thunks);
+    std::vector<Offset<fb::ThunkList>> nested;
+    for (const std::vector<Thunk>& list : s.nested) {
+      ThunkVectors v = ThunksToFb(b, list);
+      nested.push_back(fb::CreateThunkList(b, v.types, v.values));
     }
-    auto type_vector = b.CreateVector(types);
-    auto value_vector = b.CreateVector(values);
+    auto nested_vector = b.CreateVector(nested);
     auto parameters = Slices(b, s.parameters);
     auto results = Slices(b, s.results);
     std::vector<Offset<fb::BufferInfo>> buffers;
@@ -176,8 +238,8 @@ Offset<fb::ThunkSequences> ThunkSequencesToFlatBuffer(FlatBufferBuilder& b, cons
                                                    &slice, info.defined_at, info.last_use));
     }
     auto buffer_vector = b.CreateVector(buffers);
-    out.push_back(fb::CreateThunkSequence(b, s.device, type_vector, value_vector, s.arena_bytes, s.peak_bytes, parameters,
-                                          results, buffer_vector));
+    out.push_back(fb::CreateThunkSequence(b, s.device, top.types, top.values, s.arena_bytes, s.peak_bytes, parameters,
+                                          results, buffer_vector, nested_vector));
   }
   return fb::CreateThunkSequences(b, b.CreateVector(out));
 }
@@ -245,13 +307,28 @@ StatusOr<ThunkPlan> ThunkPlanFromFlatBuffer(const fb::ThunkSequences* sequences,
         PJIT_RETURN_IF_ERROR(at.Slice(info.slice));
         out.buffers.push_back(std::move(info));
       }
-    size_t n = seq->thunks() ? seq->thunks()->size() : 0;
-    if ((seq->thunks_type() ? seq->thunks_type()->size() : 0) != n) return InvalidArgument(check.where, "thunk types and thunks differ in number");
-    for (size_t i = 0; i < n; ++i) {
-      PlanChecker at{out.arena_bytes, StrCat("sequence ", s, " thunk ", i, ": ")};
-      PJIT_ASSIGN_OR_RETURN(Thunk t, ThunkFromFb(seq, i, at, plan.executables.size()));
-      out.thunks.push_back(std::move(t));
+    const size_t lists = seq->nested() ? seq->nested()->size() : 0;
+    // The top level (-1), then each nested list.
+    for (int64_t l = -1; l < static_cast<int64_t>(lists); ++l) {
+      const fb::ThunkList* nested = l < 0 ? nullptr : seq->nested()->Get(static_cast<flatbuffers::uoffset_t>(l));
+      FbThunks thunks = l < 0 ? FbThunks{seq->thunks_type(), seq->thunks()} : FbThunks{nested->thunks_type(), nested->thunks()};
+      std::string list = l < 0 ? "" : StrCat(" nested list ", l);
+      if ((thunks.types ? thunks.types->size() : 0) != thunks.size())
+        return InvalidArgument(check.where, "thunk types and thunks", list, " differ in number");
+      std::vector<Thunk>& into = l < 0 ? out.thunks : out.nested.emplace_back();
+      for (size_t i = 0; i < thunks.size(); ++i) {
+        PlanChecker at{out.arena_bytes, StrCat("sequence ", s, list, " thunk ", i, ": ")};
+        PJIT_ASSIGN_OR_RETURN(Thunk t, ThunkFromFb(thunks, i, at, plan.executables.size(), l, lists));
+        into.push_back(std::move(t));
+      }
     }
+    // Lists name only later ones, so depths follow from the last list back.
+    std::vector<int> depth(lists, 1);
+    for (size_t l = lists; l-- > 0;)
+      for (const Thunk& t : out.nested[l])
+        for (uint32_t inner : NestedLists(t)) depth[l] = std::max(depth[l], depth[inner] + 1);
+    for (size_t l = 0; l < lists; ++l)
+      if (depth[l] > kMaxNesting) return InvalidArgument(check.where, "nested list ", l, " nests ", depth[l], " deep, more than ", kMaxNesting);
     plan.sequences.push_back(std::move(out));
   }
   return plan;

@@ -29,8 +29,18 @@ StatusOr<PlanPeak> FindPlanPeak(const ThunkSequence& seq, int64_t end) {
   return peak;
 }
 
-std::string BufferShape(const BufferInfo& b, const Computation& entry) {
-  const Instruction* in = entry.Find(b.instruction);
+const Instruction* BufferOwner(const BufferInfo& b, const Module& program) {
+  std::string_view name = b.instruction;
+  const Computation* c = program.entry;
+  if (size_t slash = name.find('/'); slash != std::string_view::npos) {
+    c = program.FindComputation(name.substr(0, slash));
+    name = name.substr(slash + 1);
+  }
+  return c ? c->Find(name) : nullptr;
+}
+
+std::string BufferShape(const BufferInfo& b, const Module& program) {
+  const Instruction* in = BufferOwner(b, program);
   if (!in) return "";
   std::vector<const Shape*> leaves = LeafShapes(in->shape);
   return b.leaf < leaves.size() ? leaves[b.leaf]->ToString(false) : "";

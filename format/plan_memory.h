@@ -22,8 +22,12 @@ struct PlanPeak {
 // `positions`: the entry's instruction count; a buffer live past it is an error.
 StatusOr<PlanPeak> FindPlanPeak(const ThunkSequence& sequence, int64_t positions);
 
-// The per-device shape of a buffer ("f32[4,32]": its instruction's leaf in `entry`), or ""
-// when the program has no such instruction or leaf.
-std::string BufferShape(const BufferInfo& buffer, const Computation& entry);
+// The instruction whose value a buffer holds: an entry instruction, or for a name
+// "COMPUTATION/NAME" one of a while's or conditional's computations; null when there is none.
+const Instruction* BufferOwner(const BufferInfo& buffer, const Module& program);
+
+// The per-device shape of a buffer ("f32[4,32]": its owner's leaf), or "" when the program
+// has no such instruction or leaf.
+std::string BufferShape(const BufferInfo& buffer, const Module& program);
 
 }  // namespace pjit

@@ -62,7 +62,34 @@ struct CopyThunk {
   bool operator==(const CopyThunk&) const = default;
 };
 
-using Thunk = std::variant<KernelThunk, GemmThunk, CollectiveThunk, CopyThunk>;
+// A while loop: the thunks of nested[condition] leave the loop's pred at `predicate`; while it
+// is true, nested[body] runs (its last thunks write the next loop state over the state's
+// buffers, which both lists read) and the condition again.
+struct WhileThunk {
+  uint32_t condition = 0, body = 0;
+  BufferSlice predicate;
+  std::string name;  // the instruction, for errors
+  bool operator==(const WhileThunk&) const = default;
+};
+
+// Runs the thunks of nested[branches[i]]: i is the s32 at `index` (one out of range takes the
+// last branch, as XLA does), or for a pred index, 0 when it is true and 1 when false.
+struct ConditionalThunk {
+  BufferSlice index;
+  bool predicate = false;  // the index is a pred
+  std::vector<uint32_t> branches;
+  std::string name;
+  bool operator==(const ConditionalThunk&) const = default;
+};
+
+using Thunk = std::variant<KernelThunk, GemmThunk, CollectiveThunk, CopyThunk, WhileThunk, ConditionalThunk>;
+
+// The nested thunk lists that a while or conditional thunk in `thunks` names, in order.
+inline std::vector<uint32_t> NestedLists(const Thunk& thunk) {
+  if (const auto* w = std::get_if<WhileThunk>(&thunk)) return {w->condition, w->body};
+  if (const auto* c = std::get_if<ConditionalThunk>(&thunk)) return c->branches;
+  return {};
+}
 
 // One buffer of the arena plan, for pjit-inspect --memory: the instruction (and leaf of its
 // tuple) whose value it holds and the program positions (indices of the device program's
@@ -85,6 +112,9 @@ struct ThunkSequence {
   std::vector<BufferSlice> parameters;  // where the leaves of the entry parameters live, in order
   std::vector<BufferSlice> results;     // where the leaves of the result live
   std::vector<BufferInfo> buffers;      // every planned buffer (debug information)
+  // The thunk lists that while and conditional thunks run. A thunk of nested[i] names only
+  // lists after i (a top-level thunk any), so lists nest without cycles.
+  std::vector<std::vector<Thunk>> nested;
   bool operator==(const ThunkSequence&) const = default;
 };
 

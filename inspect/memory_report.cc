@@ -41,8 +41,9 @@ StatusOr<std::vector<MemoryReport>> BuildMemoryReports(const ThunkPlan& plan, co
     r.peak_position = peak.position;
     r.peak_instruction = r.peak_position < end ? entry.instructions[static_cast<size_t>(r.peak_position)]->name : "(end)";
     for (const BufferInfo* b : peak.live) {
-      MemoryReport::LiveBuffer live{b, b->instruction, BufferShape(*b, entry)};
-      if (const Instruction* in = entry.Find(b->instruction); in && in->shape.IsTuple() && b->kind != BufferInfo::Kind::kScratch) live.name += "{" + std::to_string(b->leaf) + "}";
+      MemoryReport::LiveBuffer live{b, b->instruction, BufferShape(*b, device_program)};
+      if (const Instruction* in = BufferOwner(*b, device_program); in && in->shape.IsTuple() && b->kind != BufferInfo::Kind::kScratch)
+        live.name += "{" + std::to_string(b->leaf) + "}";
       r.live_at_peak.push_back(std::move(live));
     }
     for (const ArrayInfo& a : signature.inputs) r.global_input_bytes += static_cast<uint64_t>(a.shape.ByteSize());

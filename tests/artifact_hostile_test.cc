@@ -198,6 +198,56 @@ TEST(ArtifactHostile, ProgramWithBadIndices) {
   EXPECT_THAT(ErrorOf(with_program(0, 1, 0, "dot")), HasSubstr("section 'program':"));
 }
 
+// Nested thunk lists: a thunk may name only lists after its own (so they cannot cycle), in
+// range, with a one-byte predicate, an index of a pred or an s32, and not too deep.
+TEST(ArtifactHostile, ControlFlowThunksNameOnlyLaterListsOfTheRightShape) {
+  auto m = ParseHloFile(testing::TestdataPath("while_loop.hlo"));
+  ASSERT_TRUE(m.ok());
+  auto error_of = [&](const ThunkSequence& sequence) -> std::string {
+    ArtifactContents c;
+    c.mesh = Mesh::Linear(1);
+    c.program = m->get();
+    c.signature = ShardedSignature(**m, c.mesh);
+    c.device_programs.push_back({{0}, m->get()});
+    c.thunks.executables.push_back(ExecutableInfo{"hlo", "hlo", {}, {}, {}, {}, {}});
+    c.thunks.sequences.push_back(sequence);
+    auto bytes = SerializeArtifact(c);
+    EXPECT_TRUE(bytes.ok());
+    auto r = ArtifactReader::FromBytes(*bytes, "x.pjit");
+    if (!r.ok()) return r.status().message();
+    auto plan = (*r)->LoadThunks();
+    return plan.ok() ? "" : plan.status().message();
+  };
+  ThunkSequence good;
+  good.arena_bytes = 64;
+  good.thunks.push_back(WhileThunk{0, 1, {0, 1}, "w"});
+  good.nested = {{ConditionalThunk{{4, 4}, false, {2, 2}, "c"}}, {}, {CopyThunk{{8, 4}, {12, 4}}}};
+  EXPECT_EQ(error_of(good), "") << "the well-formed plan loads";
+  ThunkSequence self = good;
+  self.nested[0][0] = WhileThunk{0, 2, {0, 1}, "w"};
+  EXPECT_THAT(error_of(self), HasSubstr("nested list 0 thunk 0: names thunk list 0, not one of the 3 nested lists after its own"));
+  ThunkSequence past = good;
+  past.thunks[0] = WhileThunk{0, 3, {0, 1}, "w"};
+  EXPECT_THAT(error_of(past), HasSubstr("thunk 0: names thunk list 3"));
+  ThunkSequence wide = good;
+  wide.thunks[0] = WhileThunk{0, 1, {0, 4}, "w"};
+  EXPECT_THAT(error_of(wide), HasSubstr("while predicate of 4 bytes"));
+  ThunkSequence three = good;
+  three.nested[0][0] = ConditionalThunk{{4, 1}, true, {1, 2, 2}, "c"};
+  EXPECT_THAT(error_of(three), HasSubstr("conditional with a 1-byte index and 3 branches"));
+  ThunkSequence outside = good;
+  outside.nested[0][0] = ConditionalThunk{{64, 4}, false, {1}, "c"};
+  EXPECT_THAT(error_of(outside), HasSubstr("outside the arena"));
+  ThunkSequence deep;
+  deep.arena_bytes = 64;
+  deep.thunks.push_back(ConditionalThunk{{0, 4}, false, {0}, "c"});
+  for (uint32_t l = 0; l < 70; ++l) {
+    deep.nested.emplace_back();
+    if (l + 1 < 70) deep.nested.back().push_back(ConditionalThunk{{0, 4}, false, {l + 1}, "c"});
+  }
+  EXPECT_THAT(error_of(deep), HasSubstr("nests 70 deep, more than 64"));
+}
+
 TEST(ArtifactHostile, MissingSection) {
   std::string file = Artifact();
   const fb::Artifact* root = fb::GetSizePrefixedArtifact(file.data());

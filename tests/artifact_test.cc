@@ -93,6 +93,31 @@ TEST(Artifact, PartitionedProgramAndPlanRoundTrip) {
   EXPECT_FALSE(read_plan->sequences[0].buffers.empty());
 }
 
+// While and conditional thunks with their nested lists (format 1.1) read back as written.
+TEST(Artifact, ControlFlowPlansRoundTrip) {
+  for (const char* name : {"while_loop", "conditional"}) {
+    SCOPED_TRACE(name);
+    auto m = ParseHloFile(testing::TestdataPath(std::string(name) + ".hlo"));
+    ASSERT_TRUE(m.ok());
+    auto plan = LowerToThunks(**m, FindModuleLoopFusions(**m));
+    ASSERT_TRUE(plan.ok()) << plan.status().message();
+    ASSERT_FALSE(plan->sequences[0].nested.empty());
+    ArtifactContents c;
+    c.mesh = Mesh::Linear(1);
+    c.program = m->get();
+    c.signature = ShardedSignature(**m, c.mesh);
+    c.device_programs.push_back({{0}, m->get()});
+    c.thunks = *plan;
+    auto bytes = SerializeArtifact(c);
+    ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+    auto reader = ArtifactReader::FromBytes(*bytes, "x.pjit");
+    ASSERT_TRUE(reader.ok()) << reader.status().message();
+    auto read = (*reader)->LoadThunks();
+    ASSERT_TRUE(read.ok()) << read.status().message();
+    EXPECT_EQ(*read, *plan);
+  }
+}
+
 TEST(Artifact, SameInputSameBytes) {
   fs::path dir = fs::temp_directory_path() / ("pjit_artifact_test_" + std::to_string(::getpid()));
   fs::create_directories(dir);

@@ -10,6 +10,7 @@
 
 #include "compile/pipeline.h"
 #include "compile/thunk_lowering.h"
+#include "format/artifact_reader.h"
 #include "format/artifact_writer.h"
 #include "format/file_util.h"
 #include "format/npy.h"
@@ -225,6 +226,146 @@ ENTRY e {
   for (size_t o = 0; o < wants.size(); ++o) {
     double tolerance = wants[o].shape().dtype == DType::kBF16 ? 1e-2 : 1e-4;
     EXPECT_TRUE(testing::AllClose((*got)[o], wants[o], tolerance, tolerance / 10)) << "output " << o;
+  }
+}
+
+// While loops and conditionals as thunks, compiled (native kernels, gemms) and run on the cpu
+// platform against the interpreter on the unpartitioned module: a loop whose state is
+// permuted every iteration (x takes a new value while y takes x's old one, so the copies back
+// must save x first), a gemm and a three-way conditional inside it whose index goes out of
+// range (-1: the last branch), a nested loop inside one branch, a pred conditional after it,
+// zero iterations, and a partitioned mesh.
+constexpr const char* kControlFlow = R"(HloModule control_flow
+inner_cond {
+  p = (s32[], f32[8,16]) parameter(0)
+  k = s32[] get-tuple-element(p), index=0
+  two = s32[] constant(2)
+  ROOT lt = pred[] compare(k, two), direction=LT
+}
+inner_body {
+  p = (s32[], f32[8,16]) parameter(0)
+  k = s32[] get-tuple-element(p), index=0
+  one = s32[] constant(1)
+  k1 = s32[] add(k, one)
+  v = f32[8,16] get-tuple-element(p), index=1
+  s = f32[8,16] sine(v)
+  ROOT t = (s32[], f32[8,16]) tuple(k1, s)
+}
+branch_scale {
+  v = f32[8,16] parameter(0)
+  h = f32[] constant(0.5)
+  hb = f32[8,16] broadcast(h), dimensions={}
+  ROOT m = f32[8,16] multiply(v, hb)
+}
+branch_loop {
+  v = f32[8,16] parameter(0)
+  zero = s32[] constant(0)
+  init = (s32[], f32[8,16]) tuple(zero, v)
+  w = (s32[], f32[8,16]) while(init), condition=inner_cond, body=inner_body
+  ROOT r = f32[8,16] get-tuple-element(w), index=1
+}
+branch_identity {
+  ROOT v = f32[8,16] parameter(0)
+}
+cond {
+  p = (s32[], f32[8,16], f32[8,16], f32[16,16], s32[]) parameter(0)
+  i = s32[] get-tuple-element(p), index=0
+  n = s32[] get-tuple-element(p), index=4
+  ROOT lt = pred[] compare(i, n), direction=LT
+}
+body {
+  p = (s32[], f32[8,16], f32[8,16], f32[16,16], s32[]) parameter(0)
+  i = s32[] get-tuple-element(p), index=0
+  x = f32[8,16] get-tuple-element(p), index=1
+  y = f32[8,16] get-tuple-element(p), index=2
+  w = f32[16,16] get-tuple-element(p), index=3
+  n = s32[] get-tuple-element(p), index=4
+  one = s32[] constant(1)
+  i1 = s32[] add(i, one)
+  yw = f32[8,16] dot(y, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  three = s32[] constant(3)
+  b = s32[] remainder(i, three)
+  bm = s32[] subtract(b, one)
+  c = f32[8,16] conditional(bm, yw, yw, yw), branch_computations={branch_scale, branch_loop, branch_identity}
+  ROOT t = (s32[], f32[8,16], f32[8,16], f32[16,16], s32[]) tuple(i1, c, x, w, n)
+}
+on_true {
+  v = f32[8,16] parameter(0)
+  ROOT e = f32[8,16] tanh(v)
+}
+on_false {
+  v = f32[8,16] parameter(0)
+  ROOT e = f32[8,16] negate(v)
+}
+ENTRY e {
+  x = f32[8,16] parameter(0)
+  w = f32[16,16] parameter(1)
+  n = s32[] parameter(2)
+  flag = pred[] parameter(3)
+  zero = s32[] constant(0)
+  y0 = f32[8,16] cosine(x)
+  init = (s32[], f32[8,16], f32[8,16], f32[16,16], s32[]) tuple(zero, x, y0, w, n)
+  loop = (s32[], f32[8,16], f32[8,16], f32[16,16], s32[]) while(init), condition=cond, body=body
+  i = s32[] get-tuple-element(loop), index=0
+  lx = f32[8,16] get-tuple-element(loop), index=1
+  ly = f32[8,16] get-tuple-element(loop), index=2
+  pick = f32[8,16] conditional(flag, lx, ly), true_computation=on_true, false_computation=on_false
+  ROOT t = (f32[8,16], f32[8,16], s32[], f32[8,16]) tuple(lx, pick, i, x)
+})";
+
+TEST_F(RuntimeTest, WhileAndConditionalThunksMatchTheInterpreter) {
+  auto module = testing::ParseOrDie(kControlFlow);
+  ASSERT_NE(module, nullptr);
+  const fs::path source = dir_ / "control_flow.hlo";
+  ASSERT_TRUE(WriteFileAtomically(source.string(), kControlFlow).ok());
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<double> real(-1, 1);
+  for (const char* mesh : {"", "x=2"}) {
+    CompileOptions options;
+    options.input = source.string();
+    options.output = (dir_ / "control_flow.pjit").string();
+    options.mesh = mesh;
+    auto report = Compile(options);
+    ASSERT_TRUE(report.ok()) << mesh << ": " << report.status().message();
+    auto artifact = ArtifactReader::Open(options.output);
+    ASSERT_TRUE(artifact.ok());
+    auto plan = (*artifact)->LoadThunks();
+    ASSERT_TRUE(plan.ok()) << plan.status().message();
+    int whiles = 0, conditionals = 0;
+    std::vector<const std::vector<Thunk>*> lists{&plan->sequences[0].thunks};
+    for (const std::vector<Thunk>& l : plan->sequences[0].nested) lists.push_back(&l);
+    for (const std::vector<Thunk>* l : lists)
+      for (const Thunk& t : *l) {
+        whiles += std::holds_alternative<WhileThunk>(t);
+        conditionals += std::holds_alternative<ConditionalThunk>(t);
+      }
+    EXPECT_EQ(whiles, 2) << mesh;
+    EXPECT_EQ(conditionals, 2) << mesh;
+    EXPECT_TRUE(plan->executables[0].kernels.empty() || std::none_of(plan->executables[0].kernels.begin(), plan->executables[0].kernels.end(),
+                                                                      [](const std::string& k) { return k.find("while") != std::string::npos; }));
+    auto session = Session::Open(options.output, SessionOptions{"cpu", 0});
+    ASSERT_TRUE(session.ok()) << session.status().message();
+    for (int32_t n : {0, 1, 7}) {
+      for (bool flag : {true, false}) {
+        SCOPED_TRACE(::testing::Message() << "mesh '" << mesh << "', n = " << n << ", flag = " << flag);
+        std::vector<Literal> inputs;
+        for (const Instruction* p : module->entry->parameters) {
+          Literal l(p->shape);
+          if (p->shape.dtype == DType::kF32)
+            for (int64_t k = 0; k < l.element_count(); ++k) l.SetFromDouble(k, real(rng) * 0.5);
+          inputs.push_back(std::move(l));
+        }
+        inputs[2].Set<int32_t>(0, n);
+        inputs[3].Set<bool>(0, flag);
+        auto want = EvaluateModule(*module, inputs);
+        ASSERT_TRUE(want.ok()) << want.status().message();
+        std::vector<Literal> wants = FlattenResult(std::move(*want));
+        auto got = (*session)->Run(inputs);
+        ASSERT_TRUE(got.ok()) << got.status().message();
+        ASSERT_EQ(got->size(), wants.size());
+        for (size_t o = 0; o < wants.size(); ++o) EXPECT_TRUE(testing::AllClose((*got)[o], wants[o], 1e-4, 1e-5)) << "output " << o;
+      }
+    }
   }
 }
 

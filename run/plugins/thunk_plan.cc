@@ -1,11 +1,43 @@
 #include "run/plugins/thunk_plan.h"
 
+#include <cstring>
+
 namespace pjit {
 namespace {
 
 uint64_t LeafBytes(const Shape& leaf) { return static_cast<uint64_t>(leaf.ByteSize()); }
 
 }  // namespace
+
+ThunkLists ListThunks(const ThunkSequence& sequence) {
+  ThunkLists out;
+  out.lists.push_back(&sequence.thunks);
+  for (const std::vector<Thunk>& l : sequence.nested) out.lists.push_back(&l);
+  for (const std::vector<Thunk>* l : out.lists) {
+    out.first.push_back(out.count);
+    out.count += l->size();
+  }
+  return out;
+}
+
+size_t ConditionalBranch(const ConditionalThunk& c, const std::byte* index) {
+  if (c.predicate) return *index != std::byte{0} ? 0 : 1;
+  int32_t i;
+  std::memcpy(&i, index, sizeof i);
+  return i < 0 || static_cast<size_t>(i) >= c.branches.size() ? c.branches.size() - 1 : static_cast<size_t>(i);
+}
+
+KernelInstructions::KernelInstructions(const Module* program) {
+  if (!program) return;
+  for (const auto& c : program->computations)
+    for (const auto& in : c->instructions)
+      by_name_.emplace(c.get() == program->entry ? in->name : c->name + "/" + in->name, in.get());
+}
+
+const Instruction* KernelInstructions::Find(std::string_view kernel) const {
+  auto found = by_name_.find(std::string(kernel));
+  return found == by_name_.end() ? nullptr : found->second;
+}
 
 uint64_t CollectiveElements(const CollectiveThunk& t) {
   uint64_t n = 1;

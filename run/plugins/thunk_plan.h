@@ -6,6 +6,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -15,6 +18,41 @@
 #include "format/thunks.h"
 
 namespace pjit {
+
+// Every thunk list of a sequence — the top level, then sequence.nested in order — and one
+// numbering of all their thunks (list l's thunk i is number first[l] + i), by which platforms
+// keep what they prepare per thunk.
+struct ThunkLists {
+  std::vector<const std::vector<Thunk>*> lists;
+  std::vector<size_t> first;
+  size_t count = 0;
+};
+ThunkLists ListThunks(const ThunkSequence& sequence);
+// f(number, thunk) for every thunk of every list, in numbering order; stops at the first
+// error f returns.
+template <typename F>
+Status ForEachThunk(const ThunkLists& lists, F f) {
+  for (size_t l = 0; l < lists.lists.size(); ++l)
+    for (size_t t = 0; t < lists.lists[l]->size(); ++t) PJIT_RETURN_IF_ERROR(f(lists.first[l] + t, (*lists.lists[l])[t]));
+  return OkStatus();
+}
+// The list number of nested list `nested` (the top level is list 0).
+inline size_t NestedList(uint32_t nested) { return static_cast<size_t>(nested) + 1; }
+
+// The branch a conditional takes for the bytes of its index (a pred, or an s32 where one out
+// of range takes the last branch).
+size_t ConditionalBranch(const ConditionalThunk& c, const std::byte* index);
+
+// The instructions that "hlo" kernels run, by kernel name: an entry instruction's name, or
+// "COMPUTATION/NAME" for one of a while's or conditional's computations.
+class KernelInstructions {
+ public:
+  explicit KernelInstructions(const Module* program);  // null: no kernels
+  const Instruction* Find(std::string_view kernel) const;
+
+ private:
+  std::unordered_map<std::string, const Instruction*> by_name_;
+};
 
 // The slices a kernel of `instr` needs: its operands' leaves, then its result's.
 Status CheckKernelSlices(const Instruction& instr, const KernelThunk& k);

@@ -74,8 +74,12 @@ StatusOr<std::unique_ptr<HostExecutable>> CpuExecutable::Load(std::string_view a
   e->sequence_ = std::move(plan.sequences[0]);
   e->timeout_ms_ = options.timeout_ms;
   e->cores_per_device_ = options.cores_per_device;
-  bool has_kernels = std::any_of(e->sequence_.thunks.begin(), e->sequence_.thunks.end(),
-                                 [](const Thunk& t) { return std::holds_alternative<KernelThunk>(t); });
+  e->lists_ = ListThunks(e->sequence_);
+  bool has_kernels = false;
+  (void)ForEachThunk(e->lists_, [&](size_t, const Thunk& t) {
+    has_kernels = has_kernels || std::holds_alternative<KernelThunk>(t);
+    return OkStatus();
+  });
   if (has_kernels) {
     if (programs.size() != 1) return InvalidArgument(name, ": section 'device_programs': the cpu platform needs exactly one program");
     e->program_ = std::move(programs[0].module);
@@ -87,16 +91,17 @@ StatusOr<std::unique_ptr<HostExecutable>> CpuExecutable::Load(std::string_view a
     PJIT_RETURN_IF_ERROR(CheckCpuFeatures(*x86, name));
     PJIT_ASSIGN_OR_RETURN(e->native_, NativeLibrary::Load(x86->binary, name));
   }
-  e->loop_kernels_.assign(e->sequence_.thunks.size(), nullptr);
-  for (size_t i = 0; i < e->sequence_.thunks.size(); ++i) {
-    const auto* k = std::get_if<KernelThunk>(&e->sequence_.thunks[i]);
-    if (!k || k->executable >= plan.executables.size() || plan.executables[k->executable].format == "hlo") continue;
+  e->loop_kernels_.assign(e->lists_.count, nullptr);
+  PJIT_RETURN_IF_ERROR(ForEachThunk(e->lists_, [&](size_t i, const Thunk& thunk) -> Status {
+    const auto* k = std::get_if<KernelThunk>(&thunk);
+    if (!k || k->executable >= plan.executables.size() || plan.executables[k->executable].format == "hlo") return OkStatus();
     if (!x86)
       return Unimplemented(name, ": section 'executables': kernel ", k->kernel, " has no x86_64 code, only ",
                            plan.executables[k->executable].target, " (compile with --target cpu to run it on the cpu platform)");
     if (k->launch.size() != 1) return InvalidArgument(name, ": section 'thunks': kernel ", k->kernel, " needs launch = {rows}");
     PJIT_ASSIGN_OR_RETURN(e->loop_kernels_[i], e->native_->Kernel(k->kernel));
-  }
+    return OkStatus();
+  }));
   Status prepared = e->Prepare(reader->mesh().device_count());
   if (!prepared.ok()) return Status(prepared.code(), StrCat(name, ": section 'thunks': ", prepared.message()));
   return std::unique_ptr<HostExecutable>(std::move(e));
@@ -107,18 +112,14 @@ Status CpuExecutable::Prepare(int64_t n) {
   PJIT_RETURN_IF_ERROR(CheckArraySlices(signature_.outputs, sequence_.results, "output"));
   in_place_ = PinsParametersAndResults(sequence_);
   if (in_place_) regions_ = PinnedRegions(sequence_);
-  size_t count = sequence_.thunks.size();
+  const size_t count = lists_.count;
   kernels_.assign(count, nullptr);
-  std::unordered_map<std::string_view, const Instruction*> by_name;
-  if (program_)
-    for (const auto& instr : program_->entry->instructions) by_name.emplace(instr->name, instr.get());
+  const KernelInstructions instructions(program_.get());
   collectives_.resize(count);
-  for (size_t i = 0; i < count; ++i) {
-    const Thunk& thunk = sequence_.thunks[i];
-    if (loop_kernels_[i]) continue;
+  PJIT_RETURN_IF_ERROR(ForEachThunk(lists_, [&](size_t i, const Thunk& thunk) -> Status {
+    if (loop_kernels_[i]) return OkStatus();
     if (const auto* k = std::get_if<KernelThunk>(&thunk)) {
-      auto found = by_name.find(k->kernel);
-      if (found != by_name.end()) kernels_[i] = found->second;
+      kernels_[i] = instructions.Find(k->kernel);
       if (!kernels_[i] || kernels_[i]->opcode == Opcode::kParameter)
         return InvalidArgument("thunk ", i, ": the device program has no instruction '", k->kernel, "' to run");
       PJIT_RETURN_IF_ERROR(CheckKernelSlices(*kernels_[i], *k));
@@ -131,7 +132,8 @@ Status CpuExecutable::Prepare(int64_t n) {
       for (std::vector<int64_t>& g : layout.groups) site->groups.push_back(std::make_unique<Rendezvous>(std::move(g)));
       collectives_[i] = std::move(site);
     }
-  }
+    return OkStatus();
+  }));
   // Each device's share of the cores for the parallel work inside it.
   int cores = cores_per_device_ ? static_cast<int>(cores_per_device_)
                                 : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / static_cast<int>(n));
@@ -184,9 +186,20 @@ Status CpuExecutable::RunDevice(size_t device, const std::vector<const Literal*>
   EvaluationOptions options;
   options.partition_id = static_cast<int64_t>(device);
   options.collectives = &interpreter_collectives;
-  for (size_t i = 0; i < sequence_.thunks.size(); ++i) {
+  PJIT_RETURN_IF_ERROR(RunList(device, 0, options));
+  if (in_place_) return OkStatus();  // the kernels wrote the results where the caller has them
+  for (size_t o = 0; o < signature_.outputs.size(); ++o)
+    if (sequence_.results[o].size) std::memcpy(results[o].bytes().data(), address(sequence_.results[o]), sequence_.results[o].size);
+  return OkStatus();
+}
+
+Status CpuExecutable::RunList(size_t device, size_t list, const EvaluationOptions& options) {
+  const SliceAddress address = [this, device](const BufferSlice& s) { return Address(device, s); };
+  const std::vector<Thunk>& thunks = *lists_.lists[list];
+  for (size_t t = 0; t < thunks.size(); ++t) {
     if (aborted_) return Status(StatusCode::kInternal, "aborted");
-    const Thunk& thunk = sequence_.thunks[i];
+    const size_t i = lists_.first[list] + t;
+    const Thunk& thunk = thunks[t];
     if (LoopKernel kernel = loop_kernels_[i]) {
       RunLoopKernel(kernel, std::get<KernelThunk>(thunk), address, *cores_[device]);
     } else if (const auto* k = std::get_if<KernelThunk>(&thunk)) {
@@ -205,14 +218,20 @@ Status CpuExecutable::RunDevice(size_t device, const std::vector<const Literal*>
       RunGemm(*g, address(g->lhs), address(g->rhs), address(g->out), *cores_[device]);
     } else if (const auto* c = std::get_if<CollectiveThunk>(&thunk)) {
       PJIT_RETURN_IF_ERROR(RunCollective(i, *c, device));
+    } else if (const auto* w = std::get_if<WhileThunk>(&thunk)) {
+      PJIT_RETURN_IF_ERROR(RunList(device, NestedList(w->condition), options));
+      while (*address(w->predicate) != std::byte{0}) {
+        if (aborted_) return Status(StatusCode::kInternal, "aborted");
+        PJIT_RETURN_IF_ERROR(RunList(device, NestedList(w->body), options));
+        PJIT_RETURN_IF_ERROR(RunList(device, NestedList(w->condition), options));
+      }
+    } else if (const auto* c = std::get_if<ConditionalThunk>(&thunk)) {
+      PJIT_RETURN_IF_ERROR(RunList(device, NestedList(c->branches[ConditionalBranch(*c, address(c->index))]), options));
     } else {
       const auto& copy = std::get<CopyThunk>(thunk);
       if (copy.source.size) std::memmove(address(copy.destination), address(copy.source), copy.source.size);
     }
   }
-  if (in_place_) return OkStatus();  // the kernels wrote the results where the caller has them
-  for (size_t o = 0; o < signature_.outputs.size(); ++o)
-    if (sequence_.results[o].size) std::memcpy(results[o].bytes().data(), address(sequence_.results[o]), sequence_.results[o].size);
   return OkStatus();
 }
 

@@ -27,8 +27,11 @@
 #include "run/plugins/cpu/native_library.h"
 #include "run/plugins/cpu/rendezvous.h"
 #include "run/plugins/host_plugin.h"
+#include "run/plugins/thunk_plan.h"
 
 namespace pjit {
+
+struct EvaluationOptions;
 
 class CpuExecutable : public HostExecutable {
  public:
@@ -56,6 +59,9 @@ class CpuExecutable : public HostExecutable {
   Status Prepare(int64_t num_devices);
   Status RunDevice(size_t device, const std::vector<const Literal*>& arguments, std::vector<Literal>& results,
                    Collectives& interpreter_collectives);
+  // Runs thunk list `list` (ListThunks numbering) on `device`; while and conditional thunks
+  // run their nested lists.
+  Status RunList(size_t device, size_t list, const EvaluationOptions& options);
   Status RunCollective(size_t thunk, const CollectiveThunk& t, size_t device);
   // Where device `device` has `slice` in this execution: its arena, or (in place) the
   // caller's input or result that the slice's region stands for.
@@ -65,6 +71,7 @@ class CpuExecutable : public HostExecutable {
   Signature signature_;
   std::unique_ptr<Module> program_;
   ThunkSequence sequence_;
+  ThunkLists lists_;                                       // sequence_'s lists; "by thunk" below is their numbering
   std::vector<const Instruction*> kernels_;                // by thunk (null: not an "hlo" kernel)
   std::unique_ptr<NativeLibrary> native_;                  // the "x86_64" executable, if any
   std::vector<LoopKernel> loop_kernels_;                   // by thunk (null: not a native kernel)

@@ -66,19 +66,18 @@ Status CudaExecutable::Prepare(const ThunkPlan& plan, int64_t n) {
   in_place_ = PinsParametersAndResults(sequence_);
   if (in_place_) regions_ = PinnedRegions(sequence_);
   const ExecutableInfo* cuda = FindExecutable(plan.executables, "nvptx", "ptx");
-  std::unordered_map<std::string_view, const Instruction*> by_name;
-  if (program_)
-    for (const auto& instr : program_->entry->instructions) by_name.emplace(instr->name, instr.get());
-  size_t count = sequence_.thunks.size();
+  const KernelInstructions instructions(program_.get());
+  lists_ = ListThunks(sequence_);
+  const size_t count = lists_.count;
   host_kernels_.assign(count, nullptr);
   symbols_.assign(count, "");
   threads_.assign(count, 0);
   groups_.resize(count);
   uint64_t staging = 0;
-  bool gemms = false, collectives = false;
+  bool gemms = false;
   std::vector<const CollectiveGroups*> layouts(count, nullptr);
-  for (size_t i = 0; i < count; ++i) {
-    const Thunk& thunk = sequence_.thunks[i];
+  std::vector<const CollectiveThunk*> collectives(count, nullptr);
+  PJIT_RETURN_IF_ERROR(ForEachThunk(lists_, [&](size_t i, const Thunk& thunk) -> Status {
     std::string where = StrCat("section 'thunks': thunk ", i, ": ");
     if (const auto* k = std::get_if<KernelThunk>(&thunk)) {
       if (k->executable < plan.executables.size() && plan.executables[k->executable].format != "hlo") {
@@ -91,13 +90,13 @@ Status CudaExecutable::Prepare(const ThunkPlan& plan, int64_t n) {
           return InvalidArgument("section 'executables': the nvptx code has no kernel ", k->kernel, " with a launch of {threads}");
         symbols_[i] = CudaKernelSymbol(k->kernel);
         threads_[i] = cuda->launches[index][0];
-        continue;
+        return OkStatus();
       }
-      auto found = by_name.find(k->kernel);
-      if (found == by_name.end() || found->second->opcode == Opcode::kParameter)
+      const Instruction* found = instructions.Find(k->kernel);
+      if (!found || found->opcode == Opcode::kParameter)
         return InvalidArgument(where, "the device program has no instruction '", k->kernel, "' to run");
-      host_kernels_[i] = found->second;
-      PJIT_RETURN_IF_ERROR(CheckKernelSlices(*found->second, *k));
+      host_kernels_[i] = found;
+      PJIT_RETURN_IF_ERROR(CheckKernelSlices(*found, *k));
     } else if (const auto* g = std::get_if<GemmThunk>(&thunk)) {
       if (g->dtype != DType::kF32 && g->dtype != DType::kF64 && g->dtype != DType::kBF16)
         return Unimplemented(where, "a ", DTypeName(g->dtype), " gemm (the cuda platform multiplies f32, f64 and bf16)");
@@ -109,16 +108,17 @@ Status CudaExecutable::Prepare(const ThunkPlan& plan, int64_t n) {
       groups_[i] = std::make_unique<CollectiveGroups>(std::move(layout));
       layouts[i] = groups_[i].get();
       staging = std::max(staging, NcclStagingBytes(*c, groups_[i]->groups[0].size()));
-      collectives = true;
+      collectives[i] = c;
     }
-  }
+    return OkStatus();
+  }));
   devices_.resize(static_cast<size_t>(n));
   for (size_t d = 0; d < devices_.size(); ++d) {
     Status s = PrepareDevice(d, plan, staging, gemms);
     if (!s.ok()) return Status(s.code(), StrCat("device ", d, ": ", s.message()));
   }
-  if (collectives) {
-    PJIT_ASSIGN_OR_RETURN(nccl_, NcclCommunicators::Create(sequence_.thunks, layouts, n));
+  if (std::any_of(collectives.begin(), collectives.end(), [](const CollectiveThunk* c) { return c != nullptr; })) {
+    PJIT_ASSIGN_OR_RETURN(nccl_, NcclCommunicators::Create(collectives, layouts, n));
   }
   return OkStatus();
 }
@@ -138,8 +138,8 @@ Status CudaExecutable::PrepareDevice(size_t index, const ThunkPlan& plan, uint64
                                  StrCat("allocating the arena of ", sequence_.arena_bytes, " bytes")));
   if (staging_bytes)
     PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuMemAlloc(&d.staging, staging_bytes), "allocating the collectives' staging memory"));
-  d.functions.assign(sequence_.thunks.size(), nullptr);
-  d.tables_of_thunk.assign(sequence_.thunks.size(), 0);
+  d.functions.assign(lists_.count, nullptr);
+  d.tables_of_thunk.assign(lists_.count, 0);
   d.table_values = TableValues([&d](const BufferSlice& s) { return d.arena + s.offset; });
   const std::vector<CUdeviceptr>& tables = d.table_values;
   if (gemms) {
@@ -157,20 +157,22 @@ Status CudaExecutable::PrepareDevice(size_t index, const ThunkPlan& plan, uint64
   PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuMemcpyHtoDAsync(d.tables, tables.data(), tables.size() * sizeof(CUdeviceptr), d.stream),
                                  "uploading kernel argument tables"));
   size_t next = 0;
-  for (size_t i = 0; i < sequence_.thunks.size(); ++i) {
-    if (symbols_[i].empty()) continue;
-    PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuModuleGetFunction(&d.functions[i], d.module, symbols_[i].c_str()), "kernel " + symbols_[i]));
+  PJIT_RETURN_IF_ERROR(ForEachThunk(lists_, [&](size_t i, const Thunk& thunk) -> Status {
+    if (symbols_[i].empty()) return OkStatus();
     d.tables_of_thunk[i] = d.tables + next * sizeof(CUdeviceptr);
-    next += std::get<KernelThunk>(sequence_.thunks[i]).arguments.size();
-  }
+    next += std::get<KernelThunk>(thunk).arguments.size();
+    return cu_.Check(cu_.cuModuleGetFunction(&d.functions[i], d.module, symbols_[i].c_str()), "kernel " + symbols_[i]);
+  }));
   return cu_.Check(cu_.cuStreamSynchronize(d.stream), "cuStreamSynchronize");
 }
 
 std::vector<CUdeviceptr> CudaExecutable::TableValues(const GpuSliceAddress& address) const {
   std::vector<CUdeviceptr> values;
-  for (size_t i = 0; i < sequence_.thunks.size(); ++i)
+  (void)ForEachThunk(lists_, [&](size_t i, const Thunk& thunk) {
     if (!symbols_[i].empty())
-      for (const BufferSlice& s : std::get<KernelThunk>(sequence_.thunks[i]).arguments) values.push_back(address(s));
+      for (const BufferSlice& s : std::get<KernelThunk>(thunk).arguments) values.push_back(address(s));
+    return OkStatus();
+  });
   return values;
 }
 
@@ -286,8 +288,21 @@ Status CudaExecutable::RunDevice(size_t device, const std::vector<const DeviceMe
         PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuMemcpyDtoDAsync(d.arena + s.offset, bases[i + 1], s.size, d.stream),
                                        StrCat("copying input ", i, " into the arena")));
   }
-  for (size_t i = 0; i < sequence_.thunks.size(); ++i) {
-    const Thunk& thunk = sequence_.thunks[i];
+  PJIT_RETURN_IF_ERROR(RunList(device, 0, address, interpreter_collectives));
+  if (!in_place_)
+    for (size_t o = 0; o < results.size(); ++o)
+      if (const BufferSlice& s = sequence_.results[o]; s.size)
+        PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuMemcpyDtoDAsync(bases[arguments.size() + 1 + o], d.arena + s.offset, s.size, d.stream),
+                                       StrCat("copying output ", o, " out of the arena")));
+  return cu_.Check(cu_.cuStreamSynchronize(d.stream), "running the thunks");
+}
+
+Status CudaExecutable::RunList(size_t device, size_t list, const GpuSliceAddress& address, Collectives& interpreter_collectives) {
+  Device& d = devices_[device];
+  const std::vector<Thunk>& thunks = *lists_.lists[list];
+  for (size_t t = 0; t < thunks.size(); ++t) {
+    const size_t i = lists_.first[list] + t;
+    const Thunk& thunk = thunks[t];
     Status s;
     if (d.functions[i]) {
       if (!threads_[i]) continue;
@@ -304,6 +319,21 @@ Status CudaExecutable::RunDevice(size_t device, const std::vector<const DeviceMe
       s = RunGemm(d, *g, address);
     } else if (const auto* c = std::get_if<CollectiveThunk>(&thunk)) {
       s = RunNcclCollective(cu_, *c, *groups_[i], device, nccl_->For(i, device), address, d.staging, d.stream);
+    } else if (const auto* w = std::get_if<WhileThunk>(&thunk)) {
+      // The host decides each step: the predicate comes back once the condition's work is done.
+      PJIT_RETURN_IF_ERROR(RunList(device, NestedList(w->condition), address, interpreter_collectives));
+      for (;;) {
+        PJIT_ASSIGN_OR_RETURN(std::byte predicate, ReadByte(d, address(w->predicate)));
+        if (predicate == std::byte{0}) break;
+        PJIT_RETURN_IF_ERROR(RunList(device, NestedList(w->body), address, interpreter_collectives));
+        PJIT_RETURN_IF_ERROR(RunList(device, NestedList(w->condition), address, interpreter_collectives));
+      }
+    } else if (const auto* c = std::get_if<ConditionalThunk>(&thunk)) {
+      std::byte index[4] = {};
+      for (uint64_t b = 0; b < c->index.size; ++b) {
+        PJIT_ASSIGN_OR_RETURN(index[b], ReadByte(d, address(c->index) + b));
+      }
+      PJIT_RETURN_IF_ERROR(RunList(device, NestedList(c->branches[ConditionalBranch(*c, index)]), address, interpreter_collectives));
     } else {
       const auto& copy = std::get<CopyThunk>(thunk);
       if (copy.source.size)
@@ -311,12 +341,14 @@ Status CudaExecutable::RunDevice(size_t device, const std::vector<const DeviceMe
     }
     if (!s.ok()) return Status(s.code(), StrCat("thunk ", i, ": ", s.message()));
   }
-  if (!in_place_)
-    for (size_t o = 0; o < results.size(); ++o)
-      if (const BufferSlice& s = sequence_.results[o]; s.size)
-        PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuMemcpyDtoDAsync(bases[arguments.size() + 1 + o], d.arena + s.offset, s.size, d.stream),
-                                       StrCat("copying output ", o, " out of the arena")));
-  return cu_.Check(cu_.cuStreamSynchronize(d.stream), "running the thunks");
+  return OkStatus();
+}
+
+StatusOr<std::byte> CudaExecutable::ReadByte(Device& d, CUdeviceptr address) {
+  std::byte value{};
+  PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuMemcpyDtoHAsync(&value, address, 1, d.stream), "reading a control-flow value back"));
+  PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuStreamSynchronize(d.stream), "cuStreamSynchronize"));
+  return value;
 }
 
 StatusOr<std::vector<std::vector<DeviceResult>>> CudaExecutable::ExecuteOnDevices(const std::vector<std::vector<const DeviceMemory*>>& arguments) {

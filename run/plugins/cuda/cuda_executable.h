@@ -63,6 +63,11 @@ class CudaExecutable : public HostExecutable {
   Status RunHostKernel(size_t device, const KernelThunk& k, const Instruction& instr, const GpuSliceAddress& address,
                        Collectives& interpreter_collectives);
   Status RunGemm(Device& d, const GemmThunk& g, const GpuSliceAddress& address);
+  // Enqueues thunk list `list` (ListThunks numbering) on the device's stream; while and
+  // conditional thunks wait for the value that decides and run their nested lists.
+  Status RunList(size_t device, size_t list, const GpuSliceAddress& address, Collectives& interpreter_collectives);
+  // One byte of device memory, once the stream's work so far is done.
+  StatusOr<std::byte> ReadByte(Device& d, CUdeviceptr address);
   // The loop kernels' arguments, in the order of the devices' argument tables.
   std::vector<CUdeviceptr> TableValues(const GpuSliceAddress& address) const;
 
@@ -70,6 +75,7 @@ class CudaExecutable : public HostExecutable {
   Signature signature_;
   std::unique_ptr<Module> program_;
   ThunkSequence sequence_;
+  ThunkLists lists_;                              // sequence_'s lists; "by thunk" below is their numbering
   std::vector<const Instruction*> host_kernels_;  // by thunk: "hlo" kernels (null: not one)
   std::vector<std::string> symbols_;              // by thunk: a loop kernel's PTX symbol ("": not one)
   std::vector<uint64_t> threads_;                 // by thunk: the threads a loop kernel's launch runs

@@ -57,17 +57,17 @@ void* Ptr(CUdeviceptr p) { return reinterpret_cast<void*>(static_cast<uintptr_t>
 
 }  // namespace
 
-StatusOr<std::unique_ptr<NcclCommunicators>> NcclCommunicators::Create(const std::vector<Thunk>& thunks,
+StatusOr<std::unique_ptr<NcclCommunicators>> NcclCommunicators::Create(const std::vector<const CollectiveThunk*>& collectives,
                                                                        const std::vector<const CollectiveGroups*>& layouts, int64_t n) {
   std::unique_ptr<NcclCommunicators> c(new NcclCommunicators());
-  c->set_of_thunk_.assign(thunks.size(), 0);
+  c->set_of_thunk_.assign(collectives.size(), 0);
   std::vector<int> gpus;
   for (int d = 0; d < n; ++d) gpus.push_back(d);
   c->sets_.emplace_back(static_cast<size_t>(n));
   PJIT_RETURN_IF_ERROR(Nccl(ncclCommInitAll(c->sets_[0].data(), static_cast<int>(n), gpus.data()), "communicators", "ncclCommInitAll"));
   std::map<std::vector<std::vector<int64_t>>, size_t> set_of_groups;
-  for (size_t i = 0; i < thunks.size(); ++i) {
-    const auto* t = std::get_if<CollectiveThunk>(&thunks[i]);
+  for (size_t i = 0; i < collectives.size(); ++i) {
+    const CollectiveThunk* t = collectives[i];
     if (!t || t->replica_groups.empty() || t->kind == "collective-permute") continue;
     auto [it, fresh] = set_of_groups.emplace(t->replica_groups, c->sets_.size());
     c->set_of_thunk_[i] = it->second;

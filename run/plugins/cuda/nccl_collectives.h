@@ -20,8 +20,9 @@ namespace pjit {
 
 class NcclCommunicators {
  public:
-  // Communicators over GPUs 0 .. n-1 (rank = device id) for every collective thunk.
-  static StatusOr<std::unique_ptr<NcclCommunicators>> Create(const std::vector<Thunk>& thunks,
+  // Communicators over GPUs 0 .. n-1 (rank = device id) for every collective thunk;
+  // `collectives` and `layouts` by thunk number (null: not a collective).
+  static StatusOr<std::unique_ptr<NcclCommunicators>> Create(const std::vector<const CollectiveThunk*>& collectives,
                                                              const std::vector<const CollectiveGroups*>& layouts, int64_t n);
   ~NcclCommunicators();
   // Makes every device blocked in a collective return (after a device failed).
