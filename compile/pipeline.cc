@@ -7,6 +7,7 @@
 #include "compile/call_inliner.h"
 #include "compile/common_subexpressions.h"
 #include "compile/constant_folding.h"
+#include "compile/convolution_to_dot.h"
 #include "compile/cpu_codegen.h"
 #include "compile/dead_code_elimination.h"
 #include "compile/kernel_fusion.h"
@@ -133,6 +134,7 @@ StatusOr<CompiledProgram> CompileText(const std::string& text, const CompileOpti
   p.warnings.insert(p.warnings.end(), partitioned.warnings.begin(), partitioned.warnings.end());
   clock.Start("simplification (constant folding, algebra, CSE, DCE)");
   FoldConstants(*p.device->entry);
+  RewriteDotLikeConvolutions(*p.device->entry);
   SimplifyAlgebra(*p.device->entry);
   EliminateCommonSubexpressions(*p.device->entry);
   EliminateDeadCode(*p.device->entry);

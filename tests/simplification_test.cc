@@ -12,7 +12,9 @@
 #include "compile/algebraic_simplifier.h"
 #include "compile/common_subexpressions.h"
 #include "compile/constant_folding.h"
+#include "compile/convolution_to_dot.h"
 #include "compile/dead_code_elimination.h"
+#include "compile/thunk_lowering.h"
 #include "format/verifier.h"
 #include "run/interpreter/evaluator.h"
 #include "tests/test_util.h"
@@ -174,6 +176,58 @@ ENTRY e {
   c2 = pred[3,3] compare(x, t1), direction=GT
   ROOT o = pred[3,3] and(c1, c2)
 })"), ::testing::ElementsAre("x", "t1", "c1", "c2", "o"));
+}
+
+// Dot-like convolutions (1x1, unstrided, unpadded, ungrouped; or with no spatial dims) become
+// dots that lower to gemm thunks, in every layout (the input's feature dim moved last and the
+// product moved into the output's order by transposes where needed), and match the
+// convolution within f32 rounding; every other convolution stays.
+TEST(ConvolutionToDot, DotLikeConvolutionsBecomeGemms) {
+  const char* text = R"(HloModule m
+ENTRY e {
+  x = f32[2,5,6,8] parameter(0)
+  k = f32[1,1,8,3] parameter(1)
+  nchw = f32[2,8,5,6] parameter(2)
+  koi = f32[3,8,1,1] parameter(3)
+  v = f32[4,8] parameter(4)
+  kv = f32[8,3] parameter(5)
+  nhwc = f32[2,5,6,3] convolution(x, k), window={size=1x1}, dim_labels=b01f_01io->b01f
+  bf01 = f32[2,3,5,6] convolution(nchw, koi), window={size=1x1}, dim_labels=bf01_oi01->bf01
+  mixed = f32[3,6,2,5] convolution(x, koi), window={size=1x1}, dim_labels=b01f_oi01->f1b0
+  flat = f32[4,3] convolution(v, kv), dim_labels=bf_io->bf
+  k3 = f32[3,3,8,3] parameter(6)
+  wide = f32[2,5,6,3] convolution(x, k3), window={size=3x3 pad=1_1x1_1}, dim_labels=b01f_01io->b01f
+  strided = f32[2,3,3,3] convolution(x, k), window={size=1x1 stride=2x2}, dim_labels=b01f_01io->b01f
+  ROOT t = (f32[2,5,6,3], f32[2,3,5,6], f32[3,6,2,5], f32[4,3], f32[2,5,6,3], f32[2,3,3,3]) tuple(nhwc, bf01, mixed, flat, wide, strided)
+})";
+  auto before = testing::ParseOrDie(text);
+  auto after = testing::ParseOrDie(text);
+  ASSERT_NE(before, nullptr);
+  EXPECT_EQ(RewriteDotLikeConvolutions(*after->entry), 4);
+  EliminateDeadCode(*after->entry);
+  Status verified = VerifyModule(*after);
+  ASSERT_TRUE(verified.ok()) << verified.message();
+  int convolutions = 0;
+  for (const auto& in : after->entry->instructions) convolutions += in->opcode == Opcode::kConvolution;
+  EXPECT_EQ(convolutions, 2) << "the 3x3 and the strided convolution stay";
+  auto plan = LowerToThunks(*after);
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  int gemms = 0;
+  for (const Thunk& t : plan->sequences[0].thunks) gemms += std::holds_alternative<GemmThunk>(t);
+  EXPECT_EQ(gemms, 4);
+  std::vector<Literal> inputs;
+  for (const Instruction* p : before->entry->parameters) {
+    Literal l(p->shape);
+    std::mt19937 rng(static_cast<uint32_t>(inputs.size() + 11));
+    std::uniform_real_distribution<double> real(-1, 1);
+    for (int64_t i = 0; i < l.element_count(); ++i) l.SetFromDouble(i, real(rng));
+    inputs.push_back(std::move(l));
+  }
+  auto want = EvaluateModule(*before, inputs);
+  auto got = EvaluateModule(*after, inputs);
+  ASSERT_TRUE(want.ok() && got.ok());
+  for (size_t o = 0; o < want->elements().size(); ++o)
+    EXPECT_TRUE(testing::AllClose(got->elements()[o], want->elements()[o], 1e-5, 1e-6)) << "output " << o;
 }
 
 TEST(DeadCodeElimination, KeepsParametersRootAndSideEffects) {
