@@ -197,6 +197,13 @@ class Lowering {
     std::vector<int> inputs = OperandIds(in, pos);
     std::vector<int> outputs = NewBuffers(in, pos);
     leaves_[in] = outputs;
+    if (in->opcode == Opcode::kConstant)  // bytes of its own, so a platform may fill it once at load
+      for (int id : outputs) {
+        LogicalBuffer& b = buffers_[static_cast<size_t>(id)];
+        b.pinned = true;
+        b.defined_at = 0;
+        b.last_use = std::numeric_limits<int64_t>::max();
+      }
     std::vector<int> ids = inputs;
     ids.insert(ids.end(), outputs.begin(), outputs.end());
     if (std::optional<Thunk> t = Special(in, inputs.size(), outputs.size())) {

@@ -10,7 +10,8 @@
 // conditionals (with an s32 or pred index) become while and conditional thunks whose
 // computations lower, the same way, into nested thunk lists.
 // Entry parameters and results are pinned (bytes no other buffer ever shares; a result that
-// is a parameter or repeats another is copied first), so a runtime may run them in place.
+// is a parameter or repeats another is copied first), so a runtime may run them in place; so
+// are constants (live for the whole program), so a runtime may fill them once when it loads.
 #pragma once
 
 #include <vector>

@@ -17,6 +17,7 @@
 #include "run/interpreter/evaluator.h"
 #include "run/plugins/cpu/cpu_executable.h"
 #include "run/plugins/cpu/rendezvous.h"
+#include "run/plugins/thunk_plan.h"
 #include "run/session.h"
 #include "tests/mesh_configs.h"
 #include "tests/test_util.h"
@@ -366,6 +367,54 @@ TEST_F(RuntimeTest, WhileAndConditionalThunksMatchTheInterpreter) {
         for (size_t o = 0; o < wants.size(); ++o) EXPECT_TRUE(testing::AllClose((*got)[o], wants[o], 1e-4, 1e-5)) << "output " << o;
       }
     }
+  }
+}
+
+// Constants have bytes of their own in the plan, so the platforms write them once at load and
+// skip their kernels: results stay right over repeated runs on several devices (a temporary
+// reusing a constant's bytes would change the second run), and a plan whose table shows
+// another buffer in a constant's bytes (as plans before pinning did) runs its constant
+// kernels every time instead.
+TEST_F(RuntimeTest, PinnedConstantsAreWrittenOnceAtLoad) {
+  auto module = testing::ParseOrDie(R"(HloModule m, num_partitions=2
+ENTRY e {
+  x = f32[2,3] parameter(0)
+  c = f32[2,3] constant({{1, 2, 3}, {4, 5, 6}})
+  a = f32[2,3] add(x, c)
+  b = f32[2,3] multiply(a, a)
+  n = f32[2,3] negate(b)
+  ROOT d = f32[2,3] subtract(n, x)
+})");
+  ASSERT_NE(module, nullptr);
+  auto plan = LowerToThunks(*module);
+  ASSERT_TRUE(plan.ok());
+  ThunkSequence& seq = plan->sequences[0];
+  ThunkLists lists = ListThunks(seq);
+  KernelInstructions instructions(module.get());
+  std::vector<const Instruction*> kernels(lists.count, nullptr);
+  ASSERT_TRUE(ForEachThunk(lists, [&](size_t i, const Thunk& t) {
+    if (const auto* k = std::get_if<KernelThunk>(&t)) kernels[i] = instructions.Find(k->kernel);
+    return OkStatus();
+  }).ok());
+  std::vector<bool> preloadable = PreloadableConstants(lists, kernels, seq);
+  for (size_t i = 0; i < kernels.size(); ++i)
+    EXPECT_EQ(preloadable[i], kernels[i] && kernels[i]->name == "c") << "thunk " << i;
+  ThunkSequence shared = seq;
+  for (const BufferInfo& b : seq.buffers)
+    if (b.instruction == "c") shared.buffers.push_back(BufferInfo{"n", 0, BufferInfo::Kind::kTemporary, b.slice, 3, 4});
+  for (bool p : PreloadableConstants(lists, kernels, shared)) EXPECT_FALSE(p);
+
+  std::string path = WriteSpmdArtifact(*module, Mesh::Linear(2), dir_ / "constants.pjit");
+  auto session = Session::Open(path, SessionOptions{"cpu", 0});
+  ASSERT_TRUE(session.ok()) << session.status().message();
+  Literal x(Shape::Array(DType::kF32, {2, 3}));
+  for (int64_t k = 0; k < 6; ++k) x.Set<float>(k, 0.5f * static_cast<float>(k) - 1.0f);
+  auto want = EvaluateModule(*module, {x});
+  ASSERT_TRUE(want.ok());
+  for (int run = 0; run < 3; ++run) {
+    auto got = (*session)->Run({x});
+    ASSERT_TRUE(got.ok()) << got.status().message();
+    EXPECT_TRUE((*got)[0] == *want) << "run " << run;
   }
 }
 

@@ -1,5 +1,6 @@
 #include "run/plugins/thunk_plan.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace pjit {
@@ -140,6 +141,58 @@ bool PinsParametersAndResults(const ThunkSequence& sequence) {
       }
   }
   return true;
+}
+
+std::vector<bool> SlicesOfPinnedConstants(const ThunkSequence& sequence, const std::vector<BufferSlice>& slices) {
+  std::vector<bool> pinned(slices.size(), false);
+  if (slices.empty()) return pinned;
+  // Every buffer by offset, with the furthest end among those up to it, so that the buffers
+  // overlapping a slice are found from where the prefix's end passes its start.
+  std::vector<const BufferInfo*> by_offset;
+  for (const BufferInfo& b : sequence.buffers)
+    if (b.slice.size) by_offset.push_back(&b);
+  std::sort(by_offset.begin(), by_offset.end(), [](const BufferInfo* a, const BufferInfo* b) { return a->slice.offset < b->slice.offset; });
+  std::vector<uint64_t> reach(by_offset.size());
+  for (size_t i = 0; i < by_offset.size(); ++i)
+    reach[i] = std::max(i ? reach[i - 1] : 0, by_offset[i]->slice.offset + by_offset[i]->slice.size);
+  for (size_t k = 0; k < slices.size(); ++k) {
+    const BufferSlice& s = slices[k];
+    if (!s.size) continue;
+    size_t i = static_cast<size_t>(std::lower_bound(reach.begin(), reach.end(), s.offset + 1) - reach.begin());
+    int owners = 0;
+    bool own = true;
+    for (; i < by_offset.size() && by_offset[i]->slice.offset < s.offset + s.size; ++i) {
+      const BufferInfo& b = *by_offset[i];
+      if (b.slice.offset + b.slice.size <= s.offset) continue;
+      own = own && b.slice == s && b.kind == BufferInfo::Kind::kConstant && ++owners == 1;
+    }
+    pinned[k] = own && owners == 1;
+  }
+  return pinned;
+}
+
+std::vector<bool> PreloadableConstants(const ThunkLists& lists, const std::vector<const Instruction*>& kernels,
+                                       const ThunkSequence& sequence) {
+  std::vector<bool> preloadable(lists.count, false);
+  std::vector<BufferSlice> slices;
+  std::vector<std::pair<size_t, size_t>> thunks;  // number, slices
+  (void)ForEachThunk(lists, [&](size_t i, const Thunk& thunk) {
+    if (kernels[i] && kernels[i]->opcode == Opcode::kConstant) {
+      const auto& k = std::get<KernelThunk>(thunk);
+      thunks.emplace_back(i, k.arguments.size());
+      slices.insert(slices.end(), k.arguments.begin(), k.arguments.end());
+    }
+    return OkStatus();
+  });
+  const std::vector<bool> pinned = SlicesOfPinnedConstants(sequence, slices);
+  size_t next = 0;
+  for (const auto& [i, count] : thunks) {
+    const size_t first = next;
+    next += count;
+    preloadable[i] = std::all_of(pinned.begin() + static_cast<std::ptrdiff_t>(first), pinned.begin() + static_cast<std::ptrdiff_t>(next),
+                                 [](bool p) { return p; });
+  }
+  return preloadable;
 }
 
 std::vector<BufferSlice> PinnedRegions(const ThunkSequence& sequence) {

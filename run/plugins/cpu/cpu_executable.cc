@@ -141,8 +141,21 @@ Status CpuExecutable::Prepare(int64_t n) {
     arenas_.emplace_back(static_cast<std::byte*>(::operator new[](std::max<uint64_t>(sequence_.arena_bytes, 1), kArenaAlignment)));
     cores_.push_back(std::make_unique<tbb::task_arena>(cores));
   }
+  PreloadConstants();
   InitGemm();
   return OkStatus();
+}
+
+void CpuExecutable::PreloadConstants() {
+  preloaded_ = PreloadableConstants(lists_, kernels_, sequence_);
+  (void)ForEachThunk(lists_, [&](size_t i, const Thunk& thunk) {
+    if (!preloaded_[i]) return OkStatus();
+    for (const auto& arena : arenas_) {
+      size_t next = 0;
+      StoreLeaves(kernels_[i]->literal, [&](const BufferSlice& s) { return arena.get() + s.offset; }, std::get<KernelThunk>(thunk).arguments, next);
+    }
+    return OkStatus();
+  });
 }
 
 std::byte* CpuExecutable::Address(size_t device, const BufferSlice& s) const {
@@ -200,6 +213,7 @@ Status CpuExecutable::RunList(size_t device, size_t list, const EvaluationOption
     if (aborted_) return Status(StatusCode::kInternal, "aborted");
     const size_t i = lists_.first[list] + t;
     const Thunk& thunk = thunks[t];
+    if (preloaded_[i]) continue;  // a constant, already in place
     if (LoopKernel kernel = loop_kernels_[i]) {
       RunLoopKernel(kernel, std::get<KernelThunk>(thunk), address, *cores_[device]);
     } else if (const auto* k = std::get_if<KernelThunk>(&thunk)) {

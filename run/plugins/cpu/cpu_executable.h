@@ -57,6 +57,9 @@ class CpuExecutable : public HostExecutable {
 
   CpuExecutable() = default;
   Status Prepare(int64_t num_devices);
+  // Writes every constant whose bytes the plan pins into each device's arena, once, and marks
+  // its kernel thunk done for every execution.
+  void PreloadConstants();
   Status RunDevice(size_t device, const std::vector<const Literal*>& arguments, std::vector<Literal>& results,
                    Collectives& interpreter_collectives);
   // Runs thunk list `list` (ListThunks numbering) on `device`; while and conditional thunks
@@ -73,6 +76,7 @@ class CpuExecutable : public HostExecutable {
   ThunkSequence sequence_;
   ThunkLists lists_;                                       // sequence_'s lists; "by thunk" below is their numbering
   std::vector<const Instruction*> kernels_;                // by thunk (null: not an "hlo" kernel)
+  std::vector<bool> preloaded_;                            // by thunk: a constant already in the arenas
   std::unique_ptr<NativeLibrary> native_;                  // the "x86_64" executable, if any
   std::vector<LoopKernel> loop_kernels_;                   // by thunk (null: not a native kernel)
   std::vector<std::unique_ptr<CollectiveSite>> collectives_;  // by thunk (null: not a collective)

@@ -25,6 +25,11 @@ void ForEachLeaf(Literal& value, const std::function<void(Literal&)>& f) {
   for (Literal& e : value.elements()) ForEachLeaf(e, f);
 }
 
+void ForEachLeaf(const Literal& value, const std::function<void(const Literal&)>& f) {
+  if (!value.shape().IsTuple()) return f(value);
+  for (const Literal& e : value.elements()) ForEachLeaf(e, f);
+}
+
 // The loop kernels' code for a GPU of compute capability major.minor: its cubin, else the PTX.
 const ExecutableInfo* CodeFor(const std::vector<ExecutableInfo>& executables, int major, int minor) {
   if (const ExecutableInfo* cubin = FindExecutable(executables, "sm_" + std::to_string(major * 10 + minor), "cubin")) return cubin;
@@ -112,6 +117,7 @@ Status CudaExecutable::Prepare(const ThunkPlan& plan, int64_t n) {
     }
     return OkStatus();
   }));
+  preloaded_ = PreloadableConstants(lists_, host_kernels_, sequence_);
   devices_.resize(static_cast<size_t>(n));
   for (size_t d = 0; d < devices_.size(); ++d) {
     Status s = PrepareDevice(d, plan, staging, gemms);
@@ -138,6 +144,18 @@ Status CudaExecutable::PrepareDevice(size_t index, const ThunkPlan& plan, uint64
                                  StrCat("allocating the arena of ", sequence_.arena_bytes, " bytes")));
   if (staging_bytes)
     PJIT_RETURN_IF_ERROR(cu_.Check(cu_.cuMemAlloc(&d.staging, staging_bytes), "allocating the collectives' staging memory"));
+  // Constants whose bytes the plan pins: uploaded once, skipped by every execution.
+  PJIT_RETURN_IF_ERROR(ForEachThunk(lists_, [&](size_t i, const Thunk& thunk) -> Status {
+    if (!preloaded_[i]) return OkStatus();
+    const std::vector<BufferSlice>& slices = std::get<KernelThunk>(thunk).arguments;
+    size_t next = 0;
+    Status uploaded;
+    ForEachLeaf(host_kernels_[i]->literal, [&](const Literal& leaf) {
+      const BufferSlice& s = slices[next++];
+      if (uploaded.ok() && s.size) uploaded = cu_.Check(cu_.cuMemcpyHtoD(d.arena + s.offset, leaf.bytes().data(), s.size), "uploading a constant");
+    });
+    return uploaded;
+  }));
   d.functions.assign(lists_.count, nullptr);
   d.tables_of_thunk.assign(lists_.count, 0);
   d.table_values = TableValues([&d](const BufferSlice& s) { return d.arena + s.offset; });
@@ -304,6 +322,7 @@ Status CudaExecutable::RunList(size_t device, size_t list, const GpuSliceAddress
     const size_t i = lists_.first[list] + t;
     const Thunk& thunk = thunks[t];
     Status s;
+    if (preloaded_[i]) continue;  // a constant, already in place
     if (d.functions[i]) {
       if (!threads_[i]) continue;
       CUdeviceptr table = d.tables_of_thunk[i];

@@ -77,6 +77,7 @@ class CudaExecutable : public HostExecutable {
   ThunkSequence sequence_;
   ThunkLists lists_;                              // sequence_'s lists; "by thunk" below is their numbering
   std::vector<const Instruction*> host_kernels_;  // by thunk: "hlo" kernels (null: not one)
+  std::vector<bool> preloaded_;                   // by thunk: a constant uploaded at load
   std::vector<std::string> symbols_;              // by thunk: a loop kernel's PTX symbol ("": not one)
   std::vector<uint64_t> threads_;                 // by thunk: the threads a loop kernel's launch runs
   std::vector<std::unique_ptr<CollectiveGroups>> groups_;  // by thunk (null: not a collective)
