@@ -8,6 +8,7 @@
 #include "compile/common_subexpressions.h"
 #include "compile/constant_folding.h"
 #include "compile/convolution_to_dot.h"
+#include "compile/layout_normalization.h"
 #include "compile/cpu_codegen.h"
 #include "compile/dead_code_elimination.h"
 #include "compile/kernel_fusion.h"
@@ -125,6 +126,8 @@ StatusOr<CompiledProgram> CompileText(const std::string& text, const CompileOpti
   PJIT_RETURN_IF_ERROR(ApplyCommandLineShardings(options, *p.global, p.mesh, p.warnings));
   clock.Start("inline calls");
   PJIT_RETURN_IF_ERROR(InlineCalls(*p.global));
+  clock.Start("layout normalisation");
+  NormalizeLayouts(*p.global);
   clock.Start("sharding propagation");
   PJIT_ASSIGN_OR_RETURN(PropagationReport propagation, PropagateShardings(*p.global, p.mesh));
   p.warnings.insert(p.warnings.end(), propagation.warnings.begin(), propagation.warnings.end());

@@ -100,4 +100,18 @@ std::vector<const Shape*> LeafShapes(const Shape& shape) {
   return out;
 }
 
+std::vector<int64_t> MajorToMinor(const Shape& array) {
+  const size_t rank = array.dims.size();
+  std::vector<int64_t> order(rank);
+  for (size_t i = 0; i < rank; ++i) order[i] = static_cast<int64_t>(i);
+  if (!array.layout || array.layout->minor_to_major.size() != rank) return order;
+  std::vector<int64_t> major(array.layout->minor_to_major.rbegin(), array.layout->minor_to_major.rend());
+  std::vector<bool> seen(rank, false);
+  for (int64_t d : major) {
+    if (d < 0 || static_cast<size_t>(d) >= rank || seen[static_cast<size_t>(d)]) return order;
+    seen[static_cast<size_t>(d)] = true;
+  }
+  return major;
+}
+
 }  // namespace pjit

@@ -56,4 +56,9 @@ std::vector<const Shape*> LeafShapes(const Shape& shape);
 // Row-major strides in elements for dims.
 std::vector<int64_t> RowMajorStrides(const std::vector<int64_t>& dims);
 
+// An array's dims from major to minor in memory: 0, 1, ..., rank-1 (row-major) when it has
+// no layout or one that is not a permutation of its dims, else its minor_to_major reversed.
+// Only bitcast depends on it; layout normalisation leaves every array row-major.
+std::vector<int64_t> MajorToMinor(const Shape& array);
+
 }  // namespace pjit

@@ -1107,7 +1107,7 @@ TEST(LoopCodegen, CompileReportsProgressAndPassTimes) {
   auto report = Compile(options);
   ASSERT_TRUE(report.ok()) << report.status().message();
   std::filesystem::remove(options.output);
-  EXPECT_THAT(passes, ::testing::ElementsAre("parse and verify", "inline calls", "sharding propagation", "spmd partitioning",
+  EXPECT_THAT(passes, ::testing::ElementsAre("parse and verify", "inline calls", "layout normalisation", "sharding propagation", "spmd partitioning",
                                              "simplification (constant folding, algebra, CSE, DCE)",
                                              "loop fusion", "thunk lowering and buffer assignment", "x86-64 code generation",
                                              "write artifact"));

@@ -87,6 +87,31 @@ ENTRY e {
   EXPECT_EQ(v(3, 3), -1);
 }
 
+// A bitcast reads its operand's bytes in memory order (the layout's, row-major without one)
+// as its result's memory order: numpy's x.T.ravel() for a column-major [2,3], its transpose
+// for a row-major [3,2], and x.T.ravel().reshape(2,3).T for a column-major [3,2].
+TEST(Interpreter, BitcastFollowsLayouts) {
+  Literal r = Eval(R"(HloModule m
+ENTRY e {
+  x = f32[2,3]{1,0} constant({{0, 1, 2}, {3, 4, 5}})
+  y = f32[2,3]{0,1} copy(x)
+  flat = f32[6]{0} bitcast(y)
+  t = f32[3,2]{1,0} bitcast(y)
+  c = f32[3,2]{0,1} bitcast(y)
+  rows = f32[3,2]{1,0} bitcast(x)
+  ROOT r = (f32[6], f32[3,2], f32[3,2], f32[3,2]) tuple(flat, t, c, rows)
+})");
+  auto values = [&](int e) {
+    std::vector<float> v;
+    for (int64_t i = 0; i < r.elements()[e].element_count(); ++i) v.push_back(r.elements()[e].Get<float>(i));
+    return v;
+  };
+  EXPECT_THAT(values(0), ::testing::ElementsAre(0, 3, 1, 4, 2, 5));
+  EXPECT_THAT(values(1), ::testing::ElementsAre(0, 3, 1, 4, 2, 5));
+  EXPECT_THAT(values(2), ::testing::ElementsAre(0, 4, 3, 2, 1, 5));
+  EXPECT_THAT(values(3), ::testing::ElementsAre(0, 1, 2, 3, 4, 5));
+}
+
 // float → int conversion saturates and maps NaN to 0; f32 → bf16 rounds to nearest even.
 TEST(Interpreter, ConversionRules) {
   Literal r = Eval(R"(HloModule m

@@ -370,6 +370,49 @@ TEST_F(RuntimeTest, WhileAndConditionalThunksMatchTheInterpreter) {
   }
 }
 
+// Layout normalisation: bitcasts between layouts become transposes and reshapes and every
+// layout is dropped before partitioning, so the compiled program (one device and two) computes
+// what the interpreter computes on the module with its layouts.
+TEST_F(RuntimeTest, BitcastsBetweenLayoutsAreNormalised) {
+  const char* text = R"(HloModule layouts
+ENTRY e {
+  x = f32[4,6]{1,0} parameter(0)
+  y = f32[4,6]{0,1} copy(x)
+  t = f32[6,4]{1,0} bitcast(y)
+  c = f32[12,2]{0,1} bitcast(y)
+  s = f32[6,4]{1,0} sine(t)
+  z = f32[2,3,4]{2,0,1} bitcast(s)
+  ROOT r = (f32[6,4], f32[12,2], f32[2,3,4]) tuple(s, c, z)
+})";
+  auto module = testing::ParseOrDie(text);
+  ASSERT_NE(module, nullptr);
+  CompileOptions options;
+  options.input = (dir_ / "layouts.hlo").string();
+  ASSERT_TRUE(WriteFileAtomically(options.input, text).ok());
+  auto compiled = CompileText(text, options);
+  ASSERT_TRUE(compiled.ok()) << compiled.status().message();
+  for (const auto& in : compiled->device->entry->instructions) {
+    EXPECT_NE(in->opcode, Opcode::kBitcast) << in->name;
+    EXPECT_FALSE(in->shape.layout.has_value()) << in->name;
+  }
+  Literal x(Shape::Array(DType::kF32, {4, 6}));
+  for (int64_t k = 0; k < x.element_count(); ++k) x.Set<float>(k, static_cast<float>(k));
+  auto want = EvaluateModule(*module, {x});
+  ASSERT_TRUE(want.ok()) << want.status().message();
+  std::vector<Literal> wants = FlattenResult(std::move(*want));
+  for (const char* mesh : {"", "x=2"}) {
+    options.output = (dir_ / "layouts.pjit").string();
+    options.mesh = mesh;
+    auto report = Compile(options);
+    ASSERT_TRUE(report.ok()) << mesh << ": " << report.status().message();
+    auto session = Session::Open(options.output, SessionOptions{"cpu", 0});
+    ASSERT_TRUE(session.ok()) << session.status().message();
+    auto got = (*session)->Run({x});
+    ASSERT_TRUE(got.ok()) << got.status().message();
+    for (size_t o = 0; o < wants.size(); ++o) EXPECT_TRUE(testing::AllClose((*got)[o], wants[o], 1e-6, 1e-6)) << mesh << " output " << o;
+  }
+}
+
 // Constants have bytes of their own in the plan, so the platforms write them once at load and
 // skip their kernels: results stay right over repeated runs on several devices (a temporary
 // reusing a constant's bytes would change the second run), and a plan whose table shows

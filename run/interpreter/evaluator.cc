@@ -71,6 +71,7 @@ class Evaluator {
   Literal Iota(const Instruction& in);
   Literal Broadcast(const Instruction& in, const Literal& x);
   Literal Transpose(const Instruction& in, const Literal& x);
+  Literal Bitcast(const Instruction& in, const Literal& x);
   Literal Slice(const Instruction& in, const Literal& x);
   Literal DynamicSlice(const Instruction& in, const std::vector<const Literal*>& ops);
   Literal DynamicUpdateSlice(const Instruction& in, const std::vector<const Literal*>& ops);
@@ -156,15 +157,38 @@ Literal Evaluator::Broadcast(const Instruction& in, const Literal& x) {
   return out;
 }
 
-Literal Evaluator::Transpose(const Instruction& in, const Literal& x) {
-  Literal out(in.shape);
-  size_t size = static_cast<size_t>(DTypeByteSize(in.shape.dtype));
+// out dim i is x's dim permutation[i].
+static Literal Permuted(const Literal& x, const std::vector<int64_t>& permutation) {
+  std::vector<int64_t> dims;
+  for (int64_t p : permutation) dims.push_back(x.shape().dims[static_cast<size_t>(p)]);
+  Literal out(Shape::Array(x.shape().dtype, dims));
+  size_t size = static_cast<size_t>(DTypeByteSize(x.shape().dtype));
   std::vector<int64_t> strides = RowMajorStrides(x.shape().dims);
-  ForEachIndex(in.shape.dims, [&](const std::vector<int64_t>& idx, int64_t linear) {
+  ForEachIndex(dims, [&](const std::vector<int64_t>& idx, int64_t linear) {
     int64_t from = 0;
-    for (size_t i = 0; i < idx.size(); ++i) from += idx[i] * strides[in.dimensions[i]];
+    for (size_t i = 0; i < idx.size(); ++i) from += idx[i] * strides[static_cast<size_t>(permutation[i])];
     CopyElement(x, from, out, linear, size);
   });
+  return out;
+}
+
+Literal Evaluator::Transpose(const Instruction& in, const Literal& x) { return Permuted(x, in.dimensions); }
+
+// The operand's bytes in its memory order, read in the result's: both orders come from the
+// layouts (MajorToMinor), row-major where there are none.
+Literal Evaluator::Bitcast(const Instruction& in, const Literal& x) {
+  const std::vector<int64_t> from = MajorToMinor(in.operands[0]->shape), to = MajorToMinor(in.shape);
+  Literal physical = Permuted(x, from);  // row-major in the operand's memory order
+  std::vector<int64_t> dims, inverse(to.size());
+  for (size_t i = 0; i < to.size(); ++i) {
+    dims.push_back(in.shape.dims[static_cast<size_t>(to[i])]);
+    inverse[static_cast<size_t>(to[i])] = static_cast<int64_t>(i);
+  }
+  Literal reinterpreted(Shape::Array(in.shape.dtype, dims));
+  std::memcpy(reinterpreted.bytes().data(), physical.bytes().data(), reinterpreted.bytes().size());
+  Literal permuted = Permuted(reinterpreted, inverse);
+  Literal out(in.shape);
+  std::memcpy(out.bytes().data(), permuted.bytes().data(), out.bytes().size());
   return out;
 }
 
@@ -755,7 +779,8 @@ StatusOr<Literal> Evaluator::Eval(const Instruction& in, const std::vector<const
     }
     case O::kOptimizationBarrier: case O::kAddDependency: case O::kCopy: return *ops[0];
     case O::kBroadcast: return Broadcast(in, *ops[0]);
-    case O::kReshape: case O::kBitcast: {
+    case O::kBitcast: return Bitcast(in, *ops[0]);
+    case O::kReshape: {
       Literal out(in.shape);
       std::memcpy(out.bytes().data(), ops[0]->bytes().data(), out.bytes().size());
       return out;
