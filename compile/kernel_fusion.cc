@@ -421,6 +421,21 @@ uint64_t LoopFusionScratchBytes(const LoopFusion& f) {
   return bytes;
 }
 
+std::vector<size_t> LoopFusionInPlaceInputs(const LoopFusion& f) {
+  const Instruction& root = *f.root;
+  if (!IsElementwiseRoot(root) || !f.siblings.empty() || !f.row_values.empty()) return {};
+  std::set<const Instruction*> members(f.members.begin(), f.members.end());
+  std::map<const Instruction*, std::set<DimMap>> maps = MapsFromRoot(root, members);
+  DimMap identity(root.shape.dims.size());
+  for (size_t d = 0; d < identity.size(); ++d) identity[d] = root.shape.dims[d] == 1 ? kFixed : static_cast<int64_t>(d);
+  std::vector<size_t> out;
+  for (size_t i = 0; i < f.inputs.size(); ++i) {
+    const Instruction* input = f.inputs[i];
+    if (input->shape.IsArray() && input->shape.dims == root.shape.dims && maps[input] == std::set<DimMap>{identity}) out.push_back(i);
+  }
+  return out;
+}
+
 std::vector<LoopFusion> FindLoopFusions(const Computation& entry) {
   std::unordered_map<const Instruction*, std::vector<const Instruction*>> users;
   for (const auto& in : entry.instructions)

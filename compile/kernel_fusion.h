@@ -94,6 +94,12 @@ int64_t LoopFusionLanes(const LoopFusion& fusion, RowBlocking blocking = kCpuRow
 // for a sort, a region per operand (SortScratchRegion of the operand's bytes, in operand
 // order) that merge passes alternate with the outputs; 0 for every other kernel.
 uint64_t LoopFusionScratchBytes(const LoopFusion& fusion);
+// The inputs (indices into fusion.inputs) whose buffer the kernel's output may take when the
+// kernel is their last reader: a single-output elementwise kernel without row values that
+// reads the input only at the element it writes (same dims, every read at the root's index),
+// so that each element is read before it is overwritten, by the same thread.
+std::vector<size_t> LoopFusionInPlaceInputs(const LoopFusion& fusion);
+
 // A scratch region's bytes rounded up to 64, so that each region starts aligned.
 constexpr uint64_t SortScratchRegion(uint64_t bytes) { return (bytes + 63) / 64 * 64; }
 

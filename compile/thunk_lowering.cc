@@ -71,8 +71,27 @@ class Lowering {
       taken.insert(id);
       result_ids_.push_back(id);
     }
-    BufferAssignment plan = AssignBuffers(buffers_);
-    auto slice = [&](int id) { return BufferSlice{plan.offsets[static_cast<size_t>(id)], buffers_[static_cast<size_t>(id)].size}; };
+    // In place: a kernel's output takes the bytes of an input it is the last to read, which
+    // then live on as long as the output does.
+    std::vector<int> home(buffers_.size());
+    for (size_t id = 0; id < home.size(); ++id) home[id] = static_cast<int>(id);
+    std::vector<LogicalBuffer> planned = buffers_;
+    for (const InPlace& p : in_place_) {
+      int input = p.input;
+      while (home[static_cast<size_t>(input)] != input) input = home[static_cast<size_t>(input)];
+      LogicalBuffer& in = planned[static_cast<size_t>(input)];
+      LogicalBuffer& out = planned[static_cast<size_t>(p.output)];
+      if (in.pinned || out.pinned || in.last_use != p.at || in.size != out.size || scratch_ids_.count(input)) continue;
+      home[static_cast<size_t>(p.output)] = input;
+      in.last_use = std::max(in.last_use, out.last_use);
+      out.size = 0;  // planned with its home
+    }
+    auto home_of = [&](int id) {
+      while (home[static_cast<size_t>(id)] != id) id = home[static_cast<size_t>(id)];
+      return static_cast<size_t>(id);
+    };
+    BufferAssignment plan = AssignBuffers(planned);
+    auto slice = [&](int id) { return BufferSlice{plan.offsets[home_of(id)], buffers_[static_cast<size_t>(id)].size}; };
     ThunkSequence seq;
     seq.arena_bytes = plan.arena_bytes;
     seq.peak_bytes = plan.peak_bytes;
@@ -295,6 +314,11 @@ class Lowering {
       }
     std::vector<int> outputs = NewBuffers(f.root, pos);
     leaves_[f.root] = outputs;
+    // An input the output may overwrite (checked against liveness once every reader is known).
+    // Not inside a loop or branch: there every buffer lives at one position.
+    if (current_ == 0)
+      for (size_t i : LoopFusionInPlaceInputs(f))
+        if (std::count(ids.begin(), ids.end(), ids[i]) == 1) in_place_.push_back(InPlace{ids[i], outputs[0], pos});
     ids.insert(ids.end(), outputs.begin(), outputs.end());
     for (const Instruction* sibling : f.siblings) {  // written by the same kernel, here
       leaves_[sibling] = NewBuffers(sibling, pos);
@@ -413,6 +437,12 @@ class Lowering {
   std::vector<std::string> kernels_;
   std::vector<int> parameter_ids_, result_ids_;
   std::set<int> scratch_ids_;  // kernels' scratch buffers (their leaf numbers follow the outputs')
+  // A kernel at position `at` whose output may take the buffer of its input.
+  struct InPlace {
+    int input, output;
+    int64_t at;
+  };
+  std::vector<InPlace> in_place_;
 };
 
 }  // namespace

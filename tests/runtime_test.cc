@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -411,6 +412,67 @@ ENTRY e {
     ASSERT_TRUE(got.ok()) << got.status().message();
     for (size_t o = 0; o < wants.size(); ++o) EXPECT_TRUE(testing::AllClose((*got)[o], wants[o], 1e-6, 1e-6)) << mesh << " output " << o;
   }
+}
+
+// In place: an elementwise kernel that is the last reader of an input it reads only at the
+// element it writes takes that input's bytes (exp over the first product, the bias add over
+// the second); a kernel that also reads its input transposed does not, nor does one whose
+// input is read again later. The compiled program still matches the interpreter.
+TEST_F(RuntimeTest, ElementwiseKernelsOverwriteInputsTheyReadLast) {
+  const char* text = R"(HloModule in_place
+ENTRY main {
+  x = f32[40,40] parameter(0)
+  w = f32[40,40] parameter(1)
+  b = f32[40] parameter(2)
+  d = f32[40,40] dot(x, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  e = f32[40,40] exponential(d)
+  f = f32[40,40] dot(e, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  bb = f32[40,40] broadcast(b), dimensions={1}
+  g = f32[40,40] add(f, bb)
+  s = f32[40,40] dot(g, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  st = f32[40,40] transpose(s), dimensions={1,0}
+  y = f32[40,40] add(s, st)
+  u = f32[40,40] dot(y, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  n = f32[40,40] negate(u)
+  m = f32[40,40] dot(n, w), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  v = f32[40,40] multiply(m, u)
+  ROOT r = f32[40,40] add(v, x)
+})";
+  auto module = testing::ParseOrDie(text);
+  ASSERT_NE(module, nullptr);
+  CompileOptions options;
+  options.input = (dir_ / "in_place.hlo").string();
+  options.output = (dir_ / "in_place.pjit").string();
+  ASSERT_TRUE(WriteFileAtomically(options.input, text).ok());
+  auto report = Compile(options);
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  auto artifact = ArtifactReader::Open(options.output);
+  ASSERT_TRUE(artifact.ok());
+  auto plan = (*artifact)->LoadThunks();
+  ASSERT_TRUE(plan.ok());
+  std::map<std::string, BufferSlice> slice;
+  for (const BufferInfo& b : plan->sequences[0].buffers) slice[b.instruction] = b.slice;
+  ASSERT_TRUE(slice.count("e") && slice.count("g") && slice.count("y"));
+  EXPECT_EQ(slice["e"], slice["d"]) << "exp overwrites the product it reads last";
+  EXPECT_EQ(slice["g"], slice["f"]) << "the bias add overwrites the product";
+  EXPECT_NE(slice["y"].offset, slice["s"].offset) << "s is read transposed too";
+  ASSERT_TRUE(slice.count("n") && slice.count("u"));
+  EXPECT_NE(slice["n"].offset, slice["u"].offset) << "u is read again by v";
+  std::vector<Literal> inputs;
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<double> real(-0.2, 0.2);
+  for (const Instruction* p : module->entry->parameters) {
+    Literal l(p->shape);
+    for (int64_t k = 0; k < l.element_count(); ++k) l.SetFromDouble(k, real(rng));
+    inputs.push_back(std::move(l));
+  }
+  auto want = EvaluateModule(*module, inputs);
+  ASSERT_TRUE(want.ok());
+  auto session = Session::Open(options.output, SessionOptions{"cpu", 0});
+  ASSERT_TRUE(session.ok()) << session.status().message();
+  auto got = (*session)->Run(inputs);
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_TRUE(testing::AllClose((*got)[0], *want, 1e-4, 1e-5));
 }
 
 // Constants have bytes of their own in the plan, so the platforms write them once at load and
