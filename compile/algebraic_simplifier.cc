@@ -34,12 +34,6 @@ bool IsNeutral(const Instruction& in, size_t i) {
   }
 }
 
-bool IsIdentityPermutation(const std::vector<int64_t>& p) {
-  for (size_t i = 0; i < p.size(); ++i)
-    if (p[i] != static_cast<int64_t>(i)) return false;
-  return true;
-}
-
 // What `in` can be replaced by, if anything.
 Instruction* Simplified(Instruction& in) {
   if (in.operands.empty() || !in.shape.IsArray()) return nullptr;

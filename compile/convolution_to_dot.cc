@@ -1,58 +1,12 @@
 #include "compile/convolution_to_dot.h"
 
-#include <memory>
-#include <set>
-
 #include "compile/instruction_rewrite.h"
 
 namespace pjit {
 namespace {
 
-bool IsIdentity(const std::vector<int64_t>& permutation) {
-  for (size_t i = 0; i < permutation.size(); ++i)
-    if (permutation[i] != static_cast<int64_t>(i)) return false;
-  return true;
-}
-
-// Adds instructions to a new instruction list, each named after the convolution it replaces
-// and carrying its metadata.
-class Builder {
- public:
-  Builder(const Instruction& conv, std::set<std::string>& names, std::vector<std::unique_ptr<Instruction>>& out)
-      : conv_(conv), names_(names), out_(out) {}
-
-  Instruction* Transpose(Instruction* x, const std::vector<int64_t>& permutation, const char* suffix) {
-    Shape s = x->shape;
-    for (size_t i = 0; i < permutation.size(); ++i) s.dims[i] = x->shape.dims[static_cast<size_t>(permutation[i])];
-    Instruction* t = Add(Opcode::kTranspose, s, {x}, suffix);
-    t->dimensions = permutation;
-    return t;
-  }
-
-  Instruction* Add(Opcode op, Shape shape, std::vector<Instruction*> operands, const char* suffix) {
-    auto in = std::make_unique<Instruction>();
-    std::string name = conv_.name + "." + suffix;
-    for (int n = 1; names_.count(name); ++n) name = conv_.name + "." + suffix + "." + std::to_string(n);
-    names_.insert(name);
-    in->name = std::move(name);
-    in->opcode = op;
-    in->shape = std::move(shape);
-    in->operands = std::move(operands);
-    in->metadata = conv_.metadata;
-    in->location = conv_.location;
-    in->spmd_origin = conv_.spmd_origin;
-    out_.push_back(std::move(in));
-    return out_.back().get();
-  }
-
- private:
-  const Instruction& conv_;
-  std::set<std::string>& names_;
-  std::vector<std::unique_ptr<Instruction>>& out_;
-};
-
-// The dot (and transposes) computing dot-like convolution `conv`, added by `b`.
-Instruction* AsDot(const Instruction& conv, Builder& b) {
+// The dot (and transposes) computing dot-like convolution `conv`, inserted by `b`.
+Instruction* AsDot(const Instruction& conv, InstructionInserter& b) {
   Instruction* input = conv.operands[0];
   Instruction* kernel = conv.operands[1];
   const ConvolutionDimensionNumbers& d = conv.conv_dims;
@@ -62,7 +16,7 @@ Instruction* AsDot(const Instruction& conv, Builder& b) {
   for (int64_t i = 0; i < rank; ++i)
     if (i != d.input_feature) position[static_cast<size_t>(i)] = static_cast<int64_t>(lhs_order.size()), lhs_order.push_back(i);
   lhs_order.push_back(d.input_feature);
-  Instruction* lhs = IsIdentity(lhs_order) ? input : b.Transpose(input, lhs_order, "lhs");
+  Instruction* lhs = IsIdentityPermutation(lhs_order) ? input : b.Transpose(input, lhs_order, "lhs");
   const int64_t ki = d.kernel_input_feature, ko = d.kernel_output_feature;
   const int64_t in_features = kernel->shape.dims[static_cast<size_t>(ki)], out_features = kernel->shape.dims[static_cast<size_t>(ko)];
   Shape rhs_shape = Shape::Array(kernel->shape.dtype, ki < ko ? std::vector<int64_t>{in_features, out_features}
@@ -81,7 +35,7 @@ Instruction* AsDot(const Instruction& conv, Builder& b) {
   for (size_t s = 0; s < d.output_spatial.size(); ++s)
     output_order[static_cast<size_t>(d.output_spatial[s])] = position[static_cast<size_t>(d.input_spatial[s])];
   output_order[static_cast<size_t>(d.output_feature)] = rank - 1;
-  return IsIdentity(output_order) ? dot : b.Transpose(dot, output_order, "out");
+  return IsIdentityPermutation(output_order) ? dot : b.Transpose(dot, output_order, "out");
 }
 
 }  // namespace
@@ -96,24 +50,7 @@ bool IsDotLikeConvolution(const Instruction& in) {
 }
 
 int64_t RewriteDotLikeConvolutions(Computation& c) {
-  std::set<std::string> names;
-  for (const auto& in : c.instructions) names.insert(in->name);
-  UseRewriter rewrite(c);
-  std::vector<std::unique_ptr<Instruction>> out;
-  int64_t rewrites = 0;
-  for (auto& owned : c.instructions) {
-    Instruction& in = *owned;
-    rewrite.UpdateOperands(in);
-    if (IsDotLikeConvolution(in)) {
-      Builder b(in, names, out);
-      rewrite.Replace(&in, AsDot(in, b));
-      ++rewrites;
-    }
-    out.push_back(std::move(owned));
-  }
-  c.instructions = std::move(out);
-  rewrite.Finish();
-  return rewrites;
+  return RewriteInstructions(c, [](Instruction& in, InstructionInserter& b) { return IsDotLikeConvolution(in) ? AsDot(in, b) : nullptr; });
 }
 
 }  // namespace pjit
