@@ -210,14 +210,7 @@ ENTRY e {
   for (const Thunk& t : plan->sequences[0].thunks) gemms += std::holds_alternative<GemmThunk>(t);
   EXPECT_EQ(gemms, 14);
   std::string path = WriteSpmdArtifact(*module, Mesh::Linear(1), dir_ / "gemms.pjit");
-  std::mt19937 rng(3);
-  std::uniform_real_distribution<double> real(-1, 1);
-  std::vector<Literal> inputs;
-  for (const Instruction* p : module->entry->parameters) {
-    Literal l(p->shape);
-    for (int64_t i = 0; i < l.element_count(); ++i) l.SetFromDouble(i, real(rng));
-    inputs.push_back(std::move(l));
-  }
+  std::vector<Literal> inputs = testing::RandomInputs(*module, 3);
   auto want = EvaluateModule(*module, inputs);
   ASSERT_TRUE(want.ok());
   std::vector<Literal> wants = FlattenResult(std::move(*want));
@@ -320,8 +313,7 @@ TEST_F(RuntimeTest, WhileAndConditionalThunksMatchTheInterpreter) {
   ASSERT_NE(module, nullptr);
   const fs::path source = dir_ / "control_flow.hlo";
   ASSERT_TRUE(WriteFileAtomically(source.string(), kControlFlow).ok());
-  std::mt19937 rng(5);
-  std::uniform_real_distribution<double> real(-1, 1);
+  uint32_t seed = 5;
   for (const char* mesh : {"", "x=2"}) {
     CompileOptions options;
     options.input = source.string();
@@ -350,13 +342,7 @@ TEST_F(RuntimeTest, WhileAndConditionalThunksMatchTheInterpreter) {
     for (int32_t n : {0, 1, 7}) {
       for (bool flag : {true, false}) {
         SCOPED_TRACE(::testing::Message() << "mesh '" << mesh << "', n = " << n << ", flag = " << flag);
-        std::vector<Literal> inputs;
-        for (const Instruction* p : module->entry->parameters) {
-          Literal l(p->shape);
-          if (p->shape.dtype == DType::kF32)
-            for (int64_t k = 0; k < l.element_count(); ++k) l.SetFromDouble(k, real(rng) * 0.5);
-          inputs.push_back(std::move(l));
-        }
+        std::vector<Literal> inputs = testing::RandomInputs(*module, seed++, 0.5);
         inputs[2].Set<int32_t>(0, n);
         inputs[3].Set<bool>(0, flag);
         auto want = EvaluateModule(*module, inputs);
@@ -458,14 +444,7 @@ ENTRY main {
   EXPECT_NE(slice["y"].offset, slice["s"].offset) << "s is read transposed too";
   ASSERT_TRUE(slice.count("n") && slice.count("u"));
   EXPECT_NE(slice["n"].offset, slice["u"].offset) << "u is read again by v";
-  std::vector<Literal> inputs;
-  std::mt19937 rng(9);
-  std::uniform_real_distribution<double> real(-0.2, 0.2);
-  for (const Instruction* p : module->entry->parameters) {
-    Literal l(p->shape);
-    for (int64_t k = 0; k < l.element_count(); ++k) l.SetFromDouble(k, real(rng));
-    inputs.push_back(std::move(l));
-  }
+  std::vector<Literal> inputs = testing::RandomInputs(*module, 9, 0.2);
   auto want = EvaluateModule(*module, inputs);
   ASSERT_TRUE(want.ok());
   auto session = Session::Open(options.output, SessionOptions{"cpu", 0});

@@ -215,14 +215,7 @@ ENTRY e {
   int gemms = 0;
   for (const Thunk& t : plan->sequences[0].thunks) gemms += std::holds_alternative<GemmThunk>(t);
   EXPECT_EQ(gemms, 4);
-  std::vector<Literal> inputs;
-  for (const Instruction* p : before->entry->parameters) {
-    Literal l(p->shape);
-    std::mt19937 rng(static_cast<uint32_t>(inputs.size() + 11));
-    std::uniform_real_distribution<double> real(-1, 1);
-    for (int64_t i = 0; i < l.element_count(); ++i) l.SetFromDouble(i, real(rng));
-    inputs.push_back(std::move(l));
-  }
+  std::vector<Literal> inputs = testing::RandomInputs(*before, 11);
   auto want = EvaluateModule(*before, inputs);
   auto got = EvaluateModule(*after, inputs);
   ASSERT_TRUE(want.ok() && got.ok());

@@ -24,18 +24,6 @@
 namespace pjit {
 namespace {
 
-Literal RandomArray(const Shape& shape, std::mt19937& rng) {
-  Literal l(shape);
-  std::uniform_real_distribution<double> real(-1.0, 1.0);
-  std::uniform_int_distribution<int> small(0, 6);
-  for (int64_t i = 0; i < l.element_count(); ++i) {
-    if (IsFloating(shape.dtype)) l.SetFromDouble(i, real(rng));
-    else if (shape.dtype == DType::kPred) l.SetFromDouble(i, small(rng) % 2);
-    else l.SetFromDouble(i, small(rng));
-  }
-  return l;
-}
-
 // Integer inputs from testdata module `name`'s .npy files (indices must stay in range),
 // else random; `name` empty: all random.
 std::vector<Literal> Inputs(const std::string& name, const Module& m, std::mt19937& rng) {
@@ -45,7 +33,7 @@ std::vector<Literal> Inputs(const std::string& name, const Module& m, std::mt199
                                          : ReadNpy(testing::TestdataPath(name + ".in" + std::to_string(i) + ".npy"));
     const Shape& want = m.entry->parameters[i]->shape;
     if (npy.ok() && npy->shape().Compatible(want) && !IsFloating(want.dtype)) args.push_back(std::move(*npy));
-    else args.push_back(RandomArray(want, rng));
+    else args.push_back(testing::RandomArray(want, rng));
   }
   return args;
 }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,27 @@ inline std::vector<Literal> ReadTestdataInputs(const std::string& name, size_t c
     EXPECT_TRUE(in.ok()) << in.status().message();
     if (in.ok()) inputs.push_back(std::move(*in));
   }
+  return inputs;
+}
+
+// Floats uniform in [-bound, bound]; integers in [0, 6]; preds either way.
+inline Literal RandomArray(const Shape& shape, std::mt19937& rng, double bound = 1.0) {
+  Literal l(shape);
+  std::uniform_real_distribution<double> real(-bound, bound);
+  std::uniform_int_distribution<int> small(0, 6);
+  for (int64_t i = 0; i < l.element_count(); ++i) {
+    if (IsFloating(shape.dtype)) l.SetFromDouble(i, real(rng));
+    else if (shape.dtype == DType::kPred) l.SetFromDouble(i, small(rng) % 2);
+    else l.SetFromDouble(i, small(rng));
+  }
+  return l;
+}
+
+// A RandomArray for each entry parameter of `module`, in order.
+inline std::vector<Literal> RandomInputs(const Module& module, uint32_t seed, double bound = 1.0) {
+  std::mt19937 rng(seed);
+  std::vector<Literal> inputs;
+  for (const Instruction* p : module.entry->parameters) inputs.push_back(RandomArray(p->shape, rng, bound));
   return inputs;
 }
 
