@@ -22,6 +22,13 @@ trap 'rm -rf "$work"' EXIT
 median() { sed -n 's/.*median \([0-9.]*\) ms.*/\1/p'; }
 ratio() { if [ "$2" = "-" ]; then echo "-"; else awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; fi; }
 peer() { awk -v p="$2" '$1 == p { print $2 }' <<<"$1"; }
+# Bytes of the entry computation's parameters and root of an HLO file.
+entry_bytes() {
+  sed -n '/^ENTRY/,/^}/p' "$1" | grep -E ' parameter\(|^ *ROOT ' | sed -E 's/.*= *([a-z0-9]+)\[([0-9,]*)\].*/\1 \2/' |
+    awk 'BEGIN { w["f32"] = 4; w["f64"] = 8; w["bf16"] = 2; w["f16"] = 2; w["s32"] = 4; w["pred"] = 1 }
+         { n = 1; k = split($2, d, ","); for (i = 1; i <= k; i++) n *= d[i]; total += n * w[$1] } END { print total }'
+}
+streamed=""
 
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; $(date -u +%Y-%m-%d)"
 peaks=$($bin/pjit_bench_peaks "$(nproc)" "$repeat")
@@ -41,7 +48,18 @@ for hlo in tests/bench/cases/*.hlo; do
   printf '%-10s %9s %9s %9s %6s %9s %6s %9s %6s\n' "$name" "$compile" "$ms" "$jax" "$(ratio "$ms" "$jax")" \
     "$torch" "$(ratio "$ms" "$torch")" "$numpy" "$(ratio "$ms" "$numpy")"
   if [ "$name" = mlp ]; then base=$ms; fi
+  case "$name" in chain | softmax | layernorm) streamed+=" $name=$ms" ;; esac
 done
+# The memory-bound cases against the triad: each reads its inputs and writes its output once.
+triad=$(peer "$peaks" triad_gbs)
+line="bandwidth (inputs and outputs once):"
+for entry in $streamed; do
+  name=${entry%%=*}; ms=${entry#*=}
+  bytes=$(entry_bytes "tests/bench/cases/$name.hlo")
+  line+=" $name $(awk -v b="$bytes" -v t="$ms" -v s="$triad" 'BEGIN { g = b / (t / 1000) / 1e9; printf "%.1f GB/s (%.0f%% of triad);", g, 100 * g / s }')"
+done
+echo "$line"
+
 mlp_inputs=""
 for i in 0 1 2 3 4 5 6; do mlp_inputs+=" --input $i=@random"; done
 for n in 2 4; do
