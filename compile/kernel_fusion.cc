@@ -510,10 +510,15 @@ std::vector<LoopFusion> FindLoopFusions(const Computation& entry) {
   return out;
 }
 
+namespace {
+
+// The computations a while loop (condition and body) or conditional (branches) runs.
 std::vector<const Computation*> ControlFlowComputations(const Instruction& in) {
   if (in.opcode != Opcode::kWhile && in.opcode != Opcode::kConditional) return {};
   return std::vector<const Computation*>(in.called.begin(), in.called.end());
 }
+
+}  // namespace
 
 std::vector<LoopFusion> FindModuleLoopFusions(const Module& module) {
   std::set<const Computation*> nested;

@@ -110,7 +110,4 @@ std::vector<LoopFusion> FindLoopFusions(const Computation& entry);
 // named "fusion.COMPUTATION.ROOT", and a name already taken gets a suffix ".1", ".2", ...
 std::vector<LoopFusion> FindModuleLoopFusions(const Module& module);
 
-// The computations a while loop (condition and body) or conditional (branches) runs.
-std::vector<const Computation*> ControlFlowComputations(const Instruction& in);
-
 }  // namespace pjit

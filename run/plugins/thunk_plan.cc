@@ -8,6 +8,36 @@ namespace {
 
 uint64_t LeafBytes(const Shape& leaf) { return static_cast<uint64_t>(leaf.ByteSize()); }
 
+// Whether each of `slices` is the slice of one constant buffer of the table whose bytes no
+// other buffer touches.
+std::vector<bool> SlicesOfPinnedConstants(const ThunkSequence& sequence, const std::vector<BufferSlice>& slices) {
+  std::vector<bool> pinned(slices.size(), false);
+  if (slices.empty()) return pinned;
+  // Every buffer by offset, with the furthest end among those up to it, so that the buffers
+  // overlapping a slice are found from where the prefix's end passes its start.
+  std::vector<const BufferInfo*> by_offset;
+  for (const BufferInfo& b : sequence.buffers)
+    if (b.slice.size) by_offset.push_back(&b);
+  std::sort(by_offset.begin(), by_offset.end(), [](const BufferInfo* a, const BufferInfo* b) { return a->slice.offset < b->slice.offset; });
+  std::vector<uint64_t> reach(by_offset.size());
+  for (size_t i = 0; i < by_offset.size(); ++i)
+    reach[i] = std::max(i ? reach[i - 1] : 0, by_offset[i]->slice.offset + by_offset[i]->slice.size);
+  for (size_t k = 0; k < slices.size(); ++k) {
+    const BufferSlice& s = slices[k];
+    if (!s.size) continue;
+    size_t i = static_cast<size_t>(std::lower_bound(reach.begin(), reach.end(), s.offset + 1) - reach.begin());
+    int owners = 0;
+    bool own = true;
+    for (; i < by_offset.size() && by_offset[i]->slice.offset < s.offset + s.size; ++i) {
+      const BufferInfo& b = *by_offset[i];
+      if (b.slice.offset + b.slice.size <= s.offset) continue;
+      own = own && b.slice == s && b.kind == BufferInfo::Kind::kConstant && ++owners == 1;
+    }
+    pinned[k] = own && owners == 1;
+  }
+  return pinned;
+}
+
 }  // namespace
 
 ThunkLists ListThunks(const ThunkSequence& sequence) {
@@ -141,34 +171,6 @@ bool PinsParametersAndResults(const ThunkSequence& sequence) {
       }
   }
   return true;
-}
-
-std::vector<bool> SlicesOfPinnedConstants(const ThunkSequence& sequence, const std::vector<BufferSlice>& slices) {
-  std::vector<bool> pinned(slices.size(), false);
-  if (slices.empty()) return pinned;
-  // Every buffer by offset, with the furthest end among those up to it, so that the buffers
-  // overlapping a slice are found from where the prefix's end passes its start.
-  std::vector<const BufferInfo*> by_offset;
-  for (const BufferInfo& b : sequence.buffers)
-    if (b.slice.size) by_offset.push_back(&b);
-  std::sort(by_offset.begin(), by_offset.end(), [](const BufferInfo* a, const BufferInfo* b) { return a->slice.offset < b->slice.offset; });
-  std::vector<uint64_t> reach(by_offset.size());
-  for (size_t i = 0; i < by_offset.size(); ++i)
-    reach[i] = std::max(i ? reach[i - 1] : 0, by_offset[i]->slice.offset + by_offset[i]->slice.size);
-  for (size_t k = 0; k < slices.size(); ++k) {
-    const BufferSlice& s = slices[k];
-    if (!s.size) continue;
-    size_t i = static_cast<size_t>(std::lower_bound(reach.begin(), reach.end(), s.offset + 1) - reach.begin());
-    int owners = 0;
-    bool own = true;
-    for (; i < by_offset.size() && by_offset[i]->slice.offset < s.offset + s.size; ++i) {
-      const BufferInfo& b = *by_offset[i];
-      if (b.slice.offset + b.slice.size <= s.offset) continue;
-      own = own && b.slice == s && b.kind == BufferInfo::Kind::kConstant && ++owners == 1;
-    }
-    pinned[k] = own && owners == 1;
-  }
-  return pinned;
 }
 
 std::vector<bool> PreloadableConstants(const ThunkLists& lists, const std::vector<const Instruction*>& kernels,

@@ -88,15 +88,11 @@ StatusOr<CollectiveGroups> LayOutCollective(const CollectiveThunk& t, int64_t nu
 // run them in place, in the caller's buffers.
 bool PinsParametersAndResults(const ThunkSequence& sequence);
 
-// The slices of `slices` that a platform may fill once, when it loads the plan, and keep: each
-// is the slice of one constant buffer of the buffer table and no other buffer touches its
-// bytes (the plan pins constants; older plans share them, and their constant kernels run on
-// every execution).
-std::vector<bool> SlicesOfPinnedConstants(const ThunkSequence& sequence, const std::vector<BufferSlice>& slices);
-
 // By thunk number: whether the thunk is an "hlo" kernel of a constant (`kernels`: the
-// instruction each such kernel runs, by number) whose every slice is a pinned constant's, so
-// that its value may be written once at load and the thunk skipped.
+// instruction each such kernel runs, by number) whose every slice is a pinned constant's — a
+// constant buffer of the buffer table whose bytes no other buffer touches — so that its value
+// may be written once at load and the thunk skipped (the plan pins constants; older plans
+// share their bytes, and their constant kernels run on every execution).
 std::vector<bool> PreloadableConstants(const ThunkLists& lists, const std::vector<const Instruction*>& kernels,
                                        const ThunkSequence& sequence);
 
