@@ -295,14 +295,10 @@ bool IsElementwiseRoot(const Instruction& root) {
 // runs where the later root is, so the earlier kernel's outputs must not be read before that:
 // not by the later kernel itself, nor by anything that runs in between. `fusions` are in
 // program order of their roots.
-void MergeSiblings(const Computation& entry, std::vector<LoopFusion>& fusions) {
+void MergeSiblings(const Computation& entry, std::unordered_map<const Instruction*, std::vector<const Instruction*>>& users,
+                   std::vector<LoopFusion>& fusions) {
   std::unordered_map<const Instruction*, int64_t> position;
-  std::unordered_map<const Instruction*, std::vector<const Instruction*>> users;
-  for (size_t i = 0; i < entry.instructions.size(); ++i) {
-    const Instruction* in = entry.instructions[i].get();
-    position[in] = static_cast<int64_t>(i);
-    for (const Instruction* o : in->operands) users[o].push_back(in);
-  }
+  for (size_t i = 0; i < entry.instructions.size(); ++i) position[entry.instructions[i].get()] = static_cast<int64_t>(i);
   // The kernels that compute each member (several for a duplicated cheap producer), by index
   // into `fusions`, and where each kernel went when it merged into a later one.
   std::unordered_map<const Instruction*, std::vector<size_t>> kernels_of;
@@ -506,7 +502,7 @@ std::vector<LoopFusion> FindLoopFusions(const Computation& entry) {
   }
   // In program order of their roots: the kernel table is deterministic.
   std::reverse(out.begin(), out.end());
-  MergeSiblings(entry, out);
+  MergeSiblings(entry, users, out);
   return out;
 }
 

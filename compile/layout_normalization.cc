@@ -14,8 +14,8 @@ void ClearLayouts(Shape& s) {
 // sides are row-major (it is a reshape already).
 Instruction* AsRowMajor(Instruction& in, InstructionInserter& b) {
   if (in.opcode != Opcode::kBitcast || !in.shape.IsArray() || !in.operands[0]->shape.IsArray()) return nullptr;
+  if (IsRowMajor(in.operands[0]->shape) && IsRowMajor(in.shape)) return nullptr;
   const std::vector<int64_t> from = MajorToMinor(in.operands[0]->shape), to = MajorToMinor(in.shape);
-  if (IsIdentityPermutation(from) && IsIdentityPermutation(to)) return nullptr;
   Instruction* x = in.operands[0];
   if (!IsIdentityPermutation(from)) x = b.Transpose(x, from, "memory_order");
   std::vector<int64_t> dims, inverse(to.size());

@@ -9,8 +9,11 @@
 // polynomial approximations within a few ulp, and f32/f64 sums and products, which may be
 // reassociated: both as in XLA, so that their loops vectorise.
 // arguments[i] is input i's base address, then come the root's (one per leaf of a sort's
-// tuple), the siblings' and the kernel's scratch (LoopFusionScratchBytes), if any; the output never overlaps
-// an input (the buffer plan guarantees it), which alias metadata tells LLVM so it vectorises.
+// tuple), the siblings' and the kernel's scratch (LoopFusionScratchBytes), if any. Alias metadata
+// tells LLVM that the output and the inputs do not overlap, so it vectorises: the buffer plan
+// guarantees it, except for an input whose bytes the plan gives the output
+// (LoopFusionInPlaceInputs), which the kernel reads only at the element it writes, so every
+// such load feeds the store that overwrites it and cannot move past it.
 #pragma once
 
 #include "compile/kernel_fusion.h"

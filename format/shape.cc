@@ -114,4 +114,11 @@ std::vector<int64_t> MajorToMinor(const Shape& array) {
   return major;
 }
 
+bool IsRowMajor(const Shape& array) {
+  std::vector<int64_t> order = MajorToMinor(array);
+  for (size_t i = 0; i < order.size(); ++i)
+    if (order[i] != static_cast<int64_t>(i)) return false;
+  return true;
+}
+
 }  // namespace pjit

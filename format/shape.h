@@ -60,5 +60,6 @@ std::vector<int64_t> RowMajorStrides(const std::vector<int64_t>& dims);
 // no layout or one that is not a permutation of its dims, else its minor_to_major reversed.
 // Only bitcast depends on it; layout normalisation leaves every array row-major.
 std::vector<int64_t> MajorToMinor(const Shape& array);
+bool IsRowMajor(const Shape& array);
 
 }  // namespace pjit

@@ -177,6 +177,11 @@ Literal Evaluator::Transpose(const Instruction& in, const Literal& x) { return P
 // The operand's bytes in its memory order, read in the result's: both orders come from the
 // layouts (MajorToMinor), row-major where there are none.
 Literal Evaluator::Bitcast(const Instruction& in, const Literal& x) {
+  Literal out(in.shape);
+  if (IsRowMajor(in.operands[0]->shape) && IsRowMajor(in.shape)) {  // a reshape
+    std::memcpy(out.bytes().data(), x.bytes().data(), out.bytes().size());
+    return out;
+  }
   const std::vector<int64_t> from = MajorToMinor(in.operands[0]->shape), to = MajorToMinor(in.shape);
   Literal physical = Permuted(x, from);  // row-major in the operand's memory order
   std::vector<int64_t> dims, inverse(to.size());
@@ -187,7 +192,6 @@ Literal Evaluator::Bitcast(const Instruction& in, const Literal& x) {
   Literal reinterpreted(Shape::Array(in.shape.dtype, dims));
   std::memcpy(reinterpreted.bytes().data(), physical.bytes().data(), reinterpreted.bytes().size());
   Literal permuted = Permuted(reinterpreted, inverse);
-  Literal out(in.shape);
   std::memcpy(out.bytes().data(), permuted.bytes().data(), out.bytes().size());
   return out;
 }

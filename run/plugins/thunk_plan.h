@@ -36,8 +36,8 @@ Status ForEachThunk(const ThunkLists& lists, F f) {
     for (size_t t = 0; t < lists.lists[l]->size(); ++t) PJIT_RETURN_IF_ERROR(f(lists.first[l] + t, (*lists.lists[l])[t]));
   return OkStatus();
 }
-// The list number of nested list `nested` (the top level is list 0).
-inline size_t NestedList(uint32_t nested) { return static_cast<size_t>(nested) + 1; }
+// The ListThunks number of nested list `nested` (the top level is list 0).
+inline size_t ListNumber(uint32_t nested) { return static_cast<size_t>(nested) + 1; }
 
 // The branch a conditional takes for the bytes of its index (a pred, or an s32 where one out
 // of range takes the last branch).

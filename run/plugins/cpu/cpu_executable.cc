@@ -233,14 +233,14 @@ Status CpuExecutable::RunList(size_t device, size_t list, const EvaluationOption
     } else if (const auto* c = std::get_if<CollectiveThunk>(&thunk)) {
       PJIT_RETURN_IF_ERROR(RunCollective(i, *c, device));
     } else if (const auto* w = std::get_if<WhileThunk>(&thunk)) {
-      PJIT_RETURN_IF_ERROR(RunList(device, NestedList(w->condition), options));
+      PJIT_RETURN_IF_ERROR(RunList(device, ListNumber(w->condition), options));
       while (*address(w->predicate) != std::byte{0}) {
         if (aborted_) return Status(StatusCode::kInternal, "aborted");
-        PJIT_RETURN_IF_ERROR(RunList(device, NestedList(w->body), options));
-        PJIT_RETURN_IF_ERROR(RunList(device, NestedList(w->condition), options));
+        PJIT_RETURN_IF_ERROR(RunList(device, ListNumber(w->body), options));
+        PJIT_RETURN_IF_ERROR(RunList(device, ListNumber(w->condition), options));
       }
     } else if (const auto* c = std::get_if<ConditionalThunk>(&thunk)) {
-      PJIT_RETURN_IF_ERROR(RunList(device, NestedList(c->branches[ConditionalBranch(*c, address(c->index))]), options));
+      PJIT_RETURN_IF_ERROR(RunList(device, ListNumber(c->branches[ConditionalBranch(*c, address(c->index))]), options));
     } else {
       const auto& copy = std::get<CopyThunk>(thunk);
       if (copy.source.size) std::memmove(address(copy.destination), address(copy.source), copy.source.size);

@@ -340,19 +340,19 @@ Status CudaExecutable::RunList(size_t device, size_t list, const GpuSliceAddress
       s = RunNcclCollective(cu_, *c, *groups_[i], device, nccl_->For(i, device), address, d.staging, d.stream);
     } else if (const auto* w = std::get_if<WhileThunk>(&thunk)) {
       // The host decides each step: the predicate comes back once the condition's work is done.
-      PJIT_RETURN_IF_ERROR(RunList(device, NestedList(w->condition), address, interpreter_collectives));
+      PJIT_RETURN_IF_ERROR(RunList(device, ListNumber(w->condition), address, interpreter_collectives));
       for (;;) {
         PJIT_ASSIGN_OR_RETURN(std::byte predicate, ReadByte(d, address(w->predicate)));
         if (predicate == std::byte{0}) break;
-        PJIT_RETURN_IF_ERROR(RunList(device, NestedList(w->body), address, interpreter_collectives));
-        PJIT_RETURN_IF_ERROR(RunList(device, NestedList(w->condition), address, interpreter_collectives));
+        PJIT_RETURN_IF_ERROR(RunList(device, ListNumber(w->body), address, interpreter_collectives));
+        PJIT_RETURN_IF_ERROR(RunList(device, ListNumber(w->condition), address, interpreter_collectives));
       }
     } else if (const auto* c = std::get_if<ConditionalThunk>(&thunk)) {
       std::byte index[4] = {};
       for (uint64_t b = 0; b < c->index.size; ++b) {
         PJIT_ASSIGN_OR_RETURN(index[b], ReadByte(d, address(c->index) + b));
       }
-      PJIT_RETURN_IF_ERROR(RunList(device, NestedList(c->branches[ConditionalBranch(*c, index)]), address, interpreter_collectives));
+      PJIT_RETURN_IF_ERROR(RunList(device, ListNumber(c->branches[ConditionalBranch(*c, index)]), address, interpreter_collectives));
     } else {
       const auto& copy = std::get<CopyThunk>(thunk);
       if (copy.source.size)
