@@ -1150,9 +1150,12 @@ class LoopEmitter {
   Value* Polynomial(Value* x, const std::vector<double>& c) {
     llvm::Type* t = x->getType();
     Value* p = llvm::ConstantFP::get(t, c.back());
-    for (size_t i = c.size() - 1; i-- > 0;) p = b_.CreateFAdd(b_.CreateFMul(p, x), llvm::ConstantFP::get(t, c[i]));
+    for (size_t i = c.size() - 1; i-- > 0;) p = MulAdd(p, x, llvm::ConstantFP::get(t, c[i]));
     return p;
   }
+  // a·b + c, one fused instruction where the CPU has one (and then rounded once), else two:
+  // only inside the approximations, whose error budgets hold either way.
+  Value* MulAdd(Value* a, Value* b, Value* c) { return b_.CreateIntrinsic(llvm::Intrinsic::fmuladd, {a->getType()}, {a, b, c}); }
   Value* Clamp(Value* x, double lo, double hi) {
     llvm::Type* t = x->getType();
     Value* l = llvm::ConstantFP::get(t, lo);
@@ -1163,26 +1166,28 @@ class LoopEmitter {
 
   // float exp without a libm call, so loops vectorise: Cephes' range reduction to
   // r = x - n·ln2 (ln2 in two parts) and a degree-6 polynomial, scaled by 2^n as two powers of
-  // two so that n from -150 to 128 needs no special case. At most 1 ulp from the true value
-  // (checked in codegen_test); double keeps libm's exp.
+  // two so that n from -150 to 128 needs no special case: past the clamp the arithmetic itself
+  // overflows to inf and underflows to 0, and a NaN passes through it. n is rounded by adding
+  // 1.5·2^23, whose float then holds n in its low bits (no float-to-int conversion, which
+  // would be poison for NaN). At most 1 ulp from the true value where it is normal (checked
+  // over every float in codegen_test); double keeps libm's exp.
   Value* Exp(Value* x) {
     if (!x->getType()->isFloatTy()) return b_.CreateUnaryIntrinsic(llvm::Intrinsic::exp, x);
     llvm::Type* f = x->getType();
     llvm::Type* i32 = b_.getInt32Ty();
     Value* xc = Clamp(x, -104.0, 88.8);
-    Value* n = b_.CreateUnaryIntrinsic(llvm::Intrinsic::roundeven, b_.CreateFMul(xc, llvm::ConstantFP::get(f, 1.44269504088896341)));
-    Value* r = b_.CreateFSub(xc, b_.CreateFMul(n, llvm::ConstantFP::get(f, 0.693359375)));
-    r = b_.CreateFSub(r, b_.CreateFMul(n, llvm::ConstantFP::get(f, -2.12194440e-4)));
+    Value* shifter = llvm::ConstantFP::get(f, 12582912.0);
+    Value* k = b_.CreateFAdd(b_.CreateFMul(xc, llvm::ConstantFP::get(f, 1.44269504088896341)), shifter);
+    Value* n = b_.CreateFSub(k, shifter);
+    Value* r = MulAdd(n, llvm::ConstantFP::get(f, -0.693359375), xc);
+    r = MulAdd(n, llvm::ConstantFP::get(f, 2.12194440e-4), r);
     Value* p = Polynomial(r, {5.0000001201e-1, 1.6666665459e-1, 4.1665795894e-2, 8.3334519073e-3, 1.3981999507e-3, 1.9875691500e-4});
-    Value* y = b_.CreateFAdd(b_.CreateFAdd(b_.CreateFMul(p, b_.CreateFMul(r, r)), r), llvm::ConstantFP::get(f, 1.0));
-    Value* ni = b_.CreateFPToSI(n, i32);
+    Value* y = b_.CreateFAdd(MulAdd(p, b_.CreateFMul(r, r), r), llvm::ConstantFP::get(f, 1.0));
+    Value* ni = b_.CreateSub(b_.CreateBitCast(k, i32), b_.getInt32(0x4B400000));
     Value* n1 = b_.CreateAShr(ni, 1);
     Value* n2 = b_.CreateSub(ni, n1);
     auto power = [&](Value* e) { return b_.CreateBitCast(b_.CreateShl(b_.CreateAdd(e, b_.getInt32(127)), 23), f); };
-    Value* result = b_.CreateFMul(b_.CreateFMul(y, power(n1)), power(n2));
-    result = b_.CreateSelect(b_.CreateFCmpOGT(x, llvm::ConstantFP::get(f, 88.72283935546875)), llvm::ConstantFP::getInfinity(f), result);
-    result = b_.CreateSelect(b_.CreateFCmpOLT(x, llvm::ConstantFP::get(f, -103.97208)), llvm::ConstantFP::get(f, 0.0), result);
-    return b_.CreateSelect(b_.CreateFCmpUNO(x, x), x, result);
+    return b_.CreateFMul(b_.CreateFMul(y, power(n1)), power(n2));
   }
 
   // float tanh as Eigen's rational approximation (odd degree-13 over even degree-6), x itself
