@@ -1168,26 +1168,27 @@ class LoopEmitter {
   // r = x - n·ln2 (ln2 in two parts) and a degree-6 polynomial, scaled by 2^n as two powers of
   // two so that n from -150 to 128 needs no special case: past the clamp the arithmetic itself
   // overflows to inf and underflows to 0, and a NaN passes through it. n is rounded by adding
-  // 1.5·2^23, whose float then holds n in its low bits (no float-to-int conversion, which
-  // would be poison for NaN). At most 1 ulp from the true value where it is normal (checked
-  // over every float in codegen_test); double keeps libm's exp.
+  // 1.5·2^23 (in one fused step where the CPU has it), whose float then holds n in its low
+  // bits: n + 254, split in two biased exponents (n1 + 127) + (n2 + 127), without a
+  // float-to-int conversion (poison for NaN). At most 1 ulp from the true value where it is normal
+  // (checked over every float in codegen_test); double keeps libm's exp.
   Value* Exp(Value* x) {
     if (!x->getType()->isFloatTy()) return b_.CreateUnaryIntrinsic(llvm::Intrinsic::exp, x);
     llvm::Type* f = x->getType();
     llvm::Type* i32 = b_.getInt32Ty();
     Value* xc = Clamp(x, -104.0, 88.8);
     Value* shifter = llvm::ConstantFP::get(f, 12582912.0);
-    Value* k = b_.CreateFAdd(b_.CreateFMul(xc, llvm::ConstantFP::get(f, 1.44269504088896341)), shifter);
+    Value* k = MulAdd(xc, llvm::ConstantFP::get(f, 1.44269504088896341), shifter);
     Value* n = b_.CreateFSub(k, shifter);
     Value* r = MulAdd(n, llvm::ConstantFP::get(f, -0.693359375), xc);
     r = MulAdd(n, llvm::ConstantFP::get(f, 2.12194440e-4), r);
     Value* p = Polynomial(r, {5.0000001201e-1, 1.6666665459e-1, 4.1665795894e-2, 8.3334519073e-3, 1.3981999507e-3, 1.9875691500e-4});
     Value* y = b_.CreateFAdd(MulAdd(p, b_.CreateFMul(r, r), r), llvm::ConstantFP::get(f, 1.0));
-    Value* ni = b_.CreateSub(b_.CreateBitCast(k, i32), b_.getInt32(0x4B400000));
-    Value* n1 = b_.CreateAShr(ni, 1);
-    Value* n2 = b_.CreateSub(ni, n1);
-    auto power = [&](Value* e) { return b_.CreateBitCast(b_.CreateShl(b_.CreateAdd(e, b_.getInt32(127)), 23), f); };
-    return b_.CreateFMul(b_.CreateFMul(y, power(n1)), power(n2));
+    Value* biased = b_.CreateSub(b_.CreateBitCast(k, i32), b_.getInt32(0x4B400000 - 254));  // n + 254
+    Value* e1 = b_.CreateAShr(biased, 1);
+    Value* e2 = b_.CreateSub(biased, e1);
+    auto power = [&](Value* e) { return b_.CreateBitCast(b_.CreateShl(e, 23), f); };
+    return b_.CreateFMul(b_.CreateFMul(y, power(e1)), power(e2));
   }
 
   // float tanh as Eigen's rational approximation (odd degree-13 over even degree-6), x itself

@@ -42,21 +42,25 @@ for hlo in tests/bench/cases/*.hlo; do
   params=$(grep -c ' parameter(' <(sed -n '/^ENTRY/,/^}/p' "$hlo"))
   inputs=""
   for ((i = 0; i < params; i++)); do inputs+=" --input $i=@random"; done
+  case "$name" in chain | softmax | layernorm) before=$(peer "$($bin/pjit_bench_peaks "$(nproc)" "$repeat" triad)" triad_gbs) ;; esac
   ms=$($bin/pjit-run "$work/$name.pjit" $inputs --benchmark --repeat "$repeat" -o "$work/out" | median)
+  case "$name" in chain | softmax | layernorm)
+    after=$(peer "$($bin/pjit_bench_peaks "$(nproc)" "$repeat" triad)" triad_gbs)
+    streamed+=" $name=$ms=$(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.2f", (a + b) / 2 }')" ;;
+  esac
   peers=$($py tests/bench/peers.py "$name" --repeat "$repeat")
   jax=$(peer "$peers" jax); torch=$(peer "$peers" torch); numpy=$(peer "$peers" numpy)
   printf '%-10s %9s %9s %9s %6s %9s %6s %9s %6s\n' "$name" "$compile" "$ms" "$jax" "$(ratio "$ms" "$jax")" \
     "$torch" "$(ratio "$ms" "$torch")" "$numpy" "$(ratio "$ms" "$numpy")"
   if [ "$name" = mlp ]; then base=$ms; fi
-  case "$name" in chain | softmax | layernorm) streamed+=" $name=$ms" ;; esac
 done
-# The memory-bound cases against the triad: each reads its inputs and writes its output once.
-triad=$(peer "$peaks" triad_gbs)
-line="bandwidth (inputs and outputs once):"
+# The memory-bound cases against the triad timed just before and after each (their mean):
+# each case reads its inputs and writes its output once.
+line="bandwidth (inputs and outputs once, against the triad beside it):"
 for entry in $streamed; do
-  name=${entry%%=*}; ms=${entry#*=}
+  IFS== read -r name ms triad <<<"$entry"
   bytes=$(entry_bytes "tests/bench/cases/$name.hlo")
-  line+=" $name $(awk -v b="$bytes" -v t="$ms" -v s="$triad" 'BEGIN { g = b / (t / 1000) / 1e9; printf "%.1f GB/s (%.0f%% of triad);", g, 100 * g / s }')"
+  line+=" $name $(awk -v b="$bytes" -v t="$ms" -v s="$triad" 'BEGIN { g = b / (t / 1000) / 1e9; printf "%.1f GB/s (%.0f%% of %.1f);", g, 100 * g / s, s }')"
 done
 echo "$line"
 
