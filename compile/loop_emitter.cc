@@ -550,14 +550,21 @@ class LoopEmitter {
     std::optional<Opcode> fold = SimpleReducer(*r.called[0]);
     PJIT_ASSIGN_OR_RETURN(Value* init, Element(r.operands[1], {}));
     // Float maximum/minimum fold with the bare intrinsics, a reduction LLVM vectorises (order
-    // does not matter to them), and pass on the interpreter's NaN once, after the loop.
+    // does not matter to them), and pass on the interpreter's NaN once, after the loop. The
+    // first fold ignores the signs of zeros (nsz: one vmaxps and a NaN fix-up per vector on
+    // x86, not six ops); where its result is a zero, whose sign then depends on the order it
+    // met -0 and +0 in, the row is folded again with -0 < +0.
     const bool float_extreme =
         (*fold == Opcode::kMaximum || *fold == Opcode::kMinimum) && init->getType()->isFloatingPointTy() && t != DType::kF16 && !lane_;
+    bool signless_zeros = true;
     auto step = [&](Value* col, Value* acc) -> StatusOr<Value*> {
       PJIT_ASSIGN_OR_RETURN(Value* x, Element(r.operands[0], ReducedIndex(r, prefix, col)));
       if (&r == scratch_fold_) StoreElement(r.operands[0]->shape.dtype, x, b_.CreateInBoundsGEP(StorageType(f_.root->shape.dtype), out_, b_.CreateAdd(scratch_row_base_, col)));
-      if (float_extreme)
-        return static_cast<Value*>(b_.CreateBinaryIntrinsic(*fold == Opcode::kMaximum ? llvm::Intrinsic::maximum : llvm::Intrinsic::minimum, acc, x));
+      if (float_extreme) {
+        Value* extreme = b_.CreateBinaryIntrinsic(*fold == Opcode::kMaximum ? llvm::Intrinsic::maximum : llvm::Intrinsic::minimum, acc, x);
+        if (signless_zeros) llvm::cast<llvm::Instruction>(extreme)->setHasNoSignedZeros(true);
+        return extreme;
+      }
       Value* folded = Round(t, Binary(*fold, t, acc, x));
       // f32/f64 sums and products may be reassociated, so the loop vectorises with partial
       // accumulators (as XLA's do); the result then differs from a sequential fold by rounding.
@@ -568,7 +575,21 @@ class LoopEmitter {
     };
     if (!lane_) {
       PJIT_ASSIGN_OR_RETURN(Value* folded, Accumulate("fold", ReducedCount(r), init, step));
-      return float_extreme ? QuietNaN(folded) : folded;
+      if (!float_extreme) return folded;
+      llvm::BasicBlock* fast = b_.GetInsertBlock();
+      llvm::BasicBlock* again = llvm::BasicBlock::Create(ctx_, "fold.zero", fn_);
+      llvm::BasicBlock* done = llvm::BasicBlock::Create(ctx_, "fold.signed", fn_);
+      b_.CreateCondBr(b_.CreateFCmpOEQ(folded, llvm::ConstantFP::get(folded->getType(), 0.0)), again, done);
+      b_.SetInsertPoint(again);
+      signless_zeros = false;
+      PJIT_ASSIGN_OR_RETURN(Value* exact, Accumulate("fold.exact", ReducedCount(r), init, step));
+      llvm::BasicBlock* exact_end = b_.GetInsertBlock();
+      b_.CreateBr(done);
+      b_.SetInsertPoint(done);
+      llvm::PHINode* extreme = b_.CreatePHI(folded->getType(), 2, "extreme");
+      extreme->addIncoming(folded, fast);
+      extreme->addIncoming(exact, exact_end);
+      return QuietNaN(extreme);
     }
     // Each lane folds every lanes-th element from the identity, the warp combines the lanes'
     // partials by butterfly shuffles (each step combines commutatively, so every lane ends with
