@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The CPU benchmark of issue 9: builds Release, then for every case in tests/bench/cases
-# compiles it with pjit-compile --cpu native (JAX also compiles for the host CPU), times it with pjit-run --benchmark (inputs from @random; the
-# time includes copying inputs in and outputs out, as a user's run does) and times the peers
+# compiles it with pjit-compile --cpu native (JAX also compiles for the host CPU), times it with pjit-run --benchmark (inputs from @random,
+# already on the devices as JAX's are; results allocated per run; transfers are reported apart) and times the peers
 # in the same run on the same machine (tests/bench/peers.py: JAX, numpy, PyTorch if
 # installed), and prints the table with ratios pjit/peer (below 1: pjit is faster), plus the
-# machine's ceilings (direct OpenBLAS sgemm, STREAM triad), the data-parallel MLP on 2 and
+# machine's ceilings (direct OpenBLAS sgemm, STREAM triad), the memory-bound cases' bandwidth
+# against a triad timed just before and after each, the data-parallel MLP on 2 and
 # 4 devices against JAX, and its scaling from 1 to 2 devices with one core each.
 #
 #   tests/bench/run.sh [REPEAT]        PYTHON=/path/to/python (with jax) overrides python3
