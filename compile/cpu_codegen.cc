@@ -52,17 +52,17 @@ StatusOr<std::unique_ptr<llvm::TargetMachine>> MakeTargetMachine(const std::stri
   return tm;
 }
 
-// One module of kernels, optimised (O3) and compiled to an object file.
+// One module of kernels, optimised (O3) and compiled to an object file or assembly.
 StatusOr<std::string> CompileModule(const std::vector<LoopFusion>& fusions, size_t first, size_t last, const std::string& cpu,
-                                    RowBlocking blocking) {
+                                    const CpuCodegenOptions& options, llvm::CodeGenFileType type = llvm::CodeGenFileType::ObjectFile) {
   llvm::LLVMContext context;
   auto module = std::make_unique<llvm::Module>("pjit_kernels_" + std::to_string(first), context);
   PJIT_ASSIGN_OR_RETURN(std::unique_ptr<llvm::TargetMachine> tm, MakeTargetMachine(cpu));
   module->setTargetTriple(kTriple);
   module->setDataLayout(tm->createDataLayout());
-  for (size_t i = first; i < last; ++i) PJIT_RETURN_IF_ERROR(EmitLoopKernel(fusions[i], *module, blocking));
+  for (size_t i = first; i < last; ++i) PJIT_RETURN_IF_ERROR(EmitLoopKernel(fusions[i], *module, options.blocking, options.stream_bytes));
 
-  std::optional<std::string> object = OptimizeAndEmit(*module, *tm, llvm::CodeGenFileType::ObjectFile);
+  std::optional<std::string> object = OptimizeAndEmit(*module, *tm, type, MarkStreamedStores);
   if (!object) return Internal("LLVM cannot emit an object file for CPU '", cpu, "'");
   return std::move(*object);
 }
@@ -122,7 +122,7 @@ StatusOr<std::string> CompileLoopKernels(const std::vector<LoopFusion>& fusions,
   std::atomic<int64_t> done{0};
   ParallelParts(static_cast<int64_t>(modules), nullptr, [&](int64_t part) {
     size_t m = static_cast<size_t>(part), first = m * kKernelsPerModule, last = std::min(fusions.size(), first + kKernelsPerModule);
-    objects[m] = CompileModule(fusions, first, last, cpu, options.blocking);
+    objects[m] = CompileModule(fusions, first, last, cpu, options);
     int64_t now = done += static_cast<int64_t>(last - first);
     if (kernels_done) kernels_done(now, static_cast<int64_t>(fusions.size()));
   });
@@ -132,6 +132,11 @@ StatusOr<std::string> CompileLoopKernels(const std::vector<LoopFusion>& fusions,
     bytes.push_back(std::move(*o));
   }
   return Link(bytes);
+}
+
+StatusOr<std::string> LoopKernelsAssembly(const std::vector<LoopFusion>& fusions, const CpuCodegenOptions& options) {
+  PJIT_ASSIGN_OR_RETURN(std::string cpu, ResolveCpu(options.cpu));
+  return CompileModule(fusions, 0, fusions.size(), cpu, options, llvm::CodeGenFileType::AssemblyFile);
 }
 
 }  // namespace pjit

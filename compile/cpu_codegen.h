@@ -21,6 +21,10 @@ struct CpuCodegenOptions {
   // How launch rows are cut (the CPU's; kGpuRowBlocking with one lane runs a GPU launch's rows
   // on the CPU, which is how tests check the CUDA kernels' index math without a GPU).
   RowBlocking blocking = kCpuRowBlocking;
+  // Elementwise kernels whose outputs take at least this many bytes on a device write them
+  // with non-temporal stores (see EmitLoopKernel): half the L3 of this class of machine, so
+  // with the kernel's inputs more than a consumer could find cached. 0: never.
+  uint64_t stream_bytes = uint64_t{16} << 20;
 };
 
 // The CPU `options.cpu` stands for ("native": this machine's), or an error naming the choices.
@@ -34,5 +38,9 @@ std::vector<std::string> CpuFeatures(const std::string& cpu);
 // `kernels_done(done, total)` is called (from worker threads) as modules finish.
 StatusOr<std::string> CompileLoopKernels(const std::vector<LoopFusion>& fusions, const CpuCodegenOptions& options,
                                          const std::function<void(int64_t done, int64_t total)>& kernels_done = {});
+
+// The kernels as x86-64 assembly (AT&T syntax) in one module, as CompileLoopKernels compiles
+// them: what the code generator made of the fusions, for reading and for tests.
+StatusOr<std::string> LoopKernelsAssembly(const std::vector<LoopFusion>& fusions, const CpuCodegenOptions& options);
 
 }  // namespace pjit

@@ -7,7 +7,8 @@
 
 namespace pjit {
 
-std::optional<std::string> OptimizeAndEmit(llvm::Module& module, llvm::TargetMachine& tm, llvm::CodeGenFileType type) {
+std::optional<std::string> OptimizeAndEmit(llvm::Module& module, llvm::TargetMachine& tm, llvm::CodeGenFileType type,
+                                           const std::function<void(llvm::Module&)>& after_optimization) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
@@ -19,6 +20,7 @@ std::optional<std::string> OptimizeAndEmit(llvm::Module& module, llvm::TargetMac
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
   pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(module, mam);
+  if (after_optimization) after_optimization(module);
 
   llvm::SmallVector<char, 0> bytes;
   llvm::raw_svector_ostream os(bytes);

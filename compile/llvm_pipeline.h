@@ -2,6 +2,7 @@
 // for the target, then the target's code generator.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -9,8 +10,10 @@
 
 namespace pjit {
 
-// `module` optimised at O3 for `tm` and emitted as `type` (an object file, or assembly such
-// as PTX); nullopt when the target cannot emit that kind of file.
-std::optional<std::string> OptimizeAndEmit(llvm::Module& module, llvm::TargetMachine& tm, llvm::CodeGenFileType type);
+// `module` optimised at O3 for `tm`, given to `after_optimization` if any, and emitted as
+// `type` (an object file, or assembly such as PTX); nullopt when the target cannot emit that
+// kind of file.
+std::optional<std::string> OptimizeAndEmit(llvm::Module& module, llvm::TargetMachine& tm, llvm::CodeGenFileType type,
+                                           const std::function<void(llvm::Module&)>& after_optimization = {});
 
 }  // namespace pjit

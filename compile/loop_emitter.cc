@@ -9,6 +9,7 @@
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/IntrinsicsNVPTX.h>
+#include <llvm/IR/IntrinsicsX86.h>
 #include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
@@ -20,10 +21,14 @@ namespace {
 using llvm::Value;
 
 constexpr int64_t kSortRun = 16;  // elements a sort's first pass orders by insertion
+constexpr int64_t kStreamAlignment = 64;  // a cache line: the bytes a non-temporal store fills at once
+constexpr int64_t kMaxStackScratch = 64 << 10;
+constexpr const char* kStreamDomain = "pjit.streamed";
 
 class LoopEmitter {
  public:
-  LoopEmitter(const LoopFusion& f, RowBlocking blocking, llvm::Module& m) : f_(f), blocking_(blocking), m_(m), ctx_(m.getContext()), b_(ctx_) {
+  LoopEmitter(const LoopFusion& f, RowBlocking blocking, uint64_t stream_bytes, llvm::Module& m)
+      : f_(f), blocking_(blocking), stream_bytes_(stream_bytes), m_(m), ctx_(m.getContext()), b_(ctx_) {
     members_.insert(f.members.begin(), f.members.end());
   }
 
@@ -61,6 +66,10 @@ class LoopEmitter {
     not_out_ = llvm::MDNode::get(ctx_, {out_scope});
     out_scope_ = llvm::MDNode::get(ctx_, {out_scope});
     not_inputs_ = llvm::MDNode::get(ctx_, input_scopes);
+    // Streamed stores are told apart by a scope of their own domain, which no access's
+    // noalias list names, so it changes nothing alias analysis proves.
+    llvm::MDNode* stream = md.createAnonymousAliasScope(md.createAnonymousAliasScopeDomain(kStreamDomain), "streamed");
+    stream_scope_ = llvm::MDNode::get(ctx_, {out_scope, stream});
     lanes_ = LoopFusionLanes(f_, blocking_);
     if (lanes_ > 1)  // a GPU warp shares each row; blocks are whole warps, so tid.x % lanes is the lane
       lane_ = b_.CreateURem(b_.CreateZExt(b_.CreateIntrinsic(llvm::Intrinsic::nvvm_read_ptx_sreg_tid_x, {}, {}), b_.getInt64Ty()),
@@ -82,7 +91,72 @@ class LoopEmitter {
       for (int64_t d = row_rank; d < s.rank(); ++d) inner *= s.dims[static_cast<size_t>(d)];
     }
 
-    // for (row = begin; row < end; ++row) { row values; for (j = 0; j < inner; ++j) ... }
+    if (!Streams(inner)) {
+      PJIT_RETURN_IF_ERROR(EmitRows(begin, end, inner, false));
+      b_.CreateRetVoid();
+      return Verify();
+    }
+    // Where every output is 64-byte aligned (the runtime's buffers are), a copy of the rows
+    // whose element stores MarkStreamedStores makes non-temporal; else the plain rows.
+    Value* aligned = b_.getTrue();
+    for (Value* out : outs_)
+      aligned = b_.CreateAnd(aligned, b_.CreateICmpEQ(b_.CreateAnd(b_.CreatePtrToInt(out, b_.getInt64Ty()), b_.getInt64(kStreamAlignment - 1)), b_.getInt64(0)));
+    llvm::BasicBlock* streamed = llvm::BasicBlock::Create(ctx_, "streamed", fn_);
+    llvm::BasicBlock* plain = llvm::BasicBlock::Create(ctx_, "plain", fn_);
+    b_.CreateCondBr(aligned, streamed, plain);
+    b_.SetInsertPoint(streamed);
+    for (Value* out : outs_) b_.CreateAlignmentAssumption(m_.getDataLayout(), out, kStreamAlignment);
+    PJIT_RETURN_IF_ERROR(EmitRows(begin, end, inner, true));
+    b_.CreateIntrinsic(llvm::Intrinsic::x86_sse_sfence, {}, {});  // non-temporal stores are weakly ordered
+    b_.CreateRetVoid();
+    b_.SetInsertPoint(plain);
+    PJIT_RETURN_IF_ERROR(EmitRows(begin, end, inner, false));
+    b_.CreateRetVoid();
+    return Verify();
+  }
+
+ private:
+  // Whether the kernel's element stores may stream past the cache: its outputs (rows of an
+  // elementwise root, whose every block starts 64-byte aligned in an aligned output) are at
+  // least stream_bytes_, more than a consumer could find still cached, and storing them
+  // normally would first read each line for ownership: three transfers of a line where two
+  // suffice, for a kernel that reads as much as it writes. A softmax-like scratch row must
+  // fit the stack.
+  bool Streams(int64_t inner) const {
+    const Shape& s = f_.root->shape;
+    if (!stream_bytes_ || lanes_ > 1 || f_.root->opcode == Opcode::kReduce || s.rank() == 0) return false;
+    if (scratch_ && inner * DTypeByteSize(s.dtype) > kMaxStackScratch) return false;
+    uint64_t bytes = 0;
+    std::vector<const Shape*> shapes = LeafShapes(s);
+    for (const Instruction* sibling : f_.siblings) shapes.push_back(&sibling->shape);
+    const int64_t block = LoopFusionBlock(f_, blocking_);
+    for (const Shape* leaf : shapes) {
+      const int64_t size = DTypeByteSize(leaf->dtype);
+      if ((inner * size) % kStreamAlignment || (block && block < inner && (block * size) % kStreamAlignment)) return false;
+      bytes += static_cast<uint64_t>(leaf->ByteSize());
+    }
+    return bytes >= stream_bytes_;
+  }
+
+  // for (row = begin; row < end; ++row) { row values; for (j = 0; j < inner; ++j) ... }, from
+  // the insertion point, which it leaves after the loop; `streamed`: the element stores carry
+  // stream_scope_ and a softmax-like scratch lives on the stack, not in the output row.
+  Status EmitRows(Value* begin, Value* end, int64_t inner, bool streamed) {
+    cache_.clear();
+    row_value_.clear();
+    scratch_ready_ = false;
+    const Shape& s = f_.root->shape;
+    const bool column = IsColumnReduction(*f_.root);
+    const bool reduce = f_.root->opcode == Opcode::kReduce && !column;
+    const int64_t row_rank = LoopFusionRowRank(f_);
+    llvm::Type* i64 = b_.getInt64Ty();
+    stack_scratch_ = nullptr;
+    if (streamed && scratch_) {  // in the entry block: allocated once, with the frame
+      llvm::IRBuilder<> entry(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
+      llvm::AllocaInst* row = entry.CreateAlloca(StorageType(s.dtype), b_.getInt64(inner), "scratch.row");
+      row->setAlignment(llvm::Align(kStreamAlignment));
+      stack_scratch_ = row;
+    }
     llvm::BasicBlock* pre = b_.GetInsertBlock();
     llvm::BasicBlock* row_head = llvm::BasicBlock::Create(ctx_, "row", fn_);
     llvm::BasicBlock* row_body = llvm::BasicBlock::Create(ctx_, "row.body", fn_);
@@ -138,7 +212,8 @@ class LoopEmitter {
           for (size_t k = 0; k <= f_.siblings.size(); ++k) {
             const Instruction* root = k ? f_.siblings[k - 1] : f_.root;
             PJIT_ASSIGN_OR_RETURN(Value* v, Element(root, element));
-            StoreElement(root->shape.dtype, v, b_.CreateInBoundsGEP(StorageType(root->shape.dtype), outs_[k], b_.CreateAdd(row_base, col)));
+            StoreElement(root->shape.dtype, v, b_.CreateInBoundsGEP(StorageType(root->shape.dtype), outs_[k], b_.CreateAdd(row_base, col)),
+                         streamed ? stream_scope_ : out_scope_);
           }
           return OkStatus();
         }, lanes_));
@@ -151,11 +226,9 @@ class LoopEmitter {
     row->addIncoming(next, row_next);
     b_.CreateBr(row_head);
     b_.SetInsertPoint(exit);
-    b_.CreateRetVoid();
-    return Verify();
+    return OkStatus();
   }
 
- private:
   // Softmax's exp(x - max) is folded into the row's sum and then divided by it: computing it
   // once, the fold stores each value in the output row (this row's bytes, in cache) and the
   // elements' pass loads it back instead of computing it again. The scratch is an element
@@ -559,7 +632,7 @@ class LoopEmitter {
     bool signless_zeros = true;
     auto step = [&](Value* col, Value* acc) -> StatusOr<Value*> {
       PJIT_ASSIGN_OR_RETURN(Value* x, Element(r.operands[0], ReducedIndex(r, prefix, col)));
-      if (&r == scratch_fold_) StoreElement(r.operands[0]->shape.dtype, x, b_.CreateInBoundsGEP(StorageType(f_.root->shape.dtype), out_, b_.CreateAdd(scratch_row_base_, col)));
+      if (&r == scratch_fold_) StoreElement(r.operands[0]->shape.dtype, x, ScratchAddress(col));
       if (float_extreme) {
         Value* extreme = b_.CreateBinaryIntrinsic(*fold == Opcode::kMaximum ? llvm::Intrinsic::maximum : llvm::Intrinsic::minimum, acc, x);
         if (signless_zeros) llvm::cast<llvm::Instruction>(extreme)->setHasNoSignedZeros(true);
@@ -799,13 +872,19 @@ class LoopEmitter {
     return b_.CreateTrunc(b_.CreateSelect(b_.CreateFCmpUNO(f, f), nan, rounded), b_.getInt16Ty());
   }
 
-  void StoreElement(DType t, Value* v, Value* address) {
+  void StoreElement(DType t, Value* v, Value* address, llvm::MDNode* scope = nullptr) {
     if (t == DType::kPred) v = b_.CreateZExt(v, b_.getInt8Ty());
     if (t == DType::kBF16) v = ToBF16Bits(v);
     if (t == DType::kF16) v = b_.CreateBitCast(b_.CreateFPTrunc(v, b_.getHalfTy()), b_.getInt16Ty());
     llvm::StoreInst* store = b_.CreateStore(v, address);
-    store->setMetadata(llvm::LLVMContext::MD_alias_scope, out_scope_);
+    store->setMetadata(llvm::LLVMContext::MD_alias_scope, scope ? scope : out_scope_);
     store->setMetadata(llvm::LLVMContext::MD_noalias, not_inputs_);
+  }
+
+  // Element `col` of this row's scratch: the output row's, or the stack's when streaming.
+  Value* ScratchAddress(Value* col) {
+    llvm::Type* t = StorageType(f_.root->shape.dtype);
+    return stack_scratch_ ? b_.CreateInBoundsGEP(t, stack_scratch_, col) : b_.CreateInBoundsGEP(t, out_, b_.CreateAdd(scratch_row_base_, col));
   }
 
   Value* QuietNaN(Value* v) { return b_.CreateSelect(b_.CreateFCmpUNO(v, v), llvm::ConstantFP::getNaN(v->getType()), v); }
@@ -845,8 +924,8 @@ class LoopEmitter {
   StatusOr<Value*> Element(const Instruction* in, const std::vector<Value*>& index) {
     if (local_) return local_->at(in);  // inside a comparator: its values so far
     if (auto row_value = row_value_.find(in); row_value != row_value_.end()) return row_value->second;
-    if (in == scratch_ && scratch_ready_)  // the row's fold left it in the output row
-      return LoadElement(in->shape.dtype, b_.CreateInBoundsGEP(StorageType(in->shape.dtype), out_, Linear(in->shape, index)), out_scope_, not_inputs_);
+    if (in == scratch_ && scratch_ready_)  // the row's fold left it in the scratch row
+      return LoadElement(in->shape.dtype, ScratchAddress(b_.CreateSub(Linear(in->shape, index), scratch_row_base_)), out_scope_, not_inputs_);
     if (!members_.count(in)) {
       auto base = base_.find(in);
       if (base == base_.end()) return Internal(f_.name, ": ", in->name, " is neither a member nor an input");
@@ -1301,6 +1380,7 @@ class LoopEmitter {
 
   const LoopFusion& f_;
   const RowBlocking blocking_;
+  const uint64_t stream_bytes_;
   llvm::Module& m_;
   llvm::LLVMContext& ctx_;
   llvm::IRBuilder<> b_;
@@ -1314,6 +1394,7 @@ class LoopEmitter {
   llvm::MDNode* not_out_ = nullptr;
   llvm::MDNode* out_scope_ = nullptr;
   llvm::MDNode* not_inputs_ = nullptr;
+  llvm::MDNode* stream_scope_ = nullptr;  // the output's scope and the streamed-stores marker
   std::map<std::pair<const Instruction*, std::vector<Value*>>, Value*> cache_;
   std::map<const Instruction*, Value*> row_value_;  // this row's, once EmitRowValues computed them
   std::map<const Instruction*, bool> transcendental_;
@@ -1322,14 +1403,37 @@ class LoopEmitter {
   const Instruction* scratch_fold_ = nullptr;  // the row value that folds it
   Value* scratch_row_base_ = nullptr;          // this row's first element in the output
   bool scratch_ready_ = false;                 // the elements' pass: load it
+  Value* stack_scratch_ = nullptr;             // a streaming kernel's scratch row
   int64_t lanes_ = 1;        // threads sharing each row (LoopFusionLanes)
   Value* lane_ = nullptr;    // this thread's lane among them; null when lanes_ is 1
 };
 
 }  // namespace
 
-Status EmitLoopKernel(const LoopFusion& fusion, llvm::Module& module, RowBlocking blocking) {
-  return LoopEmitter(fusion, blocking, module).Emit();
+Status EmitLoopKernel(const LoopFusion& fusion, llvm::Module& module, RowBlocking blocking, uint64_t stream_bytes) {
+  return LoopEmitter(fusion, blocking, stream_bytes, module).Emit();
+}
+
+void MarkStreamedStores(llvm::Module& module) {
+  llvm::MDNode* nontemporal = llvm::MDNode::get(module.getContext(), {llvm::ConstantAsMetadata::get(llvm::ConstantInt::get(llvm::Type::getInt32Ty(module.getContext()), 1))});
+  auto streamed = [](const llvm::MDNode* scopes) {
+    if (!scopes) return false;
+    for (const llvm::MDOperand& scope : scopes->operands()) {
+      auto* domain = llvm::dyn_cast<llvm::MDNode>(llvm::cast<llvm::MDNode>(scope)->getOperand(1));
+      auto* name = domain && domain->getNumOperands() > 1 ? llvm::dyn_cast<llvm::MDString>(domain->getOperand(1)) : nullptr;
+      if (name && name->getString() == kStreamDomain) return true;
+    }
+    return false;
+  };
+  const llvm::DataLayout& layout = module.getDataLayout();
+  for (llvm::Function& f : module)
+    for (llvm::BasicBlock& block : f)
+      for (llvm::Instruction& i : block) {
+        auto* store = llvm::dyn_cast<llvm::StoreInst>(&i);
+        if (!store || !store->getValueOperand()->getType()->isVectorTy() || !streamed(store->getMetadata(llvm::LLVMContext::MD_alias_scope))) continue;
+        const uint64_t bytes = layout.getTypeStoreSize(store->getValueOperand()->getType());
+        if (bytes >= 16 && store->getAlign().value() >= bytes) store->setMetadata(llvm::LLVMContext::MD_nontemporal, nontemporal);
+      }
 }
 
 }  // namespace pjit

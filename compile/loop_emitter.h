@@ -16,6 +16,8 @@
 // such load feeds the store that overwrites it and cannot move past it.
 #pragma once
 
+#include <cstdint>
+
 #include "compile/kernel_fusion.h"
 #include "format/status.h"
 
@@ -26,6 +28,15 @@ class Module;
 namespace pjit {
 
 // `blocking` must be the one the kernel's launch rows are counted with (LoopFusionRows).
-Status EmitLoopKernel(const LoopFusion& fusion, llvm::Module& module, RowBlocking blocking = kCpuRowBlocking);
+// An x86 kernel of an elementwise root whose outputs take at least `stream_bytes` (0: none
+// does) is emitted twice: where every output is 64-byte aligned, a copy whose element stores
+// MarkStreamedStores makes non-temporal once the module is optimised, else the plain one.
+Status EmitLoopKernel(const LoopFusion& fusion, llvm::Module& module, RowBlocking blocking = kCpuRowBlocking,
+                      uint64_t stream_bytes = 0);
+
+// Marks the streaming copies' vector stores of whole aligned vectors (16 bytes or more)
+// non-temporal: the vectoriser would not widen a scalar non-temporal store whose alignment
+// is below the vector's, so the mark goes on after optimisation has inferred alignments.
+void MarkStreamedStores(llvm::Module& module);
 
 }  // namespace pjit

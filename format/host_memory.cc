@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <new>
 
 namespace pjit {
 namespace {
@@ -18,6 +19,9 @@ constexpr bool kCacheBlocks = false;  // sanitizers check the memory they alloca
 #else
 constexpr bool kCacheBlocks = true;
 #endif
+
+// A cache line, as the buffer plan aligns its slices: kernels stream only to aligned outputs.
+constexpr std::align_val_t kSmallBlockAlignment{64};
 
 size_t RoundUp(size_t n, size_t to) { return (n + to - 1) / to * to; }
 
@@ -79,7 +83,7 @@ void* MapBlock(size_t size) {
 }  // namespace
 
 void* AllocateHostBytes(size_t bytes) {
-  if (!kCacheBlocks || bytes < kLargeHostBlock) return ::operator new(bytes);
+  if (!kCacheBlocks || bytes < kLargeHostBlock) return ::operator new(bytes, kSmallBlockAlignment);
   size_t size = RoundUp(bytes, kHugePage);
   if (void* p = Cache().Take(size)) return p;
   return MapBlock(size);
@@ -87,7 +91,7 @@ void* AllocateHostBytes(size_t bytes) {
 
 void FreeHostBytes(void* p, size_t bytes) {
   if (!kCacheBlocks || bytes < kLargeHostBlock) {
-    ::operator delete(p);
+    ::operator delete(p, kSmallBlockAlignment);
     return;
   }
   size_t size = RoundUp(bytes, kHugePage);

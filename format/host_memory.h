@@ -1,4 +1,5 @@
-// Storage for the bytes of host arrays. Large arrays (inputs, results, activations of MBs)
+// Storage for the bytes of host arrays, each starting on a 64-byte cache line (kernels
+// stream their stores only into such outputs). Large arrays (inputs, results, activations of MBs)
 // come from 2 MiB-aligned mappings with transparent huge pages requested, and freed ones
 // are kept for the next array of the same rounded size: a program run in a loop then
 // writes its results into memory that is already mapped instead of taking a page fault

@@ -109,22 +109,38 @@ struct Case {
   int64_t ulps = 0;  // approximated ops: how far from the interpreter's libm result
 };
 
+// How RunCases compiles and launches the kernels.
+struct Launch {
+  RowBlocking blocking = kCpuRowBlocking;
+  std::string cpu = "x86-64";
+  uint64_t stream_bytes = 0;  // CpuCodegenOptions::stream_bytes
+  // Outputs one element past a 64-byte boundary (the host allocator's blocks are aligned), so
+  // that a streaming kernel takes its plain copy.
+  bool misaligned_outputs = false;
+};
+
 // Compiles every case's module as one fused kernel into one shared object, runs each on rows
-// [0, n/2) and [n/2, n), and compares with the interpreter: once with the CPU's launch rows,
-// once with a GPU launch's (one thread per element where the CUDA kernels have it), whose
-// index math the CUDA back end shares — one lane per row: warps that share a row need a GPU
-// (cuda_runtime_test runs them there).
-void RunCases(std::vector<Case>& cases, RowBlocking blocking, const std::string& cpu = "x86-64");
+// [0, n/2) and [n/2, n), and compares with the interpreter: with the CPU's launch rows, again
+// with every kernel that can stream its stores doing so (see EmitLoopKernel), and with a GPU
+// launch's rows (one thread per element where the CUDA kernels have it), whose index math the
+// CUDA back end shares — one lane per row: warps that share a row need a GPU (cuda_runtime_test
+// runs them there).
+void RunCases(std::vector<Case>& cases, const Launch& launch);
 void RunCases(std::vector<Case>& cases) {
   {
     SCOPED_TRACE("CPU launch rows");
-    RunCases(cases, kCpuRowBlocking);
+    RunCases(cases, Launch{});
+  }
+  {
+    SCOPED_TRACE("CPU launch rows, streamed stores");
+    RunCases(cases, Launch{.stream_bytes = 1});
   }
   SCOPED_TRACE("GPU launch rows");
-  RunCases(cases, RowBlocking{kGpuRowBlocking.long_row, kGpuRowBlocking.block, 1});
+  RunCases(cases, Launch{.blocking = RowBlocking{kGpuRowBlocking.long_row, kGpuRowBlocking.block, 1}});
 }
 
-void RunCases(std::vector<Case>& cases, RowBlocking blocking, const std::string& cpu) {
+void RunCases(std::vector<Case>& cases, const Launch& launch) {
+  const RowBlocking blocking = launch.blocking;
   std::vector<LoopFusion> fusions;
   for (Case& c : cases) {
     std::vector<LoopFusion> f = FindLoopFusions(*c.module->entry);
@@ -144,7 +160,8 @@ void RunCases(std::vector<Case>& cases, RowBlocking blocking, const std::string&
   }
   CpuCodegenOptions options;
   options.blocking = blocking;
-  options.cpu = cpu;
+  options.cpu = launch.cpu;
+  options.stream_bytes = launch.stream_bytes;
   auto elf = CompileLoopKernels(fusions, options);
   ASSERT_TRUE(elf.ok()) << elf.status().message();
   auto library = NativeLibrary::Load(*elf, "test");
@@ -176,12 +193,25 @@ void RunCases(std::vector<Case>& cases, RowBlocking blocking, const std::string&
       expected.clear();
       for (size_t e = 0; e < got.elements().size(); ++e) outputs.push_back(&got.elements()[e]), expected.push_back(&want->elements()[e]);
     }
-    for (Literal* o : outputs) args.push_back(o->bytes().data());
+    std::vector<Literal> shifted;  // misaligned_outputs: the outputs one element on in a larger array
+    for (Literal* o : outputs) {
+      if (launch.misaligned_outputs) {
+        Shape wider = o->shape();
+        wider.dims = {o->element_count() + 1};
+        shifted.emplace_back(wider);
+        ASSERT_EQ(reinterpret_cast<uintptr_t>(shifted.back().bytes().data()) % 64, 0u);
+        args.push_back(shifted.back().bytes().data() + DTypeByteSize(wider.dtype));
+      } else {
+        args.push_back(o->bytes().data());
+      }
+    }
     std::vector<uint64_t> scratch((LoopFusionScratchBytes(fusions[i]) + 7) / 8);
     if (!scratch.empty()) args.push_back(scratch.data());
     int64_t rows = LoopFusionRows(fusions[i], blocking);
     (*kernel)(args.data(), 0, rows / 2);
     (*kernel)(args.data(), rows / 2, rows);
+    for (size_t e = 0; e < shifted.size(); ++e)
+      std::memcpy(outputs[e]->bytes().data(), shifted[e].bytes().data() + DTypeByteSize(shifted[e].shape().dtype), outputs[e]->bytes().size());
     for (size_t e = 0; e < outputs.size(); ++e) {
       std::string where;
       EXPECT_TRUE(SameBits(*outputs[e], *expected[e], c.ulps, &where)) << "output " << e << ": " << where;
@@ -779,7 +809,7 @@ TEST(LoopCodegen, ApproximatedExpAndTanhOverTheirRange) {
   }
   RunCases(cases);
   SCOPED_TRACE("this CPU");
-  RunCases(cases, kCpuRowBlocking, "native");
+  RunCases(cases, Launch{.cpu = "native"});
 }
 
 // The float exp over the float bit patterns (every 997th, all exponents and signs; every one
@@ -1115,6 +1145,92 @@ ENTRY e {
   EXPECT_EQ(f[0].siblings[0]->name, "s");
   EXPECT_EQ(f[0].siblings[1]->name, "c");
   ASSERT_EQ(f[0].inputs.size(), 2u) << "x is read once";
+}
+
+// Kernels of elementwise roots whose outputs reach CpuCodegenOptions::stream_bytes write
+// them with non-temporal stores where every output is 64-byte aligned: the streamed copy (on
+// the host allocator's aligned blocks) and the plain one (outputs off a cache line) both match
+// the interpreter; a softmax keeps its exp row on the stack instead of the output row; the
+// machine code has non-temporal stores and a store fence only at or above the threshold.
+TEST(LoopCodegen, StreamedStoresMatchTheInterpreter) {
+  const std::string add = "add {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n  ROOT c = f32[] add(a, b)\n}\n";
+  const std::string max = "max {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n  ROOT c = f32[] maximum(a, b)\n}\n";
+  std::vector<Case> cases;
+  cases.push_back(Make("softmax", "HloModule m\n" + max + add + R"(ENTRY e {
+  x = f32[6,64] parameter(0)
+  ninf = f32[] constant(-inf)
+  mx = f32[6] reduce(x, ninf), dimensions={1}, to_apply=max
+  bm = f32[6,64] broadcast(mx), dimensions={0}
+  d = f32[6,64] subtract(x, bm)
+  ex = f32[6,64] exponential(d)
+  zero = f32[] constant(0)
+  sum = f32[6] reduce(ex, zero), dimensions={1}, to_apply=add
+  bs = f32[6,64] broadcast(sum), dimensions={0}
+  ROOT sm = f32[6,64] divide(ex, bs)
+})"));
+  cases.push_back(Make("rows less their maximum, times a vector", "HloModule m\n" + max + R"(ENTRY e {
+  x = f32[5,48] parameter(0)
+  g = f32[48] parameter(1)
+  ninf = f32[] constant(-inf)
+  mx = f32[5] reduce(x, ninf), dimensions={1}, to_apply=max
+  bs = f32[5,48] broadcast(mx), dimensions={0}
+  c = f32[5,48] subtract(x, bs)
+  bg = f32[5,48] broadcast(g), dimensions={1}
+  ROOT o = f32[5,48] multiply(c, bg)
+})"));
+  cases.push_back(Make("bfloat16", R"(HloModule m
+ENTRY e {
+  x = bf16[4,96] parameter(0)
+  y = bf16[4,96] parameter(1)
+  ROOT z = bf16[4,96] multiply(x, y)
+})"));
+  cases.push_back(Make("siblings", R"(HloModule m
+ENTRY e {
+  x = f32[3,64] parameter(0)
+  y = f32[3,64] parameter(1)
+  s = f32[3,64] add(x, y)
+  c = s32[3,64] convert(x)
+  l = pred[3,64] compare(x, y), direction=LT
+  ROOT t = (f32[3,64], s32[3,64], pred[3,64]) tuple(s, c, l)
+})"));
+  cases.push_back(Make("a row cut into blocks", R"(HloModule m
+ENTRY e {
+  x = f32[40000] parameter(0)
+  t = f32[40000] tanh(x)
+  ROOT blocked = f32[40000] multiply(t, x)
+})"));
+  for (Case& c : cases) {
+    for (Literal& in : c.inputs) in = Moderate(in.shape(), static_cast<uint32_t>(in.element_count() + c.label.size()));
+    c.ulps = 64;  // exp and tanh are approximated and the sums reassociated
+  }
+  {
+    SCOPED_TRACE("aligned outputs");
+    RunCases(cases, Launch{.stream_bytes = 1});
+  }
+  {
+    SCOPED_TRACE("this CPU");
+    RunCases(cases, Launch{.cpu = "native", .stream_bytes = 1});
+  }
+  {
+    SCOPED_TRACE("misaligned outputs");
+    RunCases(cases, Launch{.stream_bytes = 1, .misaligned_outputs = true});
+  }
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.label);
+    std::vector<LoopFusion> f = FindLoopFusions(*c.module->entry);
+    ASSERT_EQ(f.size(), 1u);
+    uint64_t bytes = 0;
+    for (const Shape* leaf : LeafShapes(c.module->entry->root->shape)) bytes += static_cast<uint64_t>(leaf->ByteSize());
+    for (uint64_t threshold : {bytes, bytes + 1}) {
+      auto assembly = LoopKernelsAssembly(f, CpuCodegenOptions{.cpu = "x86-64-v4", .stream_bytes = threshold});
+      ASSERT_TRUE(assembly.ok()) << assembly.status().message();
+      const bool streamed = threshold == bytes;
+      // x86 has no non-temporal truncating store: bfloat16 results, packed from floats, store
+      // normally (vpmovdw).
+      EXPECT_EQ(assembly->find("vmovnt") != std::string::npos, streamed && c.label != "bfloat16") << "threshold " << threshold;
+      EXPECT_EQ(assembly->find("sfence") != std::string::npos, streamed) << "threshold " << threshold;
+    }
+  }
 }
 
 // Siblings merge only where the later kernel runs before anything reads the earlier one's

@@ -1,5 +1,5 @@
-// Host array storage: large blocks are 2 MiB aligned and recycled, within a bounded cache,
-// and recycling never leaks old bytes into an array that promises zeros.
+// Host array storage: every block is 64-byte aligned, large ones 2 MiB aligned and recycled,
+// within a bounded cache, and recycling never leaks old bytes into an array that promises zeros.
 #include "format/host_memory.h"
 
 #include <gtest/gtest.h>
@@ -51,6 +51,15 @@ TEST(HostMemory, CopiesAreDeepAndSmallArraysUseTheHeap) {
   EXPECT_FALSE(a == b);
   b.Set<int32_t>(0, 1);
   EXPECT_TRUE(a == b);
+}
+
+// Kernels stream their stores only into outputs that start on a cache line (EmitLoopKernel).
+TEST(HostMemory, EveryArrayStartsOnACacheLine) {
+  for (int64_t n : {1, 3, 17, 1000, 300000, 1 << 20}) {
+    std::vector<Literal> arrays;
+    for (int k = 0; k < 8; ++k) arrays.push_back(Literal::ForOverwrite(Shape::Array(DType::kU8, {n})));
+    for (const Literal& a : arrays) EXPECT_EQ(reinterpret_cast<uintptr_t>(a.bytes().data()) % 64, 0u) << n << " bytes";
+  }
 }
 
 TEST(HostMemory, TheCacheIsBounded) {
