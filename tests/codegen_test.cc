@@ -959,28 +959,29 @@ Literal Moderate(const Shape& shape, uint32_t seed) {
   return l;
 }
 
+// Reducers the modules below call.
+const std::string kAdd = "add {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n  ROOT c = f32[] add(a, b)\n}\n";
+const std::string kMax = "max {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n  ROOT c = f32[] maximum(a, b)\n}\n";
+
+// Softmax over the last dim of f32[rows, cols] as JAX lowers it (the row max reshaped to
+// [rows, 1] and back before its broadcast).
+std::string SoftmaxModule(int64_t rows, int64_t cols) {
+  const std::string r = std::to_string(rows), rc = r + "," + std::to_string(cols);
+  return "HloModule m\n" + kMax + kAdd + "ENTRY e {\n  x = f32[" + rc + "] parameter(0)\n  ninf = f32[] constant(-inf)\n" +
+         "  mx = f32[" + r + "] reduce(x, ninf), dimensions={1}, to_apply=max\n  r1 = f32[" + r + ",1] reshape(mx)\n" +
+         "  b1 = f32[" + r + ",1] broadcast(r1), dimensions={0,1}\n  r2 = f32[" + r + "] reshape(b1)\n" +
+         "  bm = f32[" + rc + "] broadcast(r2), dimensions={0}\n  d = f32[" + rc + "] subtract(x, bm)\n" +
+         "  ex = f32[" + rc + "] exponential(d)\n  zero = f32[] constant(0)\n" +
+         "  sum = f32[" + r + "] reduce(ex, zero), dimensions={1}, to_apply=add\n" +
+         "  bs = f32[" + rc + "] broadcast(sum), dimensions={0}\n  ROOT sm = f32[" + rc + "] divide(ex, bs)\n}\n";
+}
+
 // Kernels with row values: reductions folded per row inside the kernel (also under a
 // transposing broadcast and under a reduction root), the ops after them once per row.
 TEST(LoopCodegen, RowValuesMatchTheInterpreter) {
-  const std::string add = "add {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n  ROOT c = f32[] add(a, b)\n}\n";
-  const std::string max = "max {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n  ROOT c = f32[] maximum(a, b)\n}\n";
   std::vector<Case> cases;
-  cases.push_back(Make("softmax", "HloModule m\n" + max + add + R"(ENTRY e {
-  x = f32[6,37] parameter(0)
-  ninf = f32[] constant(-inf)
-  mx = f32[6] reduce(x, ninf), dimensions={1}, to_apply=max
-  r1 = f32[6,1] reshape(mx)
-  b1 = f32[6,1] broadcast(r1), dimensions={0,1}
-  r2 = f32[6] reshape(b1)
-  bm = f32[6,37] broadcast(r2), dimensions={0}
-  d = f32[6,37] subtract(x, bm)
-  ex = f32[6,37] exponential(d)
-  zero = f32[] constant(0)
-  sum = f32[6] reduce(ex, zero), dimensions={1}, to_apply=add
-  bs = f32[6,37] broadcast(sum), dimensions={0}
-  ROOT sm = f32[6,37] divide(ex, bs)
-})"));
-  cases.push_back(Make("layernorm", "HloModule m\n" + add + R"(ENTRY e {
+  cases.push_back(Make("softmax", SoftmaxModule(6, 37)));
+  cases.push_back(Make("layernorm", "HloModule m\n" + kAdd + R"(ENTRY e {
   x = f32[5,40] parameter(0)
   g = f32[40] parameter(1)
   zero = f32[] constant(0)
@@ -1002,7 +1003,7 @@ TEST(LoopCodegen, RowValuesMatchTheInterpreter) {
   bg = f32[5,40] broadcast(g), dimensions={1}
   ROOT ln = f32[5,40] multiply(nx, bg)
 })"));
-  cases.push_back(Make("row sums through a transposing broadcast", "HloModule m\n" + add + R"(ENTRY e {
+  cases.push_back(Make("row sums through a transposing broadcast", "HloModule m\n" + kAdd + R"(ENTRY e {
   x = f32[4,3,8] parameter(0)
   y = f32[3,4,8] parameter(1)
   zero = f32[] constant(0)
@@ -1011,7 +1012,7 @@ TEST(LoopCodegen, RowValuesMatchTheInterpreter) {
   bt = f32[4,3,8] broadcast(t), dimensions={1,0}
   ROOT o = f32[4,3,8] add(x, bt)
 })"));
-  cases.push_back(Make("variance as the root", "HloModule m\n" + add + R"(ENTRY e {
+  cases.push_back(Make("variance as the root", "HloModule m\n" + kAdd + R"(ENTRY e {
   x = f32[7,33] parameter(0)
   zero = f32[] constant(0)
   s = f32[7] reduce(x, zero), dimensions={1}, to_apply=add
@@ -1153,22 +1154,9 @@ ENTRY e {
 // the interpreter; a softmax keeps its exp row on the stack instead of the output row; the
 // machine code has non-temporal stores and a store fence only at or above the threshold.
 TEST(LoopCodegen, StreamedStoresMatchTheInterpreter) {
-  const std::string add = "add {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n  ROOT c = f32[] add(a, b)\n}\n";
-  const std::string max = "max {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n  ROOT c = f32[] maximum(a, b)\n}\n";
   std::vector<Case> cases;
-  cases.push_back(Make("softmax", "HloModule m\n" + max + add + R"(ENTRY e {
-  x = f32[6,64] parameter(0)
-  ninf = f32[] constant(-inf)
-  mx = f32[6] reduce(x, ninf), dimensions={1}, to_apply=max
-  bm = f32[6,64] broadcast(mx), dimensions={0}
-  d = f32[6,64] subtract(x, bm)
-  ex = f32[6,64] exponential(d)
-  zero = f32[] constant(0)
-  sum = f32[6] reduce(ex, zero), dimensions={1}, to_apply=add
-  bs = f32[6,64] broadcast(sum), dimensions={0}
-  ROOT sm = f32[6,64] divide(ex, bs)
-})"));
-  cases.push_back(Make("rows less their maximum, times a vector", "HloModule m\n" + max + R"(ENTRY e {
+  cases.push_back(Make("softmax", SoftmaxModule(6, 64)));
+  cases.push_back(Make("rows less their maximum, times a vector", "HloModule m\n" + kMax + R"(ENTRY e {
   x = f32[5,48] parameter(0)
   g = f32[48] parameter(1)
   ninf = f32[] constant(-inf)
