@@ -874,7 +874,10 @@ class LoopEmitter {
 
   void StoreElement(DType t, Value* v, Value* address, llvm::MDNode* scope = nullptr) {
     if (t == DType::kPred) v = b_.CreateZExt(v, b_.getInt8Ty());
-    if (t == DType::kBF16) v = ToBF16Bits(v);
+    if (t == DType::kBF16) {
+      auto rounded = bf16_bits_.find(v);  // a rounded value's bits are the bits it was rounded to
+      v = rounded != bf16_bits_.end() ? rounded->second : ToBF16Bits(v);
+    }
     if (t == DType::kF16) v = b_.CreateBitCast(b_.CreateFPTrunc(v, b_.getHalfTy()), b_.getInt16Ty());
     llvm::StoreInst* store = b_.CreateStore(v, address);
     store->setMetadata(llvm::LLVMContext::MD_alias_scope, scope ? scope : out_scope_);
@@ -893,7 +896,10 @@ class LoopEmitter {
   Value* Round(DType t, Value* v) {
     if (t == DType::kF16) return b_.CreateFPExt(b_.CreateFPTrunc(v, b_.getHalfTy()), b_.getFloatTy());
     if (t != DType::kBF16) return v;
-    return b_.CreateBitCast(b_.CreateShl(b_.CreateZExt(ToBF16Bits(v), b_.getInt32Ty()), 16), b_.getFloatTy());
+    Value* bits = ToBF16Bits(v);
+    Value* rounded = b_.CreateBitCast(b_.CreateShl(b_.CreateZExt(bits, b_.getInt32Ty()), 16), b_.getFloatTy());
+    bf16_bits_[rounded] = bits;
+    return rounded;
   }
 
   // The multi-index over dims [first, last) of `s` of a row-major position among them.
@@ -1398,6 +1404,7 @@ class LoopEmitter {
   std::map<std::pair<const Instruction*, std::vector<Value*>>, Value*> cache_;
   std::map<const Instruction*, Value*> row_value_;  // this row's, once EmitRowValues computed them
   std::map<const Instruction*, bool> transcendental_;
+  std::map<Value*, Value*> bf16_bits_;  // Round's bfloat16 results: the 16 bits each came from
   std::map<const Instruction*, Value*>* local_ = nullptr;  // a comparator's values while it is inlined
   const Instruction* scratch_ = nullptr;       // ChooseScratch's element expression, if any
   const Instruction* scratch_fold_ = nullptr;  // the row value that folds it
