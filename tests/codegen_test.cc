@@ -32,6 +32,10 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// Reducers the modules below call.
+const std::string kAdd = "add {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n  ROOT c = f32[] add(a, b)\n}\n";
+const std::string kMax = "max {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n  ROOT c = f32[] maximum(a, b)\n}\n";
+
 // Values that exercise each type's edge cases, then random ones.
 Literal EdgeValues(const Shape& shape, uint32_t seed, bool small_non_negative = false) {
   Literal l(shape);
@@ -881,13 +885,7 @@ TEST(LoopCodegen, RowReductionsMatchTheInterpreter) {
   cases.push_back(Make("pred any", reduction("s6", "pred", "or", "1", "[6,5]", "[6]", "constant(false)")));
   cases.push_back(Make("pred all", reduction("s7", "pred", "and", "1", "[6,5]", "[6]", "constant(true)")));
   cases.push_back(Make("empty", reduction("s8", "f32", "add", "1", "[3,0]", "[3]", "constant(1.5)")));
-  cases.push_back(Make("softmax denominator", R"(HloModule m
-add {
-  a = f32[] parameter(0)
-  b = f32[] parameter(1)
-  ROOT c = f32[] add(a, b)
-}
-ENTRY e {
+  cases.push_back(Make("softmax denominator", "HloModule m\n" + kAdd + R"(ENTRY e {
   x = f32[8,19] parameter(0)
   mx = f32[8] parameter(1)
   init = f32[] parameter(2)
@@ -958,10 +956,6 @@ Literal Moderate(const Shape& shape, uint32_t seed) {
   for (int64_t i = 0; i < l.element_count(); ++i) l.SetFromDouble(i, normal(rng));
   return l;
 }
-
-// Reducers the modules below call.
-const std::string kAdd = "add {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n  ROOT c = f32[] add(a, b)\n}\n";
-const std::string kMax = "max {\n  a = f32[] parameter(0)\n  b = f32[] parameter(1)\n  ROOT c = f32[] maximum(a, b)\n}\n";
 
 // Softmax over the last dim of f32[rows, cols] as JAX lowers it (the row max reshaped to
 // [rows, 1] and back before its broadcast).
@@ -1044,13 +1038,7 @@ ENTRY e {
 // A row reduction read at shifted rows (a slice with a start) is not the row's value: it
 // keeps its own kernel, and the slice of it is what the consumer computes once per row.
 TEST(LoopFusion, ARowReductionReadAtOtherRowsKeepsItsKernel) {
-  auto m = testing::ParseOrDie(R"(HloModule m
-add {
-  a = f32[] parameter(0)
-  b = f32[] parameter(1)
-  ROOT c = f32[] add(a, b)
-}
-ENTRY e {
+  auto m = testing::ParseOrDie("HloModule m\n" + kAdd + R"(ENTRY e {
   x = f32[6,8] parameter(0)
   y = f32[4,8] parameter(1)
   z = f32[] constant(0)
@@ -1112,18 +1100,7 @@ ENTRY e {
   l = pred[7,33] compare(m, y), direction=LT
   ROOT t = (f32[7,33], s32[7,33], pred[7,33]) tuple(s, c, l)
 })"));
-  cases.push_back(Make("softmax beside exp", R"(HloModule m
-max {
-  a = f32[] parameter(0)
-  b = f32[] parameter(1)
-  ROOT c = f32[] maximum(a, b)
-}
-add {
-  a = f32[] parameter(0)
-  b = f32[] parameter(1)
-  ROOT c = f32[] add(a, b)
-}
-ENTRY e {
+  cases.push_back(Make("softmax beside exp", "HloModule m\n" + kMax + kAdd + R"(ENTRY e {
   x = f32[5,40] parameter(0)
   ex = f32[5,40] exponential(x)
   ninf = f32[] constant(-inf)
@@ -1228,13 +1205,7 @@ ENTRY e {
 // output: not when the later kernel reads it, nor when a dot reads it in between; roots of
 // other dims, reductions and kernels reading nothing in common keep their own kernels.
 TEST(LoopFusion, SiblingsMergeOnlyWhenTheEarlierOutputIsReadAfterwards) {
-  auto m = testing::ParseOrDie(R"(HloModule m
-add {
-  a = f32[] parameter(0)
-  b = f32[] parameter(1)
-  ROOT c = f32[] add(a, b)
-}
-ENTRY e {
+  auto m = testing::ParseOrDie("HloModule m\n" + kAdd + R"(ENTRY e {
   x = f32[4,4] parameter(0)
   w = f32[4,4] parameter(1)
   v = f32[4,4] parameter(2)
