@@ -63,7 +63,7 @@ StatusOr<std::string> CompileModule(const std::vector<LoopFusion>& fusions, size
   for (size_t i = first; i < last; ++i) PJIT_RETURN_IF_ERROR(EmitLoopKernel(fusions[i], *module, options.blocking, options.stream_bytes));
 
   std::optional<std::string> object = OptimizeAndEmit(*module, *tm, type, MarkStreamedStores);
-  if (!object) return Internal("LLVM cannot emit an object file for CPU '", cpu, "'");
+  if (!object) return Internal("LLVM cannot emit code for CPU '", cpu, "'");
   return std::move(*object);
 }
 
