@@ -5,7 +5,7 @@
 # in the same run on the same machine (tests/bench/peers.py: JAX, numpy, PyTorch if
 # installed), and prints the table with ratios pjit/peer (below 1: pjit is faster), plus the
 # machine's ceilings (direct OpenBLAS sgemm, STREAM triad), the memory-bound cases' bandwidth
-# against a triad timed just before and after each, the data-parallel MLP on 2 and
+# against a triad timed just before and after each (five rounds), the data-parallel MLP on 2 and
 # 4 devices against JAX, and its scaling from 1 to 2 devices with one core each.
 #
 #   tests/bench/run.sh [REPEAT]        PYTHON=/path/to/python (with jax) overrides python3
@@ -30,6 +30,8 @@ entry_bytes() {
          { n = 1; k = split($2, d, ","); for (i = 1; i <= k; i++) n *= d[i]; total += n * w[$1] } END { print total }'
 }
 streamed=""
+memory_rounds=5
+triad() { peer "$($bin/pjit_bench_peaks "$(nproc)" "$repeat" triad)" triad_gbs; }
 
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; $(date -u +%Y-%m-%d)"
 peaks=$($bin/pjit_bench_peaks "$(nproc)" "$repeat")
@@ -43,11 +45,26 @@ for hlo in tests/bench/cases/*.hlo; do
   params=$(grep -c ' parameter(' <(sed -n '/^ENTRY/,/^}/p' "$hlo"))
   inputs=""
   for ((i = 0; i < params; i++)); do inputs+=" --input $i=@random"; done
-  case "$name" in chain | softmax | layernorm) before=$(peer "$($bin/pjit_bench_peaks "$(nproc)" "$repeat" triad)" triad_gbs) ;; esac
-  ms=$($bin/pjit-run "$work/$name.pjit" $inputs --benchmark --repeat "$repeat" -o "$work/out" | median)
-  case "$name" in chain | softmax | layernorm)
-    after=$(peer "$($bin/pjit_bench_peaks "$(nproc)" "$repeat" triad)" triad_gbs)
-    streamed+=" $name=$ms=$(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.2f", (a + b) / 2 }')" ;;
+  case "$name" in
+    chain | softmax | layernorm)
+      # Rounds of the case between two triads; its time is the median round's, its
+      # bandwidth that round's against the mean of the triads beside it.
+      rounds=""
+      before=$(triad)
+      for ((r = 0; r < memory_rounds; r++)); do
+        ms=$($bin/pjit-run "$work/$name.pjit" $inputs --benchmark --repeat "$repeat" -o "$work/out" | median)
+        after=$(triad)
+        rounds+="$ms $(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.2f", (a + b) / 2 }')"$'\n'
+        before=$after
+      done
+      bytes=$(entry_bytes "$hlo")
+      read -r ms share gbs triad_gbs low high < <(awk -v b="$bytes" 'NF == 2 {
+          g = b / ($1 / 1000) / 1e9; n++; ms[n] = $1; gb[n] = g; tr[n] = $2; pct[n] = 100 * g / $2 }
+        END { for (i = 1; i <= n; i++) { k[i] = i; s[i] = pct[i] }
+              for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (s[j] < s[i]) { t = s[i]; s[i] = s[j]; s[j] = t; t = k[i]; k[i] = k[j]; k[j] = t }
+              m = k[int((n + 1) / 2)]; printf "%s %.0f %.1f %.1f %.0f %.0f\n", ms[m], pct[m], gb[m], tr[m], s[1], s[n] }' <<<"$rounds")
+      streamed+=" $name $gbs GB/s ($share% of $triad_gbs; rounds $low-$high%);" ;;
+    *) ms=$($bin/pjit-run "$work/$name.pjit" $inputs --benchmark --repeat "$repeat" -o "$work/out" | median) ;;
   esac
   peers=$($py tests/bench/peers.py "$name" --repeat "$repeat")
   jax=$(peer "$peers" jax); torch=$(peer "$peers" torch); numpy=$(peer "$peers" numpy)
@@ -55,15 +72,8 @@ for hlo in tests/bench/cases/*.hlo; do
     "$torch" "$(ratio "$ms" "$torch")" "$numpy" "$(ratio "$ms" "$numpy")"
   if [ "$name" = mlp ]; then base=$ms; fi
 done
-# The memory-bound cases against the triad timed just before and after each (their mean):
-# each case reads its inputs and writes its output once.
-line="bandwidth (inputs and outputs once, against the triad beside it):"
-for entry in $streamed; do
-  IFS== read -r name ms triad <<<"$entry"
-  bytes=$(entry_bytes "tests/bench/cases/$name.hlo")
-  line+=" $name $(awk -v b="$bytes" -v t="$ms" -v s="$triad" 'BEGIN { g = b / (t / 1000) / 1e9; printf "%.1f GB/s (%.0f%% of %.1f);", g, 100 * g / s, s }')"
-done
-echo "$line"
+# The memory-bound cases (each reads its inputs and writes its output once) against the triad.
+echo "bandwidth (inputs and outputs once, against the triad beside it, median of $memory_rounds rounds):$streamed"
 
 mlp_inputs=""
 for i in 0 1 2 3 4 5 6; do mlp_inputs+=" --input $i=@random"; done
