@@ -78,21 +78,9 @@ class LoopEmitter {
     if (f_.root->opcode == Opcode::kSort) return EmitSort(begin, end);
     if (IsVariadicReduce(*f_.root)) return EmitVariadicReduce(begin, end);
     ChooseScratch();
-    const Shape& s = f_.root->shape;
-    const bool column = IsColumnReduction(*f_.root);
-    const bool reduce = f_.root->opcode == Opcode::kReduce && !column;
-    // A row: the last dim of an elementwise root or a column reduction (out[row * inner + j] =
-    // ...), or for another reduction one output element (out[row] = fold of its reduced elements).
-    const int64_t row_rank = LoopFusionRowRank(f_);
-    int64_t inner = 1;
-    if (reduce) {
-      inner = ReducedCount(*f_.root);
-    } else {
-      for (int64_t d = row_rank; d < s.rank(); ++d) inner *= s.dims[static_cast<size_t>(d)];
-    }
-
-    if (!Streams(inner)) {
-      PJIT_RETURN_IF_ERROR(EmitRows(begin, end, inner, false));
+    const Rows rows = RowsOfRoot();
+    if (!Streams(rows.inner)) {
+      PJIT_RETURN_IF_ERROR(EmitRows(begin, end, rows, false));
       b_.CreateRetVoid();
       return Verify();
     }
@@ -106,16 +94,38 @@ class LoopEmitter {
     b_.CreateCondBr(aligned, streamed, plain);
     b_.SetInsertPoint(streamed);
     for (Value* out : outs_) b_.CreateAlignmentAssumption(m_.getDataLayout(), out, kStreamAlignment);
-    PJIT_RETURN_IF_ERROR(EmitRows(begin, end, inner, true));
+    PJIT_RETURN_IF_ERROR(EmitRows(begin, end, rows, true));
     b_.CreateIntrinsic(llvm::Intrinsic::x86_sse_sfence, {}, {});  // non-temporal stores are weakly ordered
     b_.CreateRetVoid();
     b_.SetInsertPoint(plain);
-    PJIT_RETURN_IF_ERROR(EmitRows(begin, end, inner, false));
+    PJIT_RETURN_IF_ERROR(EmitRows(begin, end, rows, false));
     b_.CreateRetVoid();
     return Verify();
   }
 
  private:
+  // A row: the last dims from row_rank of an elementwise root or a column reduction
+  // (out[row * inner + j] = ...), or for another reduction one output element (out[row] =
+  // fold of its `inner` reduced elements).
+  struct Rows {
+    bool column = false;
+    bool reduce = false;
+    int64_t row_rank = 0;
+    int64_t inner = 1;
+  };
+  Rows RowsOfRoot() const {
+    Rows r;
+    r.column = IsColumnReduction(*f_.root);
+    r.reduce = f_.root->opcode == Opcode::kReduce && !r.column;
+    r.row_rank = LoopFusionRowRank(f_);
+    if (r.reduce) {
+      r.inner = ReducedCount(*f_.root);
+    } else {
+      for (int64_t d = r.row_rank; d < f_.root->shape.rank(); ++d) r.inner *= f_.root->shape.dims[static_cast<size_t>(d)];
+    }
+    return r;
+  }
+
   // Whether the kernel's element stores may stream past the cache: its outputs (rows of an
   // elementwise root, whose every block starts 64-byte aligned in an aligned output) are at
   // least stream_bytes_, more than a consumer could find still cached, and storing them
@@ -141,14 +151,12 @@ class LoopEmitter {
   // for (row = begin; row < end; ++row) { row values; for (j = 0; j < inner; ++j) ... }, from
   // the insertion point, which it leaves after the loop; `streamed`: the element stores carry
   // stream_scope_ and a softmax-like scratch lives on the stack, not in the output row.
-  Status EmitRows(Value* begin, Value* end, int64_t inner, bool streamed) {
+  Status EmitRows(Value* begin, Value* end, const Rows& rows, bool streamed) {
     cache_.clear();
     row_value_.clear();
     scratch_ready_ = false;
     const Shape& s = f_.root->shape;
-    const bool column = IsColumnReduction(*f_.root);
-    const bool reduce = f_.root->opcode == Opcode::kReduce && !column;
-    const int64_t row_rank = LoopFusionRowRank(f_);
+    const auto [column, reduce, row_rank, inner] = rows;
     llvm::Type* i64 = b_.getInt64Ty();
     stack_scratch_ = nullptr;
     if (streamed && scratch_) {  // in the entry block: allocated once, with the frame

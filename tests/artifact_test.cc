@@ -102,11 +102,7 @@ TEST(Artifact, ControlFlowPlansRoundTrip) {
     auto plan = LowerToThunks(**m, FindModuleLoopFusions(**m));
     ASSERT_TRUE(plan.ok()) << plan.status().message();
     ASSERT_FALSE(plan->sequences[0].nested.empty());
-    ArtifactContents c;
-    c.mesh = Mesh::Linear(1);
-    c.program = m->get();
-    c.signature = ShardedSignature(**m, c.mesh);
-    c.device_programs.push_back({{0}, m->get()});
+    ArtifactContents c = ContentsFor(**m);
     c.thunks = *plan;
     auto bytes = SerializeArtifact(c);
     ASSERT_TRUE(bytes.ok()) << bytes.status().message();
