@@ -13,6 +13,7 @@ for page in man1/pjit-compile.1 man1/pjit-run.1 man1/pjit-inspect.1 man5/pjit-ar
   test -f "$prefix/share/man/$page"
 done
 test -f "$prefix/include/pjit/plugin.h"
+"$src/tests/rpath_check.sh" "$prefix"
 t=$src/testdata
 "$prefix/bin/pjit-compile" "$t/mlp.hlo" --mesh data=2,model=2 --in-sharding 0=data,_ --in-sharding 1=_,model -o "$work/mlp.pjit"
 "$prefix/bin/pjit-run" "$work/mlp.pjit" -i "$t/mlp.in0.npy" -i "$t/mlp.in1.npy" -i "$t/mlp.in2.npy" \
