@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdio>
+#include <exception>
+#include <new>
 
 #include "format/status.h"
 
@@ -14,6 +16,22 @@ enum ExitCode { kExitOk = 0, kExitError = 1, kExitUsage = 2, kExitMismatch = 3 }
 inline int ReportStatus(const char* tool, const Status& status) {
   if (status.ok()) return kExitOk;
   std::fprintf(stderr, "%s: error: %s\n", tool, status.message().c_str());
+  return kExitError;
+}
+
+// Runs a tool's body and turns anything it throws into one line and kExitError: no
+// exception (std::bad_alloc on a huge input among them) leaves a tool as an abort.
+template <typename Body>
+int RunTool(const char* tool, Body&& body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "%s: error: out of host memory\n", tool);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: error: %s\n", tool, e.what());
+  } catch (...) {
+    std::fprintf(stderr, "%s: error: unexpected exception\n", tool);
+  }
   return kExitError;
 }
 

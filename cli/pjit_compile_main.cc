@@ -10,7 +10,9 @@
 #include "compile/pipeline.h"
 #include "format/units.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int Main(int argc, char** argv) {
   CLI::App app{"pjit-compile: compile an HLO module into a .pjit artifact"};
   pjit::CompileOptions options;
   bool quiet = false, time_passes = false;
@@ -67,4 +69,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "pjit-compile: %8.3f s  total\n", total);
   }
   return pjit::kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return pjit::RunTool("pjit-compile", [&] { return Main(argc, argv); });
 }

@@ -10,7 +10,9 @@
 #include "inspect/inspect.h"
 #include "format/units.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int Main(int argc, char** argv) {
   CLI::App app{"pjit-inspect: show what an artifact or program holds; never runs it"};
   pjit::InspectRequest q;
   using View = pjit::InspectView;
@@ -30,7 +32,7 @@ int main(int argc, char** argv) {
   app.add_flag("--global", global, "print the global program with every instruction's sharding");
   app.add_flag("--binaries", binaries, "targets, kernels and binary sizes, and every blob");
   app.add_option("--extract", extract, "write the binary of target NAME (or the blob NAME) to -o FILE");
-  app.add_option("-o,--output", q.output, "with --extract: the file to write (atomically)");
+  app.add_option("-o,--output", q.output, "with --extract: the file to write (atomically); - for standard output");
   app.add_option("--diff", q.other, "compare with another artifact: mesh, shardings, collectives, memory");
   app.add_option("--link-bandwidth", bandwidth, "alpha-beta model: bytes per second per device (default 25GB/s)");
   app.add_option("--link-latency", latency, "alpha-beta model: latency per step (default 5us)");
@@ -65,6 +67,12 @@ int main(int argc, char** argv) {
   q.link = {*b, *l};
   pjit::StatusOr<std::string> out = pjit::Inspect(q);
   if (!out.ok()) return pjit::ReportStatus("pjit-inspect", out.status());
-  std::fputs(out->c_str(), stdout);
+  std::fwrite(out->data(), 1, out->size(), stdout);  // --extract -o - writes binary bytes
   return pjit::kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return pjit::RunTool("pjit-inspect", [&] { return Main(argc, argv); });
 }

@@ -6,7 +6,9 @@
 #include "cli/exit_codes.h"
 #include "run/runner.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int Main(int argc, char** argv) {
   CLI::App app{"pjit-run: run a .pjit artifact on a platform's devices, from and to .npy files"};
   pjit::RunOptions o;
   app.add_option("program", o.program, ".pjit artifact (from pjit-compile)")->required();
@@ -15,7 +17,8 @@ int main(int argc, char** argv) {
                  "input), or FILE.npz with all of them");
   app.add_option("-o,--output-dir", o.output_dir, "directory for out0.npy, out1.npy, ... (global arrays)");
   app.add_option("--platform", o.platform, "plugin that runs it: cpu, interp, cuda (where built), or a path to a plugin")->capture_default_str();
-  app.add_option("--devices", o.devices, "device count; must equal the artifact's mesh (default: the mesh's)");
+  app.add_option("--devices", o.devices, "device count; must equal the artifact's mesh (default: the mesh's)")
+      ->check(CLI::PositiveNumber);
   app.add_flag("--keep-sharded", o.keep_sharded, "write each device's shards (out0.device3.npy) instead of global arrays");
   app.add_option("--batch", o.batch, "manifest with one job per line: OUTPUT_DIR INPUT_SPEC...");
   app.add_option("--repeat", o.repeat, "runs per job (outputs of the last run are written)")->capture_default_str();
@@ -24,7 +27,7 @@ int main(int argc, char** argv) {
   app.add_option("--rtol", o.tolerance.rtol, "relative tolerance of --expected-output")->capture_default_str();
   app.add_option("--atol", o.tolerance.atol, "absolute tolerance of --expected-output")->capture_default_str();
   app.add_option("--seed", o.seed, "seed of @random inputs")->capture_default_str();
-  app.add_option("--timeout-ms", o.timeout_ms, "how long a collective waits for its devices")->capture_default_str();
+  app.add_option("--timeout-ms", o.timeout_ms, "how long a collective waits for its devices (at least 1)")->capture_default_str();
   app.add_option("--cores-per-device", o.cores_per_device,
                  "cpu platform: cores each device's kernels and gemms use (default: the machine's cores shared out evenly)")
       ->check(CLI::Range(int64_t{0}, int64_t{4096}));
@@ -37,4 +40,10 @@ int main(int argc, char** argv) {
   pjit::StatusOr<pjit::RunSummary> summary = pjit::Run(o, std::cout, std::cerr);
   if (!summary.ok()) return pjit::ReportStatus("pjit-run", summary.status());
   return summary->mismatches ? pjit::kExitMismatch : pjit::kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return pjit::RunTool("pjit-run", [&] { return Main(argc, argv); });
 }

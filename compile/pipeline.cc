@@ -220,6 +220,8 @@ StatusOr<std::vector<ExecutableInfo>> CompileLoopExecutables(const std::vector<L
 }  // namespace
 
 StatusOr<CompileReport> Compile(const CompileOptions& options) {
+  if (options.output != "-" && (options.output == options.input || SameFile(options.output, options.input)))
+    return InvalidArgument("-o ", options.output, ": is the input; the artifact would replace the HLO module");
   PJIT_ASSIGN_OR_RETURN(std::string text, ReadFileToString(options.input));
   PJIT_ASSIGN_OR_RETURN(CompiledProgram p, CompileText(text, options));
   PassClock clock(options, p.pass_seconds);

@@ -1,6 +1,7 @@
 // Reading input files, and writing output files so that a reader never sees a half-written one.
 #pragma once
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -8,7 +9,10 @@
 
 namespace pjit {
 
-// Reads a whole file, or its first `n` bytes; errors name the path.
+// Reads a whole file, or its first `n` bytes; errors name the path. Regular files and pipes
+// only: a directory is refused by name, and a device (/dev/zero) could grow memory without
+// bound. A pipe may hold at most kMaxPipeBytes.
+inline constexpr size_t kMaxPipeBytes = size_t{1} << 30;
 StatusOr<std::string> ReadFileToString(const std::string& path);
 StatusOr<std::string> ReadFilePrefix(const std::string& path, size_t n);
 
@@ -28,7 +32,16 @@ class TemporaryDirectory {
   std::string path_;
 };
 
-// Writes `contents` to a temporary file next to `path`, then renames it over `path`.
-Status WriteFileAtomically(const std::string& path, std::string_view contents);
+// Writes `pieces`, one after the other, to a temporary file next to `path`, then renames it
+// over `path`. The file gets the mode an existing `path` has, else 0666 less the umask. The
+// temporary file is removed if SIGINT, SIGTERM or SIGHUP ends the process while it is written
+// (where the program has not set its own handler for that signal).
+Status WriteFileAtomically(const std::string& path, std::initializer_list<std::string_view> pieces);
+inline Status WriteFileAtomically(const std::string& path, std::string_view contents) {
+  return WriteFileAtomically(path, {contents});
+}
+
+// Whether two paths name the same file (same device and inode); false when either is missing.
+bool SameFile(const std::string& a, const std::string& b);
 
 }  // namespace pjit

@@ -1,6 +1,7 @@
 #include "format/npy.h"
 
 #include <array>
+#include <cstdio>
 #include <cstring>
 
 #include "format/file_util.h"
@@ -10,6 +11,23 @@ namespace pjit {
 namespace {
 
 constexpr std::string_view kMagic = "\x93NUMPY";
+constexpr size_t kMaxNpyRank = 64;  // numpy's own limit
+
+// A header fragment for an error message: quoted, padding trimmed, control bytes escaped.
+std::string Quoted(std::string_view text) {
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\n')) text.remove_suffix(1);
+  std::string out = "'";
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned char>(c));
+      out += hex;
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
 
 struct Descr {
   DType dtype;
@@ -23,11 +41,11 @@ constexpr std::array<Descr, 12> kDescrs = {{
 
 StatusOr<DType> DTypeFromDescr(std::string_view d, std::string_view name) {
   if (d.size() >= 2 && d[0] == '>' && d.substr(1) != "b1" && d.substr(1, 1) != "i1" && d.substr(1) != "u1")
-    return InvalidArgument(name, ": big-endian arrays ('", d, "') are not supported; save with '<'");
+    return InvalidArgument(name, ": big-endian arrays (", Quoted(d), ") are not supported; save with '<'");
   if (d.size() == 3 && d.substr(1) == "V2") return DType::kBF16;
   for (const Descr& x : kDescrs)
     if (x.text.substr(1) == d.substr(1) && d.size() == 3) return x.dtype;
-  return InvalidArgument(name, ": unsupported dtype '", d, "'");
+  return InvalidArgument(name, ": unsupported dtype ", Quoted(d));
 }
 
 std::string_view DescrOf(DType t) {
@@ -98,34 +116,46 @@ StatusOr<Literal> ParseNpy(std::string_view bytes, std::string_view name) {
   } else {
     return InvalidArgument(name, ": unsupported .npy version ", major);
   }
-  if (bytes.size() < header_at + header_len) return InvalidArgument(name, ": truncated .npy header");
+  if (bytes.size() - header_at < header_len) return InvalidArgument(name, ": truncated .npy header");
   std::string_view header = bytes.substr(header_at, header_len);
   PJIT_ASSIGN_OR_RETURN(std::string_view descr, HeaderValue(header, "descr", name));
   PJIT_ASSIGN_OR_RETURN(std::string_view fortran, HeaderValue(header, "fortran_order", name));
   PJIT_ASSIGN_OR_RETURN(std::string_view shape_text, HeaderValue(header, "shape", name));
   if (descr.size() < 2 || (descr.front() != '\'' && descr.front() != '"'))
-    return InvalidArgument(name, ": unsupported dtype ", descr, " (structured arrays are not supported)");
+    return InvalidArgument(name, ": unsupported dtype ", Quoted(descr), " (structured arrays are not supported)");
   PJIT_ASSIGN_OR_RETURN(DType dtype, DTypeFromDescr(descr.substr(1, descr.size() - 2), name));
-  if (fortran != "False")
-    return InvalidArgument(name, ": Fortran-order arrays are not supported; save with np.ascontiguousarray");
+  if (fortran == "True") return InvalidArgument(name, ": Fortran-order arrays are not supported; save with np.ascontiguousarray");
+  if (fortran != "False") return InvalidArgument(name, ": malformed .npy header: fortran_order is ", Quoted(fortran), ", not True or False");
   if (shape_text.size() < 2 || shape_text.front() != '(' || shape_text.back() != ')')
-    return InvalidArgument(name, ": malformed shape ", shape_text);
+    return InvalidArgument(name, ": malformed shape ", Quoted(shape_text));
+  // The declared size is checked against the data before anything is allocated.
   std::vector<int64_t> dims;
   std::string_view inner = shape_text.substr(1, shape_text.size() - 2);
+  uint64_t need = DTypeByteSize(dtype);
+  bool overflow = false;
   size_t i = 0;
   while (i < inner.size()) {
     while (i < inner.size() && (inner[i] == ' ' || inner[i] == ',')) ++i;
     if (i >= inner.size()) break;
-    int64_t d = 0;
+    uint64_t d = 0;
     bool digits = false;
-    while (i < inner.size() && inner[i] >= '0' && inner[i] <= '9') d = d * 10 + (inner[i++] - '0'), digits = true;
-    if (!digits) return InvalidArgument(name, ": malformed shape ", shape_text);
-    dims.push_back(d);
+    for (; i < inner.size() && inner[i] >= '0' && inner[i] <= '9'; ++i, digits = true) {
+      overflow |= __builtin_mul_overflow(d, 10, &d) || __builtin_add_overflow(d, static_cast<uint64_t>(inner[i] - '0'), &d);
+      overflow |= d > static_cast<uint64_t>(INT64_MAX);
+    }
+    if (!digits) return InvalidArgument(name, ": malformed shape ", Quoted(shape_text));
+    overflow |= __builtin_mul_overflow(need, d, &need);
+    dims.push_back(overflow ? 0 : static_cast<int64_t>(d));
   }
-  Literal array(Shape::Array(dtype, dims));
+  if (dims.size() > kMaxNpyRank) return InvalidArgument(name, ": shape ", Quoted(shape_text), " has more than ", kMaxNpyRank, " dims");
   size_t data_at = header_at + header_len;
-  if (bytes.size() - data_at != array.bytes().size())
-    return InvalidArgument(name, ": holds ", bytes.size() - data_at, " data bytes, ", array.shape().ToString(false), " needs ", array.bytes().size());
+  uint64_t held = bytes.size() - data_at;
+  if (overflow) return InvalidArgument(name, ": shape ", Quoted(shape_text), " holds more than 2^64 bytes; the file holds ", held);
+  if (held != need) {
+    Shape shape = Shape::Array(dtype, dims);
+    return InvalidArgument(name, ": holds ", held, " data bytes, ", shape.ToString(false), " needs ", need);
+  }
+  Literal array = Literal::ForOverwrite(Shape::Array(dtype, dims));
   std::memcpy(array.bytes().data(), bytes.data() + data_at, array.bytes().size());
   if (dtype == DType::kPred)
     for (int64_t k = 0; k < array.element_count(); ++k)
@@ -133,7 +163,7 @@ StatusOr<Literal> ParseNpy(std::string_view bytes, std::string_view name) {
   return array;
 }
 
-std::string SerializeNpy(const Literal& array) {
+std::string NpyHeader(const Literal& array) {
   // numpy's own spelling: "()", "(3,)", "(4, 9)".
   const std::vector<int64_t>& dims = array.shape().dims;
   std::string shape = "(";
@@ -150,6 +180,11 @@ std::string SerializeNpy(const Literal& array) {
   out += '\x00';
   AppendLe(out, header.size(), 2);
   out += header;
+  return out;
+}
+
+std::string SerializeNpy(const Literal& array) {
+  std::string out = NpyHeader(array);
   out.append(reinterpret_cast<const char*>(array.bytes().data()), array.bytes().size());
   return out;
 }
@@ -161,7 +196,8 @@ StatusOr<Literal> ReadNpy(const std::string& path) {
 
 Status WriteNpy(const std::string& path, const Literal& array) {
   if (!array.shape().IsArray()) return InvalidArgument(path, ": only arrays can be written as .npy, not ", array.shape().ToString());
-  return WriteFileAtomically(path, SerializeNpy(array));
+  std::span<const std::byte> data = array.bytes();
+  return WriteFileAtomically(path, {NpyHeader(array), std::string_view(reinterpret_cast<const char*>(data.data()), data.size())});
 }
 
 StatusOr<NamedArrays> ReadNpz(const std::string& path) {
@@ -184,9 +220,9 @@ StatusOr<NamedArrays> ReadNpz(const std::string& path) {
   for (uint32_t n = 0; n < count; ++n) {
     if (at + 46 > z.size() || z.compare(at, 4, "PK\x01\x02") != 0) return InvalidArgument(path, ": corrupt zip central directory");
     uint32_t method = ReadLe(z, at + 10, 2);
-    uint32_t size = ReadLe(z, at + 20, 4);
+    size_t size = ReadLe(z, at + 20, 4);
     uint32_t name_len = ReadLe(z, at + 28, 2), extra_len = ReadLe(z, at + 30, 2), comment_len = ReadLe(z, at + 32, 2);
-    uint32_t local = ReadLe(z, at + 42, 4);
+    size_t local = ReadLe(z, at + 42, 4);  // size_t: offset + 30 must not wrap
     std::string name = z.substr(at + 46, name_len);
     at += 46 + name_len + extra_len + comment_len;
     if (method != 0) return InvalidArgument(path, ": member '", name, "' is compressed; write it with np.savez, not np.savez_compressed");

@@ -15,6 +15,8 @@ namespace pjit {
 
 StatusOr<Literal> ParseNpy(std::string_view bytes, std::string_view name);
 std::string SerializeNpy(const Literal& array);
+// The magic, version and header that precede an array's bytes in its .npy file.
+std::string NpyHeader(const Literal& array);
 
 StatusOr<Literal> ReadNpy(const std::string& path);
 Status WriteNpy(const std::string& path, const Literal& array);

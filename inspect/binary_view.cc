@@ -89,9 +89,11 @@ StatusOr<std::string> ExtractBinary(const InspectedArtifact& a, const std::strin
                            "; pjit-inspect --binaries lists them");
   }
   const BlobInfo& b = r.blobs()[*index];
+  if (output == "-") return std::string(r.blob_bytes(*index));  // the bytes themselves, for standard output
+  if (output == a.path || SameFile(output, a.path)) return InvalidArgument("-o ", output, ": is the artifact being inspected");
   PJIT_RETURN_IF_ERROR(WriteFileAtomically(output, r.blob_bytes(*index)));
   return StrCat("wrote ", b.kind == "BINARY" ? "the " + b.target + " binary" : b.kind + " blob '" + b.name + "'", " (", b.size,
-                " bytes) to ", output);
+                " bytes) to ", output, "\n");
 }
 
 }  // namespace pjit

@@ -14,8 +14,8 @@ namespace pjit {
 std::string BinariesText(const InspectedArtifact& a);
 void BinariesJson(const InspectedArtifact& a, JsonWriter& j);
 
-// Writes the binary of target `name`, else the blob named `name`, to `output` atomically;
-// returns what it wrote, for the tool's one line.
+// Writes the binary of target `name`, else the blob named `name`, to `output` atomically and
+// returns the tool's one line saying so; for output "-", returns the bytes themselves.
 StatusOr<std::string> ExtractBinary(const InspectedArtifact& a, const std::string& name, const std::string& output);
 
 }  // namespace pjit

@@ -81,10 +81,8 @@ StatusOr<std::string> View(const InspectedArtifact& a, const InspectRequest& q) 
     case InspectView::kBinaries:
       if (!q.json) return BinariesText(a);
       return AsJson([&](JsonWriter& j) { BinariesJson(a, j); });
-    case InspectView::kExtract: {
-      PJIT_ASSIGN_OR_RETURN(std::string line, ExtractBinary(a, q.name, q.output));
-      return line + "\n";
-    }
+    case InspectView::kExtract:
+      return ExtractBinary(a, q.name, q.output);
     case InspectView::kDiff: {
       PJIT_ASSIGN_OR_RETURN(InspectedArtifact b, LoadForInspection(q.other));
       if (!q.json) return DiffText(a, b, q.link);

@@ -132,6 +132,12 @@ StatusOr<Literal> ParseArrayLiteral(const std::string& spec) {
   size_t eq = spec.find('=');
   std::optional<Shape> shape = eq == std::string::npos ? std::nullopt : ParseShapeType(spec.substr(0, eq));
   if (!shape) return InvalidArgument("'", spec, "': expected a literal like 2x3xf32=1,2,3,4,5,6");
+  // Checked before anything is allocated: a literal is typed on a command line, not a weight.
+  uint64_t bytes = static_cast<uint64_t>(DTypeByteSize(shape->dtype));
+  for (int64_t d : shape->dims)
+    if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(d), &bytes)) bytes = UINT64_MAX;
+  if (bytes > kMaxLiteralBytes)
+    return InvalidArgument("'", spec.substr(0, eq), "': a literal of more than ", kMaxLiteralBytes >> 20, " MiB; give a .npy file");
   Literal out(*shape);
   std::vector<double> values;
   std::string text = spec.substr(eq + 1);

@@ -28,7 +28,9 @@ struct BindingOptions {
 StatusOr<std::vector<Literal>> BindArrays(const std::vector<ArrayInfo>& slots, const std::vector<std::string>& specs,
                                           const BindingOptions& options);
 
-// "2x3xf32=1,2,3" → that array; errors name `spec`.
+// "2x3xf32=1,2,3" → that array; errors name `spec`. One larger than kMaxLiteralBytes is an
+// error, before anything is allocated.
+inline constexpr uint64_t kMaxLiteralBytes = uint64_t{1} << 30;
 StatusOr<Literal> ParseArrayLiteral(const std::string& spec);
 
 }  // namespace pjit

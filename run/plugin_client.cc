@@ -21,6 +21,7 @@ StatusOr<Literal> DeviceBuffer::ToHost() const {
   PJIT_BufferDescription d{};
   d.struct_size = sizeof d;
   PJIT_RETURN_IF_ERROR(plugin_->Check(api.buffer_describe(buffer_, &d)));
+  if (d.rank > 64 || (d.rank > 0 && !d.dims)) return Internal(plugin_->path(), ": buffer_describe gave no dims for rank ", d.rank);
   auto dtype = static_cast<DType>(d.dtype);
   if (!IsArrayType(dtype)) return Internal(plugin_->path(), ": buffer of unknown dtype ", static_cast<int>(d.dtype));
   Literal out(Shape::Array(dtype, std::vector<int64_t>(d.dims, d.dims + d.rank)));
@@ -28,6 +29,7 @@ StatusOr<Literal> DeviceBuffer::ToHost() const {
     return Internal(plugin_->path(), ": buffer ", out.shape().ToString(false), " reports ", d.bytes, " bytes");
   PJIT_Event* done = nullptr;
   PJIT_RETURN_IF_ERROR(plugin_->Check(api.buffer_to_host(buffer_, out.bytes().data(), out.bytes().size(), &done)));
+  if (!done) return Internal(plugin_->path(), ": buffer_to_host succeeded but returned no event");
   Status s = plugin_->Check(api.event_await(done));
   api.event_destroy(done);
   PJIT_RETURN_IF_ERROR(s);
@@ -58,6 +60,7 @@ StatusOr<std::vector<std::vector<DeviceBuffer>>> LoadedExecutable::Execute(
   ea.num_results = num_results;
   PJIT_Event* done = nullptr;
   PJIT_RETURN_IF_ERROR(plugin_->Check(api.executable_execute(executable_, &ea, &done)));
+  if (!done) return Internal(plugin_->path(), ": executable_execute succeeded but returned no event");
   Status s = plugin_->Check(api.event_await(done));
   api.event_destroy(done);
   std::vector<std::vector<DeviceBuffer>> out(n);
@@ -80,13 +83,18 @@ StatusOr<std::unique_ptr<PluginClient>> PluginClient::Create(std::shared_ptr<Plu
   o.cores_per_device = cores_per_device;
   PJIT_Client* c = nullptr;
   PJIT_RETURN_IF_ERROR(plugin->Check(api.client_create(&o, &c)));
+  if (!c) return Internal(plugin->path(), ": client_create succeeded but returned no client");
   std::unique_ptr<PluginClient> client(new PluginClient(plugin, c));
   PJIT_Device* const* devices = nullptr;
   size_t count = 0;
   PJIT_RETURN_IF_ERROR(plugin->Check(api.client_devices(c, &devices, &count)));
+  if (count != static_cast<size_t>(num_devices))
+    return Internal(plugin->path(), ": the client has ", count, " devices, the mesh needs ", num_devices);
+  if (!devices) return Internal(plugin->path(), ": client_devices returned no device list");
   // Index devices by id so that device d of the artifact's mesh is the client's device d.
   client->devices_.assign(count, nullptr);
   for (size_t i = 0; i < count; ++i) {
+    if (!devices[i]) return Internal(plugin->path(), ": client device ", i, " is null");
     PJIT_DeviceDescription desc{};
     desc.struct_size = sizeof desc;
     PJIT_RETURN_IF_ERROR(plugin->Check(api.device_describe(devices[i], &desc)));
@@ -110,6 +118,7 @@ StatusOr<DeviceBuffer> PluginClient::BufferFromHost(const Literal& array, int64_
   a.device = devices_[static_cast<size_t>(device)];
   PJIT_Buffer* b = nullptr;
   PJIT_RETURN_IF_ERROR(plugin_->Check(plugin_->api().buffer_from_host(client_, &a, &b)));
+  if (!b) return Internal(plugin_->path(), ": buffer_from_host succeeded but returned no buffer");
   return DeviceBuffer(plugin_, b);
 }
 
@@ -121,6 +130,7 @@ StatusOr<std::unique_ptr<LoadedExecutable>> PluginClient::Load(std::string_view 
   a.name = name.c_str();
   PJIT_Executable* e = nullptr;
   PJIT_RETURN_IF_ERROR(plugin_->Check(plugin_->api().executable_load(client_, &a, &e)));
+  if (!e) return Internal(plugin_->path(), ": executable_load succeeded but returned no executable");
   return std::make_unique<LoadedExecutable>(plugin_, e);
 }
 

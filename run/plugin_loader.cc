@@ -79,8 +79,11 @@ StatusOr<std::shared_ptr<Plugin>> Plugin::Load(const std::string& name_or_path) 
     if (path.empty()) {
       std::string have;
       for (const std::string& p : AvailablePlatforms()) have += (have.empty() ? "" : ", ") + p;
-      return NotFound("--platform ", name_or_path, ": no plugin ", file, " on the plugin path (PJIT_PLUGIN_PATH, then ",
-                      PluginSearchPath().back(), "); platforms found: ", have.empty() ? "none" : have);
+      std::string searched;
+      for (const std::string& dir : PluginSearchPath()) searched += (searched.empty() ? "" : ", ") + dir;
+      return NotFound("--platform ", name_or_path, ": no plugin ", file, " in ", searched,
+                      " (PJIT_PLUGIN_PATH first, then beside the tool, then the install prefix); platforms found: ",
+                      have.empty() ? "none" : have);
     }
   }
   std::shared_ptr<Plugin> plugin(new Plugin());
@@ -91,7 +94,9 @@ StatusOr<std::shared_ptr<Plugin>> Plugin::Load(const std::string& name_or_path) 
   if (!get) return InvalidArgument(path, ": not a pjit plugin (no ", PJIT_GET_API_SYMBOL, ")");
   const PJIT_Api* api = get();
   if (!api) return InvalidArgument(path, ": ", PJIT_GET_API_SYMBOL, " returned no table");
-  if (api->struct_size < offsetof(PJIT_Api, abi_minor) + sizeof(uint32_t) || api->abi_major != PJIT_ABI_MAJOR)
+  if (api->struct_size < offsetof(PJIT_Api, abi_minor) + sizeof(uint32_t))
+    return InvalidArgument(path, ": plugin table of ", api->struct_size, " bytes is too short to hold its ABI version");
+  if (api->abi_major != PJIT_ABI_MAJOR)
     return InvalidArgument(path, ": plugin ABI ", api->abi_major, ".", api->abi_minor, ", this pjit speaks ", PJIT_ABI_MAJOR, ".x");
   if (api->struct_size < PJIT_API_STRUCT_SIZE_CORE)
     return InvalidArgument(path, ": plugin table of ", api->struct_size, " bytes is shorter than the ABI's core (",

@@ -149,6 +149,8 @@ class JobRunner {
 
 StatusOr<RunSummary> Run(const RunOptions& options, std::ostream& out, std::ostream& progress) {
   if (options.repeat < 1) return InvalidArgument("--repeat ", options.repeat, ": must be at least 1");
+  if (options.timeout_ms < 1)
+    return InvalidArgument("--timeout-ms ", options.timeout_ms, ": must be at least 1 (a collective some device never reaches would wait forever)");
   if (!options.batch.empty() && (!options.inputs.empty() || !options.output_dir.empty() || !options.expected.empty()))
     return InvalidArgument("--batch takes its inputs and output directories from the manifest: drop --input, --output-dir and --expected-output");
   if (options.batch.empty() && options.output_dir.empty()) return InvalidArgument("--output-dir is required (or --batch)");

@@ -692,6 +692,29 @@ TEST(PluginLoaderTest, APluginWithTheCoreTableOnlyStillRuns) {
   auto short_table = Plugin::Load(PJIT_ABI_SHIM);
   ASSERT_FALSE(short_table.ok());
   EXPECT_THAT(short_table.status().message(), HasSubstr("shorter than the ABI's core"));
+  ::setenv("PJIT_TEST_SHIM_MODE", "tiny", 1);
+  auto tiny_table = Plugin::Load(PJIT_ABI_SHIM);
+  ASSERT_FALSE(tiny_table.ok());
+  EXPECT_THAT(tiny_table.status().message(), HasSubstr("plugin table of 4 bytes is too short to hold its ABI version"));
+  ::unsetenv("PJIT_TEST_SHIM_MODE");
+}
+
+// A plugin that reports success but hands back a null client or device list, or fewer
+// devices than asked for, is an error, not a crash.
+TEST(PluginLoaderTest, WhatAPluginHandsBackIsChecked) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"null-client", "client_create succeeded but returned no client"},
+      {"null-devices", "client_devices returned no device list"},
+      {"no-devices", "the client has 0 devices, the mesh needs 2"},
+  };
+  for (const auto& [mode, message] : cases) {
+    ::setenv("PJIT_TEST_SHIM_MODE", mode, 1);
+    auto plugin = Plugin::Load(PJIT_ABI_SHIM);
+    ASSERT_TRUE(plugin.ok()) << plugin.status().message();
+    auto client = PluginClient::Create(*plugin, 2);
+    ASSERT_FALSE(client.ok()) << mode;
+    EXPECT_THAT(client.status().message(), HasSubstr(message));
+  }
   ::unsetenv("PJIT_TEST_SHIM_MODE");
 }
 

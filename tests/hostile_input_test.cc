@@ -1,0 +1,194 @@
+// The tools under hostile input (issue 22): each case reproduces what once crashed, hung,
+// lost data or let in code, and checks for one clear line instead.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "format/file_util.h"
+#include "format/npy.h"
+#include "tests/test_util.h"
+#include "tests/tool_runner.h"
+
+namespace pjit {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing::Result;
+using testing::Tool;
+
+class HostileInputTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("pjit_hostile_test_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    artifact_ = (dir_ / "mlp.pjit").string();
+    Result c = Tool("pjit-compile " + testing::TestdataPath("mlp.hlo") + " -o " + artifact_);
+    ASSERT_EQ(c.exit_code, 0) << c.output;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string Write(const std::string& name, const std::string& bytes) {
+    std::string path = (dir_ / name).string();
+    std::ofstream(path, std::ios::binary) << bytes;
+    return path;
+  }
+
+  fs::path dir_;
+  std::string artifact_;
+};
+
+// An address-space cap of 2 GiB: allocating what a header merely declares would abort.
+constexpr const char* kCapped = "ulimit -v 2097152;";
+
+std::string NpyWithHeader(const std::string& dict, size_t data_bytes) {
+  std::string header = dict;
+  while ((10 + header.size() + 1) % 64) header += ' ';
+  header += '\n';
+  std::string out = "\x93NUMPY\x01";
+  out += '\0';
+  out += static_cast<char>(header.size() & 0xff);
+  out += static_cast<char>(header.size() >> 8);
+  return out + header + std::string(data_bytes, '\0');
+}
+
+// A header declares far more than the file holds: refused before anything is allocated
+// (under a 2 GiB address-space limit, allocating first would abort).
+TEST_F(HostileInputTest, NpyHeadersAreCheckedAgainstTheFileBeforeAllocating) {
+  struct Case {
+    const char* shape;
+    const char* message;
+  } cases[] = {
+      {"(100000000000, 32)", "holds 64 data bytes, f32[100000000000,32] needs 12800000000000"},
+      {"(100000000, 8)", "holds 64 data bytes, f32[100000000,8] needs 3200000000"},
+      {"(99999999999999999999999999, 2)", "holds more than 2^64 bytes; the file holds 64"},
+      {"(4294967296, 4294967296, 4)", "holds more than 2^64 bytes"},
+  };
+  for (const Case& c : cases) {
+    std::string npy = Write("big.npy", NpyWithHeader(std::string("{'descr': '<f4', 'fortran_order': False, 'shape': ") + c.shape + ", }", 64));
+    Result r = Tool("pjit-run " + artifact_ + " -i 0=" + npy +
+                    " -i 1=@random -i 2=@random -o " + (dir_ / "out").string(), kCapped);
+    EXPECT_EQ(r.exit_code, 1) << c.shape << ": " << r.output;
+    EXPECT_THAT(r.output, HasSubstr(c.message)) << c.shape;
+  }
+  // The same for --expected-output, and for a literal on the command line.
+  std::string npy = Write("big.npy", NpyWithHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (100000000, 8), }", 64));
+  Result expected = Tool("pjit-run " + artifact_ +
+                         " -i @random -i @random -i @random --expected-output 0=" + npy + " -o " + (dir_ / "out").string(), kCapped);
+  EXPECT_EQ(expected.exit_code, 1) << expected.output;
+  EXPECT_THAT(expected.output, HasSubstr("f32[100000000,8] needs 3200000000"));
+  Result literal = Tool("pjit-run " + artifact_ +
+                        " -i 0=100000000000x32xf32=1 -i @random -i @random -o " + (dir_ / "out").string(), kCapped);
+  EXPECT_EQ(literal.exit_code, 1) << literal.output;
+  EXPECT_THAT(literal.output, HasSubstr("'100000000000x32xf32': a literal of more than 1024 MiB; give a .npy file"));
+}
+
+TEST(HostileNpy, HeaderErrorsAreOneCleanLine) {
+  auto fortran = ParseNpy(NpyWithHeader("{'descr': '<f4', 'fortran_order': __import__('os'), 'shape': (2,), }", 8), "x.npy");
+  ASSERT_FALSE(fortran.ok());
+  EXPECT_THAT(fortran.status().message(), HasSubstr("fortran_order is '__import__('os')', not True or False"));
+  auto shape = ParseNpy(NpyWithHeader("{'descr': '<f4', 'fortran_order': False, 'shape': [2\n], }", 8), "x.npy");
+  ASSERT_FALSE(shape.ok());
+  EXPECT_THAT(shape.status().message(), HasSubstr("malformed shape '[2\\x0a]'"));
+  EXPECT_THAT(shape.status().message(), Not(HasSubstr("\n")));
+  EXPECT_THAT(shape.status().message(), Not(HasSubstr("  ")));  // no padding
+}
+
+// A .npz whose central directory points a member's local header past the end of the file
+// (an offset that wraps when 30 is added in 32 bits).
+TEST_F(HostileInputTest, NpzWithABogusLocalHeaderOffset) {
+  auto good = WriteNpz((dir_ / "good.npz").string(), {{"arr_0", Literal(Shape::Array(DType::kF32, {2}))}});
+  ASSERT_TRUE(good.ok());
+  std::string z = *ReadFileToString((dir_ / "good.npz").string());
+  size_t dir = z.find("PK\x01\x02");
+  ASSERT_NE(dir, std::string::npos);
+  for (uint32_t offset : {0xfffffff0u, 0x7fffffffu}) {
+    for (int i = 0; i < 4; ++i) z[dir + 42 + i] = static_cast<char>((offset >> (8 * i)) & 0xff);
+    std::string path = Write("bad.npz", z);
+    auto r = ReadNpz(path);
+    ASSERT_FALSE(r.ok());
+    EXPECT_THAT(r.status().message(), HasSubstr("corrupt zip entry 'arr_0.npy'"));
+    Result run = Tool("pjit-run " + artifact_ + " -i " + path + " -o " + (dir_ / "out").string());
+    EXPECT_EQ(run.exit_code, 1) << run.output;
+    EXPECT_THAT(run.output, HasSubstr("corrupt zip entry"));
+  }
+}
+
+// Devices, directories and the input itself are refused by name; nothing reads /dev/zero.
+TEST_F(HostileInputTest, NonRegularFilesAreRefused) {
+  Result hlo = Tool("pjit-compile /dev/zero -o " + (dir_ / "z.pjit").string());
+  EXPECT_EQ(hlo.exit_code, 1);
+  EXPECT_THAT(hlo.output, HasSubstr("'/dev/zero' is not a regular file"));
+  Result npy = Tool("pjit-run " + artifact_ + " -i 0=/dev/zero -i @random -i @random -o " + (dir_ / "out").string());
+  EXPECT_EQ(npy.exit_code, 1);
+  EXPECT_THAT(npy.output, HasSubstr("'/dev/zero' is not a regular file"));
+  Result artifact = Tool("pjit-inspect /dev/zero");
+  EXPECT_EQ(artifact.exit_code, 1);
+  EXPECT_THAT(artifact.output, HasSubstr("'/dev/zero' is not a regular file"));
+  Result directory = Tool("pjit-run " + artifact_ + " -i 0=" + dir_.string() + " -i @random -i @random -o " + (dir_ / "out").string());
+  EXPECT_EQ(directory.exit_code, 1);
+  EXPECT_THAT(directory.output, HasSubstr("is a directory, not a file"));
+}
+
+TEST_F(HostileInputTest, TheCompilerNeverWritesOverItsInput) {
+  std::string hlo = (dir_ / "m.hlo").string();
+  fs::copy_file(testing::TestdataPath("mlp.hlo"), hlo);
+  const std::string before = *ReadFileToString(hlo);
+  fs::create_symlink(hlo, dir_ / "link.hlo");
+  for (const std::string& out : {hlo, (dir_ / "link.hlo").string(), (dir_ / "." / "m.hlo").string()}) {
+    Result r = Tool("pjit-compile " + hlo + " -o " + out);
+    EXPECT_EQ(r.exit_code, 1) << out << ": " << r.output;
+    EXPECT_THAT(r.output, HasSubstr(": is the input; the artifact would replace the HLO module")) << out;
+  }
+  EXPECT_EQ(*ReadFileToString(hlo), before);
+  Result extract = Tool("pjit-inspect --extract x86_64 -o " + artifact_ + " " + artifact_);
+  EXPECT_EQ(extract.exit_code, 1) << extract.output;
+  EXPECT_THAT(extract.output, HasSubstr("is the artifact being inspected"));
+}
+
+// Outputs honour the umask, and a file replaced keeps its mode.
+TEST_F(HostileInputTest, OutputsHonourTheUmask) {
+  std::string out = (dir_ / "private.pjit").string();
+  Result c = Tool("pjit-compile " + testing::TestdataPath("mlp.hlo") + " -o " + out, "umask 077;");
+  ASSERT_EQ(c.exit_code, 0) << c.output;
+  struct stat st;
+  ASSERT_EQ(::stat(out.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  Result r = Tool("pjit-run " + artifact_ +
+                  " -i @random -i @random -i @random -o " + (dir_ / "out").string(), "umask 027;");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_EQ(::stat((dir_ / "out" / "out0.npy").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+  ::chmod(artifact_.c_str(), 0600);
+  Result again = Tool("pjit-compile " + testing::TestdataPath("mlp.hlo") + " -o " + artifact_, "umask 022;");
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  ASSERT_EQ(::stat(artifact_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST_F(HostileInputTest, UnboundedWaitsAndZeroDevicesAreRefused) {
+  for (const char* timeout : {"0", "-1"}) {
+    Result r = Tool("pjit-run " + artifact_ + " -i @random -i @random -i @random -o " + (dir_ / "out").string() + " --timeout-ms " + timeout);
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_THAT(r.output, HasSubstr(std::string("--timeout-ms ") + timeout + ": must be at least 1"));
+  }
+  Result devices = Tool("pjit-run " + artifact_ + " -i @random -i @random -i @random -o " + (dir_ / "out").string() + " --devices 0");
+  EXPECT_EQ(devices.exit_code, 2) << devices.output;
+  EXPECT_THAT(devices.output, HasSubstr("--devices"));
+}
+
+TEST_F(HostileInputTest, ExtractToStandardOutput) {
+  Result file = Tool("pjit-inspect --extract x86_64 -o " + (dir_ / "bin.so").string() + " " + artifact_);
+  ASSERT_EQ(file.exit_code, 0) << file.output;
+  ASSERT_EQ(Tool("pjit-inspect --extract x86_64 -o - " + artifact_ + " > " + (dir_ / "stdout.so").string()).exit_code, 0);
+  EXPECT_FALSE(fs::exists("-"));
+  EXPECT_TRUE(*ReadFileToString((dir_ / "stdout.so").string()) == *ReadFileToString((dir_ / "bin.so").string()));
+}
+
+}  // namespace
+}  // namespace pjit
