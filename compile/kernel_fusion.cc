@@ -329,7 +329,9 @@ void MergeSiblings(const Computation& entry, std::unordered_map<const Instructio
         for (size_t a : readers[input]) candidates.insert(merged(a));
     for (size_t a : candidates) {
       LoopFusion& earlier = fusions[a];
-      if (!IsElementwiseRoot(*earlier.root) || earlier.root->shape.dims != later.root->shape.dims) continue;
+      if (!IsElementwiseRoot(*earlier.root) || earlier.root->shape.dims != later.root->shape.dims ||
+          earlier.members.size() + later.members.size() > kMaxKernelMembers)
+        continue;
       std::vector<const Instruction*> outputs = earlier.siblings;
       outputs.push_back(earlier.root);
       bool in_time = true;
@@ -453,6 +455,8 @@ std::vector<LoopFusion> FindLoopFusions(const Computation& entry) {
       else consumer_groups.insert(g->second.begin(), g->second.end());
       under_broadcast |= u->opcode == Opcode::kBroadcast;
     }
+    // A full group takes no more: a longer chain continues in a kernel of its own.
+    for (size_t g : consumer_groups) all_fused = all_fused && members[g].size() < kMaxKernelMembers;
     bool join = false;
     if (all_fused && IsCheap(*in)) {
       join = true;

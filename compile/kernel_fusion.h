@@ -21,6 +21,12 @@
 
 namespace pjit {
 
+// The most instructions one kernel holds. The emitter recurses along a kernel's expressions
+// and LLVM's time grows faster than a function's size (an elementwise chain in one kernel:
+// 1k ops 1.25 s, 10k 53 s), so a longer chain becomes several kernels and compile time and
+// stack depth stay linear in the program.
+inline constexpr size_t kMaxKernelMembers = 256;
+
 struct LoopFusion {
   std::string name;                        // the kernel's symbol: "fusion." + root name
   const Instruction* root = nullptr;       // the value the kernel writes (every leaf of a sort's or variadic reduction's tuple)
