@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <unordered_set>
 
 #include "format/artifact_program.h"
 #include "format/artifact_thunks.h"
 #include "format/content_hash.h"
 #include "format/file_util.h"
+#include "format/mesh.h"
 #include "format/verifier.h"
 
 namespace pjit {
@@ -56,7 +58,7 @@ bool VerifyNestedOfKind(fb::SectionKind kind, std::string_view data) {
   return false;
 }
 
-StatusOr<ArrayInfo> ArrayInfoFromFlatBuffer(const fb::ArrayInfo* a, const Mesh& mesh) {
+StatusOr<ArrayInfo> ArrayInfoFromFlatBuffer(const fb::ArrayInfo* a, const std::unordered_set<int64_t>& mesh_devices) {
   ArrayInfo info;
   info.name = a->name() ? a->name()->str() : "";
   info.index = a->index();
@@ -69,7 +71,7 @@ StatusOr<ArrayInfo> ArrayInfoFromFlatBuffer(const fb::ArrayInfo* a, const Mesh& 
     for (const fb::DeviceShard* s : *a->shards()) {
       DeviceShard shard{s->device(), ReadLongs(s->offsets())};
       if (shard.offsets.size() != info.shape.dims.size()) return InvalidArgument("'", info.name, "': shard offsets do not match the rank");
-      if (std::find(mesh.device_ids.begin(), mesh.device_ids.end(), shard.device) == mesh.device_ids.end())
+      if (!mesh_devices.count(shard.device))
         return InvalidArgument("'", info.name, "': shard on device ", shard.device, ", which is not in the mesh");
       info.shards.push_back(std::move(shard));
     }
@@ -183,7 +185,7 @@ Status ArtifactReader::Validate() {
   int64_t devices = 1;
   if (mesh->axes())
     for (const fb::MeshAxis* a : *mesh->axes()) {
-      if (a->size() < 1 || a->size() > (int64_t{1} << 20) || devices * a->size() > (int64_t{1} << 20))
+      if (a->size() < 1 || a->size() > kMaxMeshDevices || devices * a->size() > kMaxMeshDevices)
         return fail("section 'mesh': axis size ", a->size(), " is out of range");
       devices *= a->size();
       mesh_.axes.push_back({a->name() ? a->name()->str() : "", a->size()});
@@ -192,11 +194,12 @@ Status ArtifactReader::Validate() {
   if (static_cast<int64_t>(mesh_.device_ids.size()) != devices)
     return fail("section 'mesh': ", mesh_.device_ids.size(), " device ids for a mesh of ", devices, " devices");
 
+  const std::unordered_set<int64_t> mesh_devices(mesh_.device_ids.begin(), mesh_.device_ids.end());
   const fb::Signature* sig = flatbuffers::GetRoot<fb::Signature>(section_data_[static_cast<int>(fb::SectionKind::SIGNATURE)].data());
   for (auto [list, out] : {std::pair{sig->inputs(), &signature_.inputs}, std::pair{sig->outputs(), &signature_.outputs}}) {
     if (!list) continue;
     for (const fb::ArrayInfo* a : *list) {
-      StatusOr<ArrayInfo> info = ArrayInfoFromFlatBuffer(a, mesh_);
+      StatusOr<ArrayInfo> info = ArrayInfoFromFlatBuffer(a, mesh_devices);
       if (!info.ok()) return fail("section 'signature': ", info.status().message());
       out->push_back(std::move(*info));
     }

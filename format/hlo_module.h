@@ -47,7 +47,7 @@ struct Module {
 std::optional<Opcode> SimpleReducer(const Computation& c);
 
 // The device count a module declares (num_partitions) or, without one, the most devices any
-// of its shardings needs; at least 1.
+// of its tiled shardings needs; at least 1.
 int64_t DevicesImplied(const Module& module);
 
 }  // namespace pjit

@@ -1,5 +1,6 @@
 #include "format/hlo_parser.h"
 
+#include "format/mesh.h"
 #include "format/shape_inference.h"
 #include "format/text_scan.h"
 
@@ -664,13 +665,11 @@ Status Parser::ParseReplicaGroups(Instruction& instr) {
     } while (Consume(','));
     PJIT_RETURN_IF_ERROR(Expect(')'));
   }
-  // Device counts stay far below 2^20, which also keeps the products from overflowing.
-  constexpr int64_t kMaxDevices = int64_t{1} << 20;
   int64_t a = 1, b = 1;
   for (const std::vector<int64_t>* dims : {&iota.dims, &iota.reshape_dims}) {
     int64_t& n = dims == &iota.dims ? a : b;
     for (int64_t d : *dims) {
-      if (d > kMaxDevices || n * d > kMaxDevices) return ErrorAt(start, "iota replica groups cover more than 2^20 devices");
+      if (d > kMaxMeshDevices || n * d > kMaxMeshDevices) return ErrorAt(start, "iota replica groups cover more than 2^20 devices");
       n *= d;
     }
   }
@@ -1208,6 +1207,7 @@ StatusOr<std::unique_ptr<Module>> Parser::Run() {
     PJIT_RETURN_IF_ERROR(Expect('='));
     if (key == "num_partitions") {
       PJIT_ASSIGN_OR_RETURN(module->num_partitions, ParseNonNegative("num_partitions"));
+      if (*module->num_partitions > kMaxMeshDevices) return ErrorAt(key_pos, "num_partitions ", *module->num_partitions, " is more than 2^20 devices");
     } else if (key == "replica_count") {
       PJIT_ASSIGN_OR_RETURN(module->replica_count, ParseNonNegative("replica_count"));
     } else if (ModuleAttributeNames().count(key)) {

@@ -6,6 +6,7 @@
 #include <numeric>
 #include <set>
 
+#include "format/mesh.h"
 #include "format/text_scan.h"
 
 namespace pjit {
@@ -259,7 +260,7 @@ class ShardingParser {
       if (s.tiles.dims.empty()) return Error("devices=[] needs at least one dimension");
       int64_t n = 1;
       for (int64_t d : s.tiles.dims) {
-        if (d < 1 || d > (int64_t{1} << 20) || n * d > (int64_t{1} << 20)) return Error("tile dimensions must be in [1, 2^20] devices");
+        if (d < 1 || d > kMaxMeshDevices || n * d > kMaxMeshDevices) return Error("tile dimensions must be in [1, 2^20] devices");
         n *= d;
       }
       SkipWs();
@@ -431,7 +432,6 @@ int64_t DevicesImplied(const HloSharding& s) {
     n = s.tiles.num_tiles();
     for (int64_t d : s.tiles.Devices()) n = std::max(n, d + 1);
   }
-  if (s.kind == HloSharding::Kind::kMaximal) n = s.device + 1;
   for (const HloSharding& e : s.elements) n = std::max(n, DevicesImplied(e));
   return n;
 }

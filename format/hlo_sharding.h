@@ -70,7 +70,9 @@ HloSharding ElementSharding(const HloSharding& s, const Shape& tuple_shape, int6
 HloSharding WithElementSharding(const std::optional<HloSharding>& tuple, const Shape& tuple_shape, int64_t index,
                                 const HloSharding& e);
 
-// How many devices a sharding needs: its tiles, and more when it names higher device ids.
+// How many devices a sharding's tiles need: their count, and more when they name higher
+// device ids. A maximal sharding implies none: its device must lie in the mesh the tiles (or
+// num_partitions, or --mesh) give, so one stray id cannot make a mesh of a million devices.
 int64_t DevicesImplied(const HloSharding& sharding);
 
 // Checks a sharding against the shape it annotates (tuple arity, tile rank, device ids).

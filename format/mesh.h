@@ -7,6 +7,11 @@
 
 namespace pjit {
 
+// The most devices a mesh may have, checked where a device count is read (--mesh,
+// num_partitions, tile assignments, replica groups, the artifact's mesh section); it also
+// keeps products of device counts from overflowing.
+inline constexpr int64_t kMaxMeshDevices = int64_t{1} << 20;
+
 struct MeshAxis {
   std::string name;
   int64_t size = 1;

@@ -83,11 +83,11 @@ StatusOr<Mesh> ParseMesh(std::string_view text) {
     std::string_view size_text = Trim(part.substr(eq + 1));
     int64_t size = 0;
     auto r = std::from_chars(size_text.data(), size_text.data() + size_text.size(), size);
-    if (r.ec != std::errc() || r.ptr != size_text.data() + size_text.size() || size < 1 || size > (1 << 20))
+    if (r.ec != std::errc() || r.ptr != size_text.data() + size_text.size() || size < 1 || size > kMaxMeshDevices)
       return InvalidArgument("--mesh '", text, "': axis '", name, "' needs a size in [1, 2^20], got '", size_text, "'");
     if (AxisIndex(mesh, std::string(name)) >= 0) return InvalidArgument("--mesh '", text, "': axis '", name, "' appears twice");
     devices *= size;
-    if (devices > (1 << 20)) return InvalidArgument("--mesh '", text, "': more than 2^20 devices");
+    if (devices > kMaxMeshDevices) return InvalidArgument("--mesh '", text, "': more than 2^20 devices");
     mesh.axes.push_back({std::string(name), size});
   }
   mesh.device_ids.resize(static_cast<size_t>(devices));

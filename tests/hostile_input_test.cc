@@ -182,6 +182,26 @@ TEST_F(HostileInputTest, UnboundedWaitsAndZeroDevicesAreRefused) {
   EXPECT_THAT(devices.output, HasSubstr("--devices"));
 }
 
+// One stray device id does not make a mesh of a million devices; a mesh that large, asked
+// for, opens in time linear in its devices (it took about their square: 30k 0.15 s, 100k 1.7 s).
+TEST_F(HostileInputTest, DeviceIdsOutsideTheImpliedMeshAndHugeMeshes) {
+  std::string hlo = Write("maximal.hlo",
+                          "HloModule m\n\nENTRY main {\n  x = f32[4] parameter(0), sharding={maximal device=1000000}\n"
+                          "  ROOT y = f32[4] add(x, x)\n}\n");
+  Result implied = Tool("pjit-compile " + hlo + " -o " + (dir_ / "m.pjit").string());
+  EXPECT_EQ(implied.exit_code, 1) << implied.output;
+  EXPECT_THAT(implied.output, HasSubstr(hlo + ":4:3: x: sharding puts the array on device 1000000 of 1"));
+  EXPECT_FALSE(fs::exists(dir_ / "m.pjit"));
+  Result partitions = Tool("pjit-compile " + Write("p.hlo", "HloModule m, num_partitions=2000000\n\nENTRY e {\n  ROOT x = f32[4] parameter(0)\n}\n") +
+                           " -o " + (dir_ / "m.pjit").string());
+  EXPECT_EQ(partitions.exit_code, 1);
+  EXPECT_THAT(partitions.output, HasSubstr("p.hlo:1:14: num_partitions 2000000 is more than 2^20 devices"));
+  Result huge = Tool("pjit-compile " + hlo + " --mesh x=1048576 -o " + (dir_ / "huge.pjit").string());
+  ASSERT_EQ(huge.exit_code, 0) << huge.output;
+  Result opened = Tool("pjit-inspect " + (dir_ / "huge.pjit").string() + " > /dev/null");
+  EXPECT_EQ(opened.exit_code, 0) << opened.output;
+}
+
 TEST_F(HostileInputTest, ExtractToStandardOutput) {
   Result file = Tool("pjit-inspect --extract x86_64 -o " + (dir_ / "bin.so").string() + " " + artifact_);
   ASSERT_EQ(file.exit_code, 0) << file.output;

@@ -59,7 +59,7 @@ TEST_P(XlaConformance, MatchesXlasShardingPropagation) {
   ASSERT_TRUE(m.ok()) << m.status().message();
   ASSERT_TRUE(VerifyModule(**m).ok());
   ASSERT_TRUE(InlineCalls(**m).ok());
-  auto r = PropagateShardings(**m, Mesh::Linear(DevicesImplied(**m)));
+  auto r = PropagateShardings(**m, Mesh::Linear(testing::DevicesNamed(**m)));
   ASSERT_TRUE(r.ok()) << r.status().message();
   const Instruction* in = nullptr;
   for (const auto& c : (*m)->computations)

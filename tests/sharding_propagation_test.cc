@@ -460,7 +460,7 @@ TEST(Propagation, XlaCorpus) {
     for (const auto& e : std::filesystem::directory_iterator(corpus / "xla" / dir)) {
       auto m = ParseHloFile(e.path().string());
       if (!m.ok() || !VerifyModule(**m).ok() || !InlineCalls(**m).ok()) continue;
-      auto r = PropagateShardings(**m, Mesh::Linear(DevicesImplied(**m)));
+      auto r = PropagateShardings(**m, Mesh::Linear(testing::DevicesNamed(**m)));
       EXPECT_TRUE(r.ok()) << e.path() << ": " << r.status().message();
       ++propagated;
     }

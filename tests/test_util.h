@@ -37,6 +37,23 @@ inline std::vector<Literal> ReadTestdataInputs(const std::string& name, size_t c
   return inputs;
 }
 
+// The devices a module's shardings name, maximal ones included: XLA's unit tests set the device
+// count in the harness, not in num_partitions, and place arrays on devices beyond the tiles.
+inline int64_t DevicesNamed(const Module& module) {
+  int64_t n = DevicesImplied(module);
+  std::vector<const HloSharding*> work;
+  for (const auto& c : module.computations)
+    for (const auto& in : c->instructions)
+      if (in->sharding) work.push_back(&*in->sharding);
+  while (!work.empty()) {
+    const HloSharding* s = work.back();
+    work.pop_back();
+    if (s->kind == HloSharding::Kind::kMaximal) n = std::max(n, s->device + 1);
+    for (const HloSharding& e : s->elements) work.push_back(&e);
+  }
+  return n;
+}
+
 // Floats uniform in [-bound, bound]; integers in [0, 6]; preds either way.
 inline Literal RandomArray(const Shape& shape, std::mt19937& rng, double bound = 1.0) {
   Literal l(shape);
