@@ -6,6 +6,7 @@
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include "compile/buffer_assignment.h"
 
@@ -237,6 +238,29 @@ class Lowering {
     return OkStatus();
   }
 
+  // One level of control flow, held while a while's or conditional's computations lower.
+  class NestingLevel {
+   public:
+    explicit NestingLevel(int& depth) : depth_(&depth) { ++*depth_; }
+    NestingLevel(NestingLevel&& other) noexcept : depth_(std::exchange(other.depth_, nullptr)) {}
+    NestingLevel& operator=(NestingLevel&&) = delete;
+    ~NestingLevel() {
+      if (depth_) --*depth_;
+    }
+
+   private:
+    int* depth_;
+  };
+
+  // Enters the computations of control-flow instruction `in`, refusing what nests deeper than
+  // the runtime reads (kMaxControlFlowNesting).
+  StatusOr<NestingLevel> Enter(const Instruction* in) {
+    if (nesting_ >= kMaxControlFlowNesting)
+      return InvalidArgument(in->location, ": ", in->name, ": whiles and conditionals nest more than ", kMaxControlFlowNesting,
+                             " deep");
+    return NestingLevel(nesting_);
+  }
+
   // The instructions of `c` lowered into a new nested list (left current: the caller adds its
   // copies), its parameters' leaves at `parameters`. Everything inside lives for the whole
   // instruction at `pos`: nested buffers are never reused within it, so each iteration of a
@@ -255,6 +279,7 @@ class Lowering {
   // the body, whose result is copied over it at the end of each iteration (a leaf that comes
   // from another leaf of the state is saved first, so the copies may permute it).
   Status LowerWhile(const Instruction* in, int64_t pos) {
+    PJIT_ASSIGN_OR_RETURN(NestingLevel level, Enter(in));
     const std::vector<int> init = OperandIds(in, pos);
     const std::vector<int> state = NewBuffers(in, pos);
     leaves_[in] = state;
@@ -285,6 +310,7 @@ class Lowering {
   // Each branch reads its operand's buffers in place and copies its result into the
   // conditional's.
   Status LowerConditional(const Instruction* in, int64_t pos) {
+    PJIT_ASSIGN_OR_RETURN(NestingLevel level, Enter(in));
     OperandIds(in, pos);
     const std::vector<int> result = NewBuffers(in, pos);
     leaves_[in] = result;
@@ -432,6 +458,7 @@ class Lowering {
   std::vector<Owner> owners_;  // by buffer id
   std::unordered_map<const Instruction*, std::vector<int>> leaves_;
   std::vector<std::vector<Pending>> lists_{1};  // the top level, then the nested lists
+  int nesting_ = 0;                             // whiles and conditionals around what lowers now
   size_t current_ = 0;                          // the list Emit adds to
   const Computation* computation_ = module_.entry;  // the computation being lowered
   std::vector<std::string> kernels_;

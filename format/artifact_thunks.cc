@@ -93,9 +93,6 @@ ThunkVectors ThunksToFb(FlatBufferBuilder& b, const std::vector<Thunk>& thunks) 
   return {b.CreateVector(types), b.CreateVector(values)};
 }
 
-// Control flow nests at most this deep, so that running it recursively stays within a stack.
-constexpr int kMaxNesting = 64;
-
 // Errors name where in the plan they are.
 struct PlanChecker {
   uint64_t arena = 0;
@@ -328,7 +325,7 @@ StatusOr<ThunkPlan> ThunkPlanFromFlatBuffer(const fb::ThunkSequences* sequences,
       for (const Thunk& t : out.nested[l])
         for (uint32_t inner : NestedLists(t)) depth[l] = std::max(depth[l], depth[inner] + 1);
     for (size_t l = 0; l < lists; ++l)
-      if (depth[l] > kMaxNesting) return InvalidArgument(check.where, "nested list ", l, " nests ", depth[l], " deep, more than ", kMaxNesting);
+      if (depth[l] > kMaxControlFlowNesting) return InvalidArgument(check.where, "nested list ", l, " nests ", depth[l], " deep, more than ", kMaxControlFlowNesting);
     plan.sequences.push_back(std::move(out));
   }
   return plan;

@@ -62,6 +62,10 @@ struct CopyThunk {
   bool operator==(const CopyThunk&) const = default;
 };
 
+// Whiles and conditionals nest at most this deep, so that running them recursively stays
+// within a stack; the compiler refuses deeper programs and the reader deeper plans.
+inline constexpr int kMaxControlFlowNesting = 64;
+
 // A while loop: the thunks of nested[condition] leave the loop's pred at `predicate`; while it
 // is true, nested[body] runs (its last thunks write the next loop state over the state's
 // buffers, which both lists read) and the condition again.

@@ -202,6 +202,40 @@ TEST_F(HostileInputTest, DeviceIdsOutsideTheImpliedMeshAndHugeMeshes) {
   EXPECT_EQ(opened.exit_code, 0) << opened.output;
 }
 
+// `n` whiles, each in the body of the one before; the innermost adds 1 once, and each level
+// adds 1 to what its loop returns, so x = 0 gives n.
+std::string NestedWhiles(int n) {
+  std::string text = "HloModule nest\n\ncond {\n  p = s32[] parameter(0)\n  one = s32[] constant(1)\n"
+                     "  ROOT lt = pred[] compare(p, one), direction=LT\n}\n\n";
+  text += StrCat("body", n - 1, " {\n  p = s32[] parameter(0)\n  one = s32[] constant(1)\n  ROOT a = s32[] add(p, one)\n}\n\n");
+  for (int k = n - 2; k >= 0; --k)
+    text += StrCat("body", k, " {\n  p = s32[] parameter(0)\n  w = s32[] while(p), condition=cond, body=body", k + 1,
+                   "\n  one = s32[] constant(1)\n  ROOT a = s32[] add(w, one)\n}\n\n");
+  return text + "ENTRY e {\n  x = s32[] parameter(0)\n  ROOT w = s32[] while(x), condition=cond, body=body0\n}\n";
+}
+
+// One limit on nested control flow, and the compiler refuses first: what it writes, the
+// runtime reads.
+TEST_F(HostileInputTest, NestedControlFlowWithinTheLimitRunsBeyondItIsRefused) {
+  std::string pjit = (dir_ / "nest.pjit").string();
+  Result deepest = Tool("pjit-compile " + Write("nest64.hlo", NestedWhiles(64)) + " -o " + pjit);
+  ASSERT_EQ(deepest.exit_code, 0) << deepest.output;
+  Result run = Tool("pjit-run " + pjit + " -i 0=s32=0 -o " + (dir_ / "nest").string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  auto out = ReadNpy((dir_ / "nest" / "out0.npy").string());
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->Get<int32_t>(0), 64);
+  for (int n : {65, 200}) {
+    std::string hlo = Write("nest.hlo", NestedWhiles(n));
+    fs::remove(pjit);
+    Result deeper = Tool("pjit-compile " + hlo + " -o " + pjit);
+    EXPECT_EQ(deeper.exit_code, 1) << deeper.output;
+    EXPECT_THAT(deeper.output, HasSubstr("whiles and conditionals nest more than 64 deep"));
+    EXPECT_THAT(deeper.output, HasSubstr(hlo + ":"));
+    EXPECT_FALSE(fs::exists(pjit));
+  }
+}
+
 TEST_F(HostileInputTest, ExtractToStandardOutput) {
   Result file = Tool("pjit-inspect --extract x86_64 -o " + (dir_ / "bin.so").string() + " " + artifact_);
   ASSERT_EQ(file.exit_code, 0) << file.output;
