@@ -6,6 +6,7 @@
 #include <new>
 
 #include "format/status.h"
+#include "format/terminal_text.h"
 
 namespace pjit {
 
@@ -15,7 +16,7 @@ enum ExitCode { kExitOk = 0, kExitError = 1, kExitUsage = 2, kExitMismatch = 3 }
 // Prints "<tool>: error: <message>" on stderr and returns the exit code for `status`.
 inline int ReportStatus(const char* tool, const Status& status) {
   if (status.ok()) return kExitOk;
-  std::fprintf(stderr, "%s: error: %s\n", tool, status.message().c_str());
+  std::fprintf(stderr, "%s: error: %s\n", tool, TerminalSafe(status.message()).c_str());
   return kExitError;
 }
 
@@ -28,7 +29,7 @@ int RunTool(const char* tool, Body&& body) {
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "%s: error: out of host memory\n", tool);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s: error: %s\n", tool, e.what());
+    std::fprintf(stderr, "%s: error: %s\n", tool, TerminalSafe(e.what()).c_str());
   } catch (...) {
     std::fprintf(stderr, "%s: error: unexpected exception\n", tool);
   }

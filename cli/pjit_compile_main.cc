@@ -59,7 +59,7 @@ int Main(int argc, char** argv) {
   pjit::StatusOr<pjit::CompileReport> report = pjit::Compile(options);
   if (shown) std::fputs("\r\033[K", stderr);
   if (!report.ok()) return pjit::ReportStatus("pjit-compile", report.status());
-  for (const std::string& w : report->warnings) std::fprintf(stderr, "pjit-compile: warning: %s\n", w.c_str());
+  for (const std::string& w : report->warnings) std::fprintf(stderr, "pjit-compile: warning: %s\n", pjit::TerminalSafe(w).c_str());
   if (time_passes) {
     double total = 0;
     for (const auto& [pass, seconds] : report->pass_seconds) {

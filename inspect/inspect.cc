@@ -2,6 +2,7 @@
 
 #include "format/artifact_reader.h"
 #include "format/hlo_parser.h"
+#include "format/terminal_text.h"
 #include "inspect/artifact_diff.h"
 #include "inspect/artifact_summary.h"
 #include "inspect/binary_view.h"
@@ -98,10 +99,14 @@ StatusOr<std::string> Inspect(const InspectRequest& q) {
   PJIT_ASSIGN_OR_RETURN(bool artifact, IsArtifactFile(q.path));
   if (!artifact && q.view == InspectView::kSummary && !q.json) {
     PJIT_ASSIGN_OR_RETURN(std::unique_ptr<Module> module, ParseHloFile(q.path));
-    return SummarizeModule(*module);
+    return TerminalSafe(SummarizeModule(*module));
   }
   PJIT_ASSIGN_OR_RETURN(InspectedArtifact a, LoadForInspection(q.path));
-  return View(a, q);
+  PJIT_ASSIGN_OR_RETURN(std::string out, View(a, q));
+  // Names, paths and metadata come from the files: escaped once here for every text view
+  // (JSON escapes its strings; --extract -o - writes bytes on purpose).
+  if (q.json || (q.view == InspectView::kExtract && q.output == "-")) return out;
+  return TerminalSafe(out, q.view == InspectView::kShardings && q.grid.color);
 }
 
 }  // namespace pjit

@@ -8,6 +8,7 @@
 
 #include "format/file_util.h"
 #include "format/npy.h"
+#include "format/terminal_text.h"
 #include "run/input_binding.h"
 #include "run/session.h"
 
@@ -100,14 +101,14 @@ class JobRunner {
         for (size_t d = 0; d < shards[o].size(); ++d)
           PJIT_RETURN_IF_ERROR(WriteNpy((fs::path(job.output_dir) / (stem + ".device" + std::to_string(d) + ".npy")).string(), shards[o][d]));
         if (print)
-          out_ << stem << " (" << signature.outputs[o].name << "): " << shards[o][0].shape().ToString(false) << " per device -> "
+          out_ << stem << " (" << TerminalSafe(signature.outputs[o].name) << "): " << shards[o][0].shape().ToString(false) << " per device -> "
                << (fs::path(job.output_dir) / (stem + ".device*.npy")).string() << "\n";
       }
     }
     PJIT_ASSIGN_OR_RETURN(std::vector<Literal> outputs, session_.Assemble(shards));
     for (size_t o = 0; o < outputs.size(); ++o) {
       std::string stem = "out" + std::to_string(o);
-      const std::string& name = signature.outputs[o].name;
+      const std::string name = TerminalSafe(signature.outputs[o].name);  // from the artifact
       if (!options_.keep_sharded) {
         std::string path = (fs::path(job.output_dir) / (stem + ".npy")).string();
         PJIT_RETURN_IF_ERROR(WriteNpy(path, outputs[o]));

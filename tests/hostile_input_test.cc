@@ -236,6 +236,34 @@ TEST_F(HostileInputTest, NestedControlFlowWithinTheLimitRunsBeyondItIsRefused) {
   }
 }
 
+// A file name or metadata string with terminal controls in it prints as visible escapes in
+// every view; colours the grid draws itself still pass.
+TEST_F(HostileInputTest, InspectEscapesWhatItPrints) {
+  std::string hlo = (dir_ / "evil\x1b]0;pwned\x07.hlo").string();
+  std::ofstream(hlo) << "HloModule m, num_partitions=2\n\nENTRY main {\n"
+                        "  x = f32[4,8] parameter(0), sharding={devices=[2,1]<=[2]}, metadata={op_name=\"\\033[2Jwiped\"}\n"
+                        "  ROOT y = f32[4,8] add(x, x), metadata={op_name=\"\\033[2Jwiped\"}\n}\n";
+  std::string pjit = (dir_ / "evil.pjit").string();
+  Result c = Tool("pjit-compile '" + hlo + "' -o " + pjit);
+  ASSERT_EQ(c.exit_code, 0) << c.output;
+  for (const char* view : {"", "--explain y", "--explain x", "--global", "--shardings --color always", "--binaries", "--memory"}) {
+    Result r = Tool(std::string("pjit-inspect ") + view + " " + pjit);
+    EXPECT_EQ(r.exit_code, 0) << view << ": " << r.output;
+    EXPECT_THAT(r.output, Not(HasSubstr("\x1b]"))) << view;
+    EXPECT_THAT(r.output, Not(HasSubstr("\x1b[2J"))) << view;
+    EXPECT_THAT(r.output, Not(HasSubstr("\x07"))) << view;
+  }
+  EXPECT_THAT(Tool("pjit-inspect " + pjit).output, HasSubstr("evil\\x1b]0;pwned\\x07.hlo"));
+  EXPECT_THAT(Tool("pjit-inspect --explain x " + pjit).output, HasSubstr("\\x1b[2Jwiped"));
+  EXPECT_THAT(Tool("pjit-inspect --shardings --color always " + pjit).output, HasSubstr("\x1b[38;5;16;48;5;"));
+  Result hlo_summary = Tool("pjit-inspect '" + hlo + "'");
+  EXPECT_EQ(hlo_summary.exit_code, 0) << hlo_summary.output;
+  EXPECT_THAT(hlo_summary.output, Not(HasSubstr("\x1b]")));
+  Result error = Tool("pjit-inspect --explain 'no\x1b[2Jsuch' " + pjit);
+  EXPECT_EQ(error.exit_code, 1);
+  EXPECT_THAT(error.output, Not(HasSubstr("\x1b[2J")));
+}
+
 TEST_F(HostileInputTest, ExtractToStandardOutput) {
   Result file = Tool("pjit-inspect --extract x86_64 -o " + (dir_ / "bin.so").string() + " " + artifact_);
   ASSERT_EQ(file.exit_code, 0) << file.output;
