@@ -9,7 +9,9 @@
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -96,7 +98,6 @@ class TemporaryRegistration {
  public:
   explicit TemporaryRegistration(const std::string& path) {
     if (path.size() >= sizeof(TemporarySlot::path)) return;
-    InstallCleanupHandlers();
     for (TemporarySlot& s : temporaries) {
       int free = 0;
       if (!s.state.compare_exchange_strong(free, 1)) continue;
@@ -147,10 +148,20 @@ StatusOr<std::string> ReadFileToString(const std::string& path) { return ReadUpT
 StatusOr<std::string> ReadFilePrefix(const std::string& path, size_t n) { return ReadUpTo(path, n); }
 
 Status WriteFileAtomically(const std::string& path, std::initializer_list<std::string_view> pieces) {
+  InstallCleanupHandlers();
+  // The cleanup signals wait while the file is created and registered, so that none finds it
+  // created but not yet registered.
+  sigset_t cleanup, before;
+  sigemptyset(&cleanup);
+  for (int sig : kCleanupSignals) sigaddset(&cleanup, sig);
+  pthread_sigmask(SIG_BLOCK, &cleanup, &before);
   std::string tmp;
-  PJIT_ASSIGN_OR_RETURN(int raw, CreateTemporary(path, tmp));
-  TemporaryRegistration registered(tmp);
-  Fd fd{raw};
+  StatusOr<int> raw = CreateTemporary(path, tmp);
+  std::optional<TemporaryRegistration> registered;
+  if (raw.ok()) registered.emplace(tmp);
+  pthread_sigmask(SIG_SETMASK, &before, nullptr);
+  if (!raw.ok()) return raw.status();
+  Fd fd{*raw};
   auto fail = [&](int err) {
     ::unlink(tmp.c_str());
     return IoError("cannot write '", path, "': ", std::strerror(err));

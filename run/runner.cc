@@ -10,6 +10,7 @@
 #include "format/npy.h"
 #include "format/terminal_text.h"
 #include "run/input_binding.h"
+#include "run/output_set.h"
 #include "run/session.h"
 
 namespace pjit {
@@ -82,6 +83,7 @@ class JobRunner {
     auto upload_start = std::chrono::steady_clock::now();
     PJIT_ASSIGN_OR_RETURN(DeviceArrays on_devices, session_.Upload(inputs));
     uploads_.push_back(Since(upload_start));
+    inputs.clear();  // held on the devices now
     DeviceArrays results;
     for (int64_t r = 0; r < options_.repeat; ++r) {
       auto start = std::chrono::steady_clock::now();
@@ -91,27 +93,38 @@ class JobRunner {
     auto download_start = std::chrono::steady_clock::now();
     PJIT_ASSIGN_OR_RETURN(std::vector<std::vector<Literal>> shards, session_.DownloadShards(results));
     downloads_.push_back(Since(download_start));
-    std::error_code ec;
-    fs::create_directories(job.output_dir, ec);
-    if (ec) return IoError(job.where, "cannot create '", job.output_dir, "': ", ec.message());
+    results = DeviceArrays();  // the host copies are all that is needed now
+    on_devices = DeviceArrays();
+    Status written = WriteOutputs(job, std::move(shards), expected, summary);
+    if (!written.ok()) return Status(written.code(), job.where + written.message());
+    ++summary.jobs;
+    return OkStatus();
+  }
+
+  // Writes a job's outputs as one OutputSet (global arrays, or each device's shards) and
+  // compares them with the expected ones.
+  Status WriteOutputs(const Job& job, std::vector<std::vector<Literal>> shards, const std::vector<Literal>& expected,
+                      RunSummary& summary) {
+    const Signature& signature = session_.signature();
+    PJIT_ASSIGN_OR_RETURN(OutputSet set, OutputSet::Begin(job.output_dir));
     bool print = options_.batch.empty();
     if (options_.keep_sharded) {
       for (size_t o = 0; o < shards.size(); ++o) {
         std::string stem = "out" + std::to_string(o);
         for (size_t d = 0; d < shards[o].size(); ++d)
-          PJIT_RETURN_IF_ERROR(WriteNpy((fs::path(job.output_dir) / (stem + ".device" + std::to_string(d) + ".npy")).string(), shards[o][d]));
+          PJIT_RETURN_IF_ERROR(set.Write(stem + ".device" + std::to_string(d) + ".npy", shards[o][d]).status());
         if (print)
           out_ << stem << " (" << TerminalSafe(signature.outputs[o].name) << "): " << shards[o][0].shape().ToString(false) << " per device -> "
                << (fs::path(job.output_dir) / (stem + ".device*.npy")).string() << "\n";
       }
     }
     PJIT_ASSIGN_OR_RETURN(std::vector<Literal> outputs, session_.Assemble(shards));
+    shards.clear();  // each output is held once, as its global array
     for (size_t o = 0; o < outputs.size(); ++o) {
       std::string stem = "out" + std::to_string(o);
       const std::string name = TerminalSafe(signature.outputs[o].name);  // from the artifact
       if (!options_.keep_sharded) {
-        std::string path = (fs::path(job.output_dir) / (stem + ".npy")).string();
-        PJIT_RETURN_IF_ERROR(WriteNpy(path, outputs[o]));
+        PJIT_ASSIGN_OR_RETURN(std::string path, set.Write(stem + ".npy", outputs[o]));
         if (print) out_ << stem << " (" << name << "): " << outputs[o].shape().ToString(false) << " -> " << path << "\n";
       }
       if (o < expected.size() && expected[o].shape().dtype != DType::kInvalid) {
@@ -123,8 +136,7 @@ class JobRunner {
         }
       }
     }
-    ++summary.jobs;
-    return OkStatus();
+    return set.Finish(options_.program);
   }
 
   void ReportBenchmark() const {

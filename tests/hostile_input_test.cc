@@ -3,11 +3,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
+#include "format/content_hash.h"
 #include "format/file_util.h"
 #include "format/npy.h"
 #include "tests/test_util.h"
@@ -262,6 +267,64 @@ TEST_F(HostileInputTest, InspectEscapesWhatItPrints) {
   Result error = Tool("pjit-inspect --explain 'no\x1b[2Jsuch' " + pjit);
   EXPECT_EQ(error.exit_code, 1);
   EXPECT_THAT(error.output, Not(HasSubstr("\x1b[2J")));
+}
+
+// An output set is complete only with its manifest, written last and listing every file with
+// its size and hash; a run that fails midway leaves none, even where an older one stood.
+TEST_F(HostileInputTest, OutputSetsAreWrittenAsAUnit) {
+  std::string pjit = (dir_ / "sharded.pjit").string(), out = (dir_ / "set").string();
+  Result c = Tool("pjit-compile " + testing::TestdataPath("mlp.hlo") + " --mesh data=2,model=2 --in-sharding 0=data,_ -o " + pjit);
+  ASSERT_EQ(c.exit_code, 0) << c.output;
+  const std::string run = "pjit-run " + pjit + " -i @random -i @random -i @random --keep-sharded -o " + out;
+  ASSERT_EQ(Tool(run).exit_code, 0);
+  std::string manifest = *ReadFileToString(out + "/pjit-outputs.txt");
+  for (int d = 0; d < 4; ++d) {
+    std::string file = "out0.device" + std::to_string(d) + ".npy";
+    std::string bytes = *ReadFileToString(out + "/" + file);
+    char hash[24];
+    std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(ContentHash(bytes)));
+    EXPECT_THAT(manifest, HasSubstr(file + " " + std::to_string(bytes.size()) + " " + hash + "\n"));
+  }
+  // Device 2's file cannot be replaced: the run fails after writing devices 0 and 1.
+  fs::remove(out + "/out0.device2.npy");
+  fs::create_directories(out + "/out0.device2.npy/x");
+  Result failed = Tool(run + " --seed 7");
+  EXPECT_EQ(failed.exit_code, 1) << failed.output;
+  EXPECT_THAT(failed.output, HasSubstr("out0.device2.npy"));
+  EXPECT_FALSE(fs::exists(out + "/pjit-outputs.txt"));
+  for (const auto& e : fs::directory_iterator(out)) EXPECT_THAT(e.path().string(), Not(HasSubstr(".tmp."))) << "a temporary file stayed";
+}
+
+// SIGTERM or SIGINT while an output is being written removes its temporary file.
+TEST(HostileSignals, AnInterruptedWriteLeavesNoTemporaryFile) {
+  fs::path dir = fs::temp_directory_path() / ("pjit_signal_test_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const size_t size = size_t{1} << 29;  // long enough to be caught writing
+  void* zeros = mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(zeros, MAP_FAILED);
+  for (int sig : {SIGTERM, SIGINT}) {
+    pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      Status s = WriteFileAtomically((dir / "big.npy").string(), std::string_view(static_cast<const char*>(zeros), size));
+      _exit(s.ok() ? 0 : 1);
+    }
+    bool writing = false;
+    for (int i = 0; i < 20000 && !writing; ++i) {
+      for (const auto& e : fs::directory_iterator(dir)) writing |= e.path().filename().string().find(".tmp.") != std::string::npos;
+      if (!writing) usleep(100);
+    }
+    kill(child, sig);
+    int status = 0;
+    waitpid(child, &status, 0);
+    if (!writing || !WIFSIGNALED(status)) {
+      GTEST_SKIP() << "the write finished before the signal came";
+    }
+    EXPECT_EQ(WTERMSIG(status), sig);
+    for (const auto& e : fs::directory_iterator(dir)) ADD_FAILURE() << "left behind: " << e.path();
+  }
+  munmap(zeros, size);
+  fs::remove_all(dir);
 }
 
 TEST_F(HostileInputTest, ExtractToStandardOutput) {
