@@ -118,8 +118,7 @@ class JobRunner {
                << (fs::path(job.output_dir) / (stem + ".device*.npy")).string() << "\n";
       }
     }
-    PJIT_ASSIGN_OR_RETURN(std::vector<Literal> outputs, session_.Assemble(shards));
-    shards.clear();  // each output is held once, as its global array
+    PJIT_ASSIGN_OR_RETURN(std::vector<Literal> outputs, session_.Assemble(std::move(shards)));
     for (size_t o = 0; o < outputs.size(); ++o) {
       std::string stem = "out" + std::to_string(o);
       const std::string name = TerminalSafe(signature.outputs[o].name);  // from the artifact

@@ -54,11 +54,18 @@ StatusOr<std::vector<std::vector<Literal>>> Session::DownloadShards(const Device
   return shards;
 }
 
-StatusOr<std::vector<Literal>> Session::Assemble(const std::vector<std::vector<Literal>>& shards) const {
+StatusOr<std::vector<Literal>> Session::Assemble(std::vector<std::vector<Literal>> shards) const {
   std::vector<Literal> out;
   for (size_t o = 0; o < shards.size(); ++o) {
-    PJIT_ASSIGN_OR_RETURN(Literal global, AssembleArray(shards[o], signature().outputs[o]));
-    out.push_back(std::move(global));
+    const ArrayInfo& info = signature().outputs[o];
+    const bool whole = shards[o].size() == 1 || !info.sharding || info.sharding->kind == HloSharding::Kind::kReplicated;
+    if (whole && !shards[o].empty() && shards[o][0].shape().dims == info.shape.dims && shards[o][0].shape().dtype == info.shape.dtype) {
+      out.push_back(std::move(shards[o][0]));
+    } else {
+      PJIT_ASSIGN_OR_RETURN(Literal global, AssembleArray(shards[o], info));
+      out.push_back(std::move(global));
+    }
+    shards[o] = {};
   }
   return out;
 }

@@ -40,8 +40,10 @@ class Session {
   StatusOr<DeviceArrays> Execute(const DeviceArrays& inputs) const;
   // Each output's shards as the devices hold them: [output][device].
   StatusOr<std::vector<std::vector<Literal>>> DownloadShards(const DeviceArrays& outputs) const;
-  // The global outputs.
-  StatusOr<std::vector<Literal>> Assemble(const std::vector<std::vector<Literal>>& shards) const;
+  // The global outputs. Each output's shards are released once it is assembled, and an output
+  // its devices hold whole (one device, or replicated) is moved, not copied: the host holds
+  // each output about once.
+  StatusOr<std::vector<Literal>> Assemble(std::vector<std::vector<Literal>> shards) const;
 
   // Upload, Execute, DownloadShards, Assemble.
   StatusOr<std::vector<Literal>> Run(const std::vector<Literal>& inputs) const;
