@@ -50,9 +50,18 @@ Status InlineCalls(Module& module) {
   Computation& entry = *module.entry;
   std::unordered_set<std::string> names;
   for (const auto& in : entry.instructions) names.insert(in->name);
-  // Each round inlines one level of calls; nested calls come in with their caller.
-  for (int round = 0; InlineOnce(entry, names); ++round)
-    if (round > 64) return InvalidArgument("calls nested more than 64 deep in '", entry.name, "'");
+  // Each round inlines one level of calls; nested calls come in with their caller. A call
+  // still there after the last round, or an entry grown past the cap (a callee called twice
+  // at every level doubles it each round), ends it with the place that call stood.
+  for (int round = 0; InlineOnce(entry, names); ++round) {
+    const bool deep = round + 1 >= kMaxCallNesting, big = entry.instructions.size() > kMaxInlinedInstructions;
+    if (!deep && !big) continue;
+    for (const auto& in : entry.instructions)
+      if (in->opcode == Opcode::kCall)
+        return InvalidArgument(in->location, ": ", in->called[0]->name, ": ",
+                               deep ? StrCat("calls nested more than ", kMaxCallNesting, " deep")
+                                    : StrCat("inlining calls makes more than ", kMaxInlinedInstructions, " instructions"));
+  }
   // Computations only calls used are gone from the entry's reach; drop them.
   std::unordered_set<const Computation*> reachable;
   std::vector<const Computation*> stack = {&entry};

@@ -96,7 +96,9 @@ StatusOr<std::string> ResolveCpu(const std::string& cpu) {
   std::string error;
   const llvm::Target* target = llvm::TargetRegistry::lookupTarget(kTriple, error);
   if (!target) return Internal("LLVM has no x86-64 target: ", error);
-  std::unique_ptr<llvm::MCSubtargetInfo> sti(target->createMCSubtargetInfo(kTriple, name, ""));
+  // A subtarget of the generic CPU answers whether `name` is valid; one made for an unknown
+  // name would print LLVM's own warning (twice) first.
+  std::unique_ptr<llvm::MCSubtargetInfo> sti(target->createMCSubtargetInfo(kTriple, "", ""));
   if (!sti || !sti->isCPUStringValid(name))
     return InvalidArgument("--cpu '", cpu, "': not a CPU LLVM knows (try native, x86-64, x86-64-v3, x86-64-v4 or a model such as skylake-avx512)");
   return name;

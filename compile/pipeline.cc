@@ -1,7 +1,10 @@
 #include "compile/pipeline.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
+#include <optional>
+#include <set>
 
 #include "compile/algebraic_simplifier.h"
 #include "compile/call_inliner.h"
@@ -45,23 +48,41 @@ StatusOr<std::pair<std::string, std::string>> KeyAndSpec(const std::string& flag
   return std::pair{flag.substr(0, eq), flag.substr(eq + 1)};
 }
 
-void SetFromCommandLine(Instruction& in, HloSharding s, const std::string& flag, std::vector<std::string>& warnings) {
-  if (in.sharding && !(*in.sharding == s))
-    warnings.push_back(StrCat(in.location, ": ", in.name, ": ", flag, " gives ", s.ToString(), ", overriding the annotation ",
-                              in.sharding->ToString()));
+// "7" → 7; nullopt for anything else, a number too large for an index included.
+std::optional<size_t> ParseIndex(const std::string& text) {
+  size_t i = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), i);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return i;
+}
+
+// Sets `in`'s sharding from `flag`; `given` holds what flags of this kind set already (one
+// flag of each kind per instruction; an --out-sharding may override an --in-sharding where a
+// result is a parameter).
+Status SetFromCommandLine(Instruction& in, HloSharding s, const std::string& flag, std::set<const Instruction*>& given,
+                          std::vector<std::string>& warnings) {
+  if (!given.insert(&in).second)
+    return InvalidArgument(flag, ": ", in.name, " is given a sharding twice (also by ", in.sharding_provenance.rule, ")");
+  if (in.sharding && !(*in.sharding == s)) {
+    const bool by_flag = in.sharding_provenance.origin == ShardingProvenance::Origin::kCommandLine;
+    warnings.push_back(StrCat(in.location, ": ", in.name, ": ", flag, " gives ", s.ToString(), ", overriding ",
+                              by_flag ? in.sharding_provenance.rule : std::string("the annotation"), " ", in.sharding->ToString()));
+  }
   in.sharding = std::move(s);
   in.sharding_provenance = {ShardingProvenance::Origin::kCommandLine, "", -1, flag, 0, 0};
+  return OkStatus();
 }
 
 Status ApplyCommandLineShardings(const CompileOptions& options, Module& module, const Mesh& mesh,
                                  std::vector<std::string>& warnings) {
   Computation& entry = *module.entry;
+  std::set<const Instruction*> given;
   for (const std::string& flag : options.in_shardings) {
     PJIT_ASSIGN_OR_RETURN(auto kv, KeyAndSpec(flag, "in-sharding"));
     Instruction* param = nullptr;
     if (kv.first.find_first_not_of("0123456789") == std::string::npos) {
-      size_t i = std::stoul(kv.first);
-      if (i < entry.parameters.size()) param = entry.parameters[i];
+      std::optional<size_t> i = ParseIndex(kv.first);
+      if (i && *i < entry.parameters.size()) param = entry.parameters[*i];
     } else {
       for (Instruction* p : entry.parameters)
         if (p->name == kv.first) param = p;
@@ -70,22 +91,23 @@ Status ApplyCommandLineShardings(const CompileOptions& options, Module& module, 
     PJIT_ASSIGN_OR_RETURN(PartitionSpec spec, ParsePartitionSpec(kv.second));
     StatusOr<HloSharding> s = PartitionSpecToSharding(spec, mesh, param->shape.rank());
     if (!s.ok()) return InvalidArgument("--in-sharding ", flag, ": ", s.status().message());
-    SetFromCommandLine(*param, *s, "--in-sharding " + flag, warnings);
+    PJIT_RETURN_IF_ERROR(SetFromCommandLine(*param, *s, "--in-sharding " + flag, given, warnings));
   }
   Instruction* root = entry.root;
+  given.clear();
   for (const std::string& flag : options.out_shardings) {
     PJIT_ASSIGN_OR_RETURN(auto kv, KeyAndSpec(flag, "out-sharding"));
     size_t outputs = root->opcode == Opcode::kTuple ? root->operands.size() : 1;
-    if (kv.first.find_first_not_of("0123456789") != std::string::npos || std::stoul(kv.first) >= outputs)
-      return InvalidArgument("--out-sharding ", flag, ": results are numbered 0 to ", outputs - 1);
-    size_t i = std::stoul(kv.first);
+    std::optional<size_t> index = ParseIndex(kv.first);
+    if (!index || *index >= outputs) return InvalidArgument("--out-sharding ", flag, ": results are numbered 0 to ", outputs - 1);
+    size_t i = *index;
     Instruction* result = root->opcode == Opcode::kTuple ? root->operands[i] : root;
     PJIT_ASSIGN_OR_RETURN(PartitionSpec spec, ParsePartitionSpec(kv.second));
     StatusOr<HloSharding> s = PartitionSpecToSharding(spec, mesh, result->shape.rank());
     if (!s.ok()) return InvalidArgument("--out-sharding ", flag, ": ", s.status().message());
     if (root->opcode == Opcode::kTuple && root->sharding)  // the annotation on the result tuple yields to the flag
       root->sharding = WithElementSharding(root->sharding, root->shape, static_cast<int64_t>(i), *s);
-    SetFromCommandLine(*result, *s, "--out-sharding " + flag, warnings);
+    PJIT_RETURN_IF_ERROR(SetFromCommandLine(*result, *s, "--out-sharding " + flag, given, warnings));
   }
   return OkStatus();
 }

@@ -82,7 +82,11 @@ StatusOr<ArrayInfo> ArrayInfoFromFlatBuffer(const fb::ArrayInfo* a, const std::u
 }  // namespace
 
 bool LooksLikeArtifact(std::string_view bytes) {
-  return bytes.size() >= 12 && flatbuffers::BufferHasIdentifier(bytes.data(), fb::ArtifactIdentifier(), true);
+  if (bytes.size() >= 12) return flatbuffers::BufferHasIdentifier(bytes.data(), fb::ArtifactIdentifier(), true);
+  // Shorter than the header: no HLO module is this short, so it is a truncated artifact (and
+  // refused as one) unless the identifier bytes it has say otherwise.
+  std::string_view id(fb::ArtifactIdentifier(), 4);
+  return bytes.size() <= 8 || id.starts_with(bytes.substr(8));
 }
 
 StatusOr<bool> IsArtifactFile(const std::string& path) {

@@ -9,7 +9,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
-#include <functional>
 #include <initializer_list>
 #include <limits>
 #include <map>
@@ -345,6 +344,7 @@ class Parser {
   std::vector<size_t> line_starts_;
   size_t pos_ = 0;
   std::vector<PendingCall> calls_;
+  std::unordered_map<std::string, Computation*> computations_by_name_;
   std::vector<Instruction*> inferred_;  // instructions written without a shape
 };
 
@@ -1104,7 +1104,7 @@ Status Parser::ParseComputation(Module& module, bool& saw_entry) {
   bool is_entry = ConsumeWord("ENTRY");
   auto comp = std::make_unique<Computation>();
   PJIT_ASSIGN_OR_RETURN(comp->name, ParseName("a computation name"));
-  if (module.FindComputation(comp->name)) return ErrorAt(start, "computation '", comp->name, "' is defined twice");
+  if (computations_by_name_.count(comp->name)) return ErrorAt(start, "computation '", comp->name, "' is defined twice");
   if (Peek() == '(') PJIT_RETURN_IF_ERROR(ParseSignature());
   PJIT_RETURN_IF_ERROR(Expect('{'));
   std::vector<PendingOperand> operands;
@@ -1119,6 +1119,7 @@ Status Parser::ParseComputation(Module& module, bool& saw_entry) {
     saw_entry = true;
     module.entry = comp.get();
   }
+  computations_by_name_[comp->name] = comp.get();
   module.computations.push_back(std::move(comp));
   return OkStatus();
 }
@@ -1145,36 +1146,52 @@ Status Parser::ParseStackFrameTables(Module& module) {
 
 Status Parser::ResolveCalls(Module& module) {
   for (const PendingCall& call : calls_) {
-    Computation* c = module.FindComputation(call.name);
-    if (!c) return ErrorAt(call.pos, "unknown computation '", call.name, "'");
-    call.user->called[call.slot] = c;
+    auto c = computations_by_name_.find(call.name);
+    if (c == computations_by_name_.end()) return ErrorAt(call.pos, "unknown computation '", call.name, "'");
+    call.user->called[call.slot] = c->second;
   }
   for (const auto& comp : module.computations)
     for (const auto& instr : comp->instructions)
       for (Computation* c : instr->called)
         if (!c) return InvalidArgument(instr->location, ": a called computation of '", instr->name, "' is missing");
-  // Callees before callers, by depth-first post-order over the call graph.
-  std::unordered_map<const Computation*, int> state;
+  // Callees before callers, by depth-first post-order over the call graph, with a stack of
+  // its own: call chains may be as long as the program.
+  std::unordered_map<const Computation*, int> state;  // 1: on the stack, 2: done
   std::vector<std::unique_ptr<Computation>> ordered;
   std::unordered_map<const Computation*, size_t> index;
   for (size_t i = 0; i < module.computations.size(); ++i) index[module.computations[i].get()] = i;
-  std::function<Status(Computation*)> visit = [&](Computation* c) -> Status {
-    int& s = state[c];
-    if (s == 2) return OkStatus();
-    s = 1;
-    for (const auto& instr : c->instructions)
-      for (Computation* callee : instr->called) {
-        if (state[callee] == 1)
-          return InvalidArgument(instr->location, ": '", instr->name, "' calls '", callee->name, "' recursively");
-        PJIT_RETURN_IF_ERROR(visit(callee));
-      }
-    state[c] = 2;
-    ordered.push_back(std::move(module.computations[index[c]]));
-    return OkStatus();
+  struct Frame {
+    Computation* computation;
+    size_t instruction = 0, slot = 0;  // the next callee to visit
   };
   std::vector<Computation*> all;
   for (const auto& c : module.computations) all.push_back(c.get());
-  for (Computation* c : all) PJIT_RETURN_IF_ERROR(visit(c));
+  for (Computation* first : all) {
+    if (state[first]) continue;
+    state[first] = 1;
+    std::vector<Frame> stack = {{first}};
+    while (!stack.empty()) {
+      Frame& f = stack.back();
+      if (f.instruction == f.computation->instructions.size()) {
+        state[f.computation] = 2;
+        ordered.push_back(std::move(module.computations[index[f.computation]]));
+        stack.pop_back();
+        continue;
+      }
+      const Instruction& instr = *f.computation->instructions[f.instruction];
+      if (f.slot == instr.called.size()) {
+        ++f.instruction, f.slot = 0;
+        continue;
+      }
+      Computation* callee = instr.called[f.slot++];
+      int& s = state[callee];
+      if (s == 1) return InvalidArgument(instr.location, ": '", instr.name, "' calls '", callee->name, "' recursively");
+      if (s == 0) {
+        s = 1;
+        stack.push_back({callee});
+      }
+    }
+  }
   module.computations = std::move(ordered);
   return OkStatus();
 }
@@ -1231,6 +1248,7 @@ StatusOr<std::unique_ptr<Module>> Parser::Run() {
 }  // namespace
 
 StatusOr<std::unique_ptr<Module>> ParseHloModule(std::string_view text, std::string_view filename) {
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // a UTF-8 byte order mark, as some editors save
   return Parser(text, filename).Run();
 }
 

@@ -24,17 +24,53 @@ struct Job {
   std::string where;  // "manifest.txt:3: " for errors
 };
 
+// A manifest line's words, split at blanks as a shell does: '...' and "..." (anywhere in a
+// word) keep blanks, a backslash outside single quotes takes the next character as it is.
+StatusOr<std::vector<std::string>> SplitWords(const std::string& line, const std::string& where) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  char quote = 0;
+  for (size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (quote == '\'') {
+      if (c == '\'') quote = 0;
+      else word += c;
+    } else if (c == '\\' && i + 1 < line.size()) {
+      word += line[++i];
+      in_word = true;
+    } else if (quote == '"') {
+      if (c == '"') quote = 0;
+      else word += c;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+      in_word = true;
+    } else if (c == ' ' || c == '\t' || c == '\r') {
+      if (in_word) words.push_back(std::move(word));
+      word.clear();
+      in_word = false;
+    } else {
+      word += c;
+      in_word = true;
+    }
+  }
+  if (quote) return InvalidArgument(where, "unterminated ", quote, " quote");
+  if (in_word) words.push_back(std::move(word));
+  return words;
+}
+
 StatusOr<std::vector<Job>> ReadManifest(const std::string& path) {
   PJIT_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
   std::vector<Job> jobs;
   std::istringstream lines(text);
   std::string line;
   for (int number = 1; std::getline(lines, line); ++number) {
-    std::istringstream words(line);
     Job job;
     job.where = StrCat(path, ":", number, ": ");
-    if (!(words >> job.output_dir) || job.output_dir.starts_with("#")) continue;
-    for (std::string w; words >> w;) job.inputs.push_back(w);
+    PJIT_ASSIGN_OR_RETURN(std::vector<std::string> words, SplitWords(line, job.where));
+    if (words.empty() || words[0].starts_with("#")) continue;
+    job.output_dir = words[0];
+    job.inputs.assign(words.begin() + 1, words.end());
     jobs.push_back(std::move(job));
   }
   if (jobs.empty()) return InvalidArgument(path, ": no jobs (each line: OUTPUT_DIR INPUT_SPEC...)");

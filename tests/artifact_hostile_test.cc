@@ -78,6 +78,11 @@ TEST(ArtifactHostile, TooSmallAndTruncated) {
     ASSERT_THAT(error, StartsWith("x.pjit: ")) << "prefix of " << n << " bytes was accepted";
     EXPECT_EQ(error.find('\n'), std::string::npos);
   }
+  // However short, a prefix of an artifact is taken for one (and refused as truncated), not
+  // for HLO text; text whose bytes 8.. are not the identifier's start is not.
+  for (size_t n = 0; n < 12; ++n) EXPECT_TRUE(LooksLikeArtifact(file.substr(0, n))) << n << " bytes";
+  EXPECT_FALSE(LooksLikeArtifact("HloModule "));
+  EXPECT_FALSE(LooksLikeArtifact("HloModule m\nENTRY e {}\n"));
 }
 
 TEST(ArtifactHostile, WrongIdentifier) {

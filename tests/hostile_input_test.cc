@@ -357,6 +357,54 @@ TEST_F(HostileInputTest, OutputsAreWrittenWithoutWholeCopies) {
   EXPECT_LT(mib, 640) << "peak resident MiB for a 256 MiB output";
 }
 
+// `n` computations, each calling the next; the last adds its parameter to itself.
+std::string NestedCalls(int n) {
+  std::string text = StrCat("HloModule calls\n\nc", n - 1, " {\n  p = f32[4] parameter(0)\n  ROOT a = f32[4] add(p, p)\n}\n\n");
+  for (int k = n - 2; k >= 0; --k)
+    text += StrCat("c", k, " {\n  p = f32[4] parameter(0)\n  ROOT r = f32[4] call(p), to_apply=c", k + 1, "\n}\n\n");
+  return text + "ENTRY e {\n  x = f32[4] parameter(0)\n  ROOT r = f32[4] call(x), to_apply=c0\n}\n";
+}
+
+TEST_F(HostileInputTest, CallsNestedTooDeepAreALocatedErrorAtOnce) {
+  std::string pjit = (dir_ / "calls.pjit").string();
+  Result deepest = Tool("pjit-compile " + Write("calls64.hlo", NestedCalls(64)) + " -o " + pjit);
+  EXPECT_EQ(deepest.exit_code, 0) << deepest.output;
+  std::string hlo = Write("calls.hlo", NestedCalls(20'000));  // parsed in linear time, without recursion
+  Result deeper = Tool("pjit-compile " + hlo + " -o " + pjit);
+  EXPECT_EQ(deeper.exit_code, 1);
+  EXPECT_THAT(deeper.output, HasSubstr(hlo + ":99685:3: c64: calls nested more than 64 deep"));
+}
+
+TEST_F(HostileInputTest, SmallerOnes) {
+  // A byte order mark before the module.
+  std::string bom = Write("bom.hlo", "\xEF\xBB\xBF" + *ReadFileToString(testing::TestdataPath("mlp.hlo")));
+  Result b = Tool("pjit-compile " + bom + " -o " + (dir_ / "bom.pjit").string());
+  EXPECT_EQ(b.exit_code, 0) << b.output;
+  // One parameter sharded twice on the command line, and an index past any integer.
+  std::string mlp = testing::TestdataPath("mlp.hlo");
+  Result twice = Tool("pjit-compile " + mlp + " --mesh x=2 --in-sharding 0=x,_ --in-sharding 0=_,x -o " + (dir_ / "t.pjit").string());
+  EXPECT_EQ(twice.exit_code, 1);
+  EXPECT_THAT(twice.output, HasSubstr("--in-sharding 0=_,x: Arg_0.1 is given a sharding twice (also by --in-sharding 0=x,_)"));
+  Result huge = Tool("pjit-compile " + mlp + " --in-sharding 99999999999999999999999=_ -o " + (dir_ / "t.pjit").string());
+  EXPECT_EQ(huge.exit_code, 1);
+  EXPECT_THAT(huge.output, HasSubstr("has no parameter '99999999999999999999999'"));
+  // An unknown CPU is one line of ours, without LLVM's own warnings.
+  Result cpu = Tool("pjit-compile " + mlp + " --cpu bogus -o " + (dir_ / "t.pjit").string());
+  EXPECT_EQ(cpu.exit_code, 1);
+  EXPECT_EQ(cpu.output, "pjit-compile: error: --cpu 'bogus': not a CPU LLVM knows (try native, x86-64, x86-64-v3, x86-64-v4 or a model such as skylake-avx512)\n");
+  // A batch manifest quotes paths with spaces.
+  fs::create_directories(dir_ / "in put");
+  ASSERT_TRUE(WriteNpy((dir_ / "in put" / "x.npy").string(), *ReadNpy(testing::TestdataPath("mlp.in0.npy"))).ok());
+  std::string manifest = Write("jobs.txt", "\"" + (dir_ / "out dir").string() + "\" 0=\"" + (dir_ / "in put" / "x.npy").string() +
+                                               "\" 1=" + testing::TestdataPath("mlp.in1.npy") + " 2=" + testing::TestdataPath("mlp.in2.npy") + "\n");
+  Result batch = Tool("pjit-run " + artifact_ + " --batch " + manifest);
+  EXPECT_EQ(batch.exit_code, 0) << batch.output;
+  auto got = ReadNpy((dir_ / "out dir" / "out0.npy").string());
+  auto want = ReadNpy(testing::TestdataPath("mlp.out0.npy"));
+  ASSERT_TRUE(got.ok() && want.ok());
+  EXPECT_TRUE(testing::AllClose(*got, *want, 2e-5, 2e-5));
+}
+
 TEST_F(HostileInputTest, ExtractToStandardOutput) {
   Result file = Tool("pjit-inspect --extract x86_64 -o " + (dir_ / "bin.so").string() + " " + artifact_);
   ASSERT_EQ(file.exit_code, 0) << file.output;
