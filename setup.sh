@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ ccache pkg-config
   flatbuffers-compiler libflatbuffers-dev libcli11-dev libxxhash-dev
-  llvm-19-dev liblld-19-dev libtbb-dev libopenblas-dev
+  llvm-19-dev liblld-19-dev libtbb-dev libopenblas-dev libssl-dev
   libgtest-dev libgmock-dev
 )
 

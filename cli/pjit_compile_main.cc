@@ -28,6 +28,8 @@ int Main(int argc, char** argv) {
       ->delimiter(',');
   app.add_option("--cpu", options.cpu, "CPU the kernels are compiled for: x86-64 (portable, default), x86-64-v3, x86-64-v4, native or a model");
   app.add_option("--memory-limit", memory_limit, "fail when a device would need more, e.g. 2GiB, 512MiB, 8GB (names the peak and its largest buffers)");
+  app.add_option("--sign", options.signing_key,
+                 "sign the artifact with this Ed25519 private key (PEM, from: openssl genpkey -algorithm ed25519); pjit-run --verify checks it");
   app.add_flag("--quiet", quiet, "no progress line (shown on a terminal when a compile takes over a second)");
   app.add_flag("--time-passes", time_passes, "print how long each pass took, on standard error");
   try {

@@ -28,6 +28,8 @@ int Main(int argc, char** argv) {
   app.add_option("--atol", o.tolerance.atol, "absolute tolerance of --expected-output")->capture_default_str();
   app.add_option("--seed", o.seed, "seed of @random inputs")->capture_default_str();
   app.add_option("--timeout-ms", o.timeout_ms, "how long a collective waits for its devices (at least 1)")->capture_default_str();
+  app.add_option("--verify", o.verify_key,
+                 "run only an artifact signed (pjit-compile --sign) by this Ed25519 key (PEM), checked before any code is loaded");
   app.add_option("--cores-per-device", o.cores_per_device,
                  "cpu platform: cores each device's kernels and gemms use (default: the machine's cores shared out evenly)")
       ->check(CLI::Range(int64_t{0}, int64_t{4096}));

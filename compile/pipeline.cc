@@ -265,6 +265,7 @@ StatusOr<CompileReport> Compile(const CompileOptions& options) {
   // Where the artifact is written does not change it, so -o is not recorded.
   contents.producer = {"pjit-compile", PJIT_VERSION, flags, options.input, ContentHash(text)};
   contents.mesh = p.mesh;
+  contents.signing_key = options.signing_key;
   contents.program = p.global.get();
   contents.signature = ShardedSignature(*p.global, p.mesh);
   contents.device_programs.push_back({p.mesh.device_ids, p.device.get()});

@@ -34,6 +34,8 @@ struct CompileOptions {
   // Bytes a device may use for its arena (0: no limit); a plan over it fails the compile with
   // the device's peak and the largest buffers live there.
   uint64_t memory_limit = 0;
+  // An Ed25519 private key's PEM file to sign the artifact with (ArtifactContents::signing_key).
+  std::string signing_key;
   // Told when each pass starts (done = total = 0) and as kernels compile (done of total);
   // called from worker threads during code generation.
   std::function<void(const std::string& pass, int64_t done, int64_t total)> progress;

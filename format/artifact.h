@@ -17,7 +17,7 @@ namespace pjit {
 
 // Readers accept every minor version of their major.
 inline constexpr uint32_t kArtifactFormatMajor = 1;
-inline constexpr uint32_t kArtifactFormatMinor = 1;  // 1: while and conditional thunks
+inline constexpr uint32_t kArtifactFormatMinor = 2;  // 1: while and conditional thunks; 2: key signatures
 
 struct Producer {
   std::string tool, version;
@@ -61,6 +61,7 @@ struct ArtifactContents {
   Signature signature;
   std::vector<DeviceProgram> device_programs;
   ThunkPlan thunks;  // empty: no THUNKS / EXECUTABLES sections
+  std::string signing_key;  // an Ed25519 private key's PEM file to sign with; empty: unsigned
 };
 
 // The entry signature of a module on `mesh`: each parameter's and result's sharding (none:

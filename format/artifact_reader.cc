@@ -145,6 +145,12 @@ Status ArtifactReader::Validate() {
     producer_.source_name = str(p->source_name());
     producer_.source_hash = p->source_hash();
   }
+  if (const fb::KeySignature* k = root->key_signature()) {
+    auto bytes = [](const flatbuffers::Vector<uint8_t>* v) {
+      return v ? std::string(reinterpret_cast<const char*>(v->data()), v->size()) : std::string();
+    };
+    key_signature_ = KeySignature{k->algorithm() ? k->algorithm()->str() : "", bytes(k->public_key()), bytes(k->value())};
+  }
   section_data_.assign(kNumSectionKinds, {});
   if (!root->sections()) return fail("no sections");
   int previous = -1;
@@ -209,6 +215,13 @@ Status ArtifactReader::Validate() {
     }
   }
   return OkStatus();
+}
+
+SignedContent ArtifactReader::signed_content() const {
+  SignedContent c{major_, minor_, &producer_, {}, blob_area_};
+  for (size_t kind = 0; kind < section_data_.size(); ++kind)
+    if (!section_data_[kind].empty()) c.sections.emplace_back(static_cast<uint8_t>(kind), section_data_[kind]);
+  return c;
 }
 
 std::string_view ArtifactReader::blob_bytes(size_t index) const {

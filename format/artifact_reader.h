@@ -6,11 +6,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "format/artifact.h"
+#include "format/artifact_signing.h"
 #include "format/hlo_module.h"
 #include "format/mapped_file.h"
 #include "format/status.h"
@@ -57,6 +59,11 @@ class ArtifactReader {
   const Signature& signature() const { return signature_; }
   const std::vector<SectionInfo>& sections() const { return sections_; }
   const std::vector<BlobInfo>& blobs() const { return blobs_; }
+  // The file's name in errors.
+  const std::string& name() const { return name_; }
+  // pjit-compile --sign's signature, if any, and what it covers (see artifact_signing.h).
+  const std::optional<KeySignature>& key_signature() const { return key_signature_; }
+  SignedContent signed_content() const;
   // A view into the mapping: no copy.
   std::string_view blob_bytes(size_t index) const;
 
@@ -81,6 +88,7 @@ class ArtifactReader {
   Producer producer_;
   Mesh mesh_;
   Signature signature_;
+  std::optional<KeySignature> key_signature_;
   std::vector<SectionInfo> sections_;
   std::vector<BlobInfo> blobs_;
 };

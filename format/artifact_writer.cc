@@ -4,6 +4,7 @@
 #include <map>
 
 #include "format/artifact_program.h"
+#include "format/artifact_signing.h"
 #include "format/artifact_thunks.h"
 #include "format/content_hash.h"
 #include "format/file_util.h"
@@ -126,7 +127,16 @@ StatusOr<std::string> SerializeArtifact(const ArtifactContents& c) {
   const Producer& p = c.producer;
   auto producer = fb::CreateProducer(b, b.CreateString(p.tool), b.CreateString(p.version), b.CreateVectorOfStrings(p.flags),
                                      b.CreateString(p.source_name), p.source_hash);
-  auto root = fb::CreateArtifact(b, kArtifactFormatMajor, kArtifactFormatMinor, producer, b.CreateVector(section_offsets));
+  Offset<fb::KeySignature> key_signature;
+  if (!c.signing_key.empty()) {
+    SignedContent signed_content{kArtifactFormatMajor, kArtifactFormatMinor, &p, {}, area.bytes()};
+    for (const auto& [kind, data] : sections) signed_content.sections.emplace_back(static_cast<uint8_t>(kind), data);
+    PJIT_ASSIGN_OR_RETURN(KeySignature k, SignArtifact(signed_content, c.signing_key));
+    auto bytes = [&](const std::string& s) { return b.CreateVector(reinterpret_cast<const uint8_t*>(s.data()), s.size()); };
+    key_signature = fb::CreateKeySignature(b, b.CreateString(k.algorithm), bytes(k.public_key), bytes(k.value));
+  }
+  auto root = fb::CreateArtifact(b, kArtifactFormatMajor, kArtifactFormatMinor, producer, b.CreateVector(section_offsets),
+                                 key_signature);
   fb::FinishSizePrefixedArtifactBuffer(b, root);
   std::string file(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
   file.resize(RoundUp(file.size(), kBlobAlignment), '\0');

@@ -66,6 +66,10 @@ std::string SummarizeArtifact(const InspectedArtifact& a, const LinkModel& link)
                     std::to_string(r.file_size()) + " bytes\n";
   out += "producer: " + p.tool + " " + p.version + " from " + p.source_name + " (xxh3 " + Hex(p.source_hash) + ")";
   for (const std::string& f : p.flags) out += " " + f;
+  if (const std::optional<KeySignature>& k = r.key_signature())
+    out += "\nsigned: " + k->algorithm + " key " + KeyHex(k->public_key) + " (pjit-run --verify KEY checks it)";
+  else
+    out += "\nsigned: no";
   out += "\nmesh: " + MeshToString(r.mesh()) + ", " + Plural(r.mesh().device_count(), "device") + ":\n" + DeviceGrid(r.mesh());
   ArraysText("inputs", r.signature().inputs, r.mesh(), out);
   ArraysText("outputs", r.signature().outputs, r.mesh(), out);
@@ -98,6 +102,11 @@ std::string SummarizeArtifactJson(const InspectedArtifact& a, const LinkModel& l
   j.Key("flags").BeginArray();
   for (const std::string& f : p.flags) j.String(f);
   j.EndArray().Key("source").String(p.source_name).Key("source_xxh3").String(Hex(p.source_hash)).EndObject();
+  j.Key("key_signature");
+  if (const std::optional<KeySignature>& k = r.key_signature())
+    j.BeginObject().Key("algorithm").String(k->algorithm).Key("public_key").String(KeyHex(k->public_key)).EndObject();
+  else
+    j.Null();
   j.Key("mesh").BeginObject().Key("axes").BeginArray();
   for (const MeshAxis& m : r.mesh().axes) j.BeginObject().Key("name").String(m.name).Key("size").Int(m.size).EndObject();
   j.EndArray().Key("device_ids").BeginArray();

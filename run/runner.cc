@@ -212,6 +212,7 @@ StatusOr<RunSummary> Run(const RunOptions& options, std::ostream& out, std::ostr
   session_options.platform = options.platform;
   session_options.timeout_ms = options.timeout_ms;
   session_options.cores_per_device = options.cores_per_device;
+  session_options.verify_key = options.verify_key;
   PJIT_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Session::Open(options.program, session_options));
   if (options.devices != 0 && options.devices != session->num_devices()) {
     std::string mesh;

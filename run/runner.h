@@ -30,6 +30,7 @@ struct RunOptions {
   int64_t timeout_ms = 60'000;        // how long a collective waits for its group
   int64_t cores_per_device = 0;       // cpu: cores each device uses; 0: the machine's shared out
   bool progress_bar = false;          // redraw one progress line (stderr is a terminal)
+  std::string verify_key;             // see SessionOptions::verify_key
 };
 
 struct RunSummary {

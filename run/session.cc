@@ -1,5 +1,7 @@
 #include "run/session.h"
 
+#include "format/artifact_signing.h"
+
 #include "run/sharded_arrays.h"
 
 namespace pjit {
@@ -9,6 +11,7 @@ StatusOr<std::unique_ptr<Session>> Session::Open(const std::string& artifact_pat
   if (!artifact) return InvalidArgument(artifact_path, ": not a .pjit artifact (compile it with pjit-compile first)");
   std::unique_ptr<Session> s(new Session());
   PJIT_ASSIGN_OR_RETURN(s->reader_, ArtifactReader::Open(artifact_path));
+  if (!options.verify_key.empty()) PJIT_RETURN_IF_ERROR(VerifyArtifact(*s->reader_, options.verify_key));
   PJIT_ASSIGN_OR_RETURN(std::shared_ptr<Plugin> plugin, Plugin::Load(options.platform));
   s->platform_ = plugin->api().platform_name ? plugin->api().platform_name : options.platform;
   PJIT_ASSIGN_OR_RETURN(s->client_, PluginClient::Create(plugin, s->reader_->mesh().device_count(), options.timeout_ms,

@@ -20,6 +20,9 @@ struct SessionOptions {
   std::string platform = "cpu";  // plugin name or path
   int64_t timeout_ms = 0;        // collectives' wait; 0: the platform's default
   int64_t cores_per_device = 0;  // host platforms: cores per device; 0: the platform's default
+  // An Ed25519 key's PEM file: the artifact must carry a signature by it over its whole
+  // content, checked before a plugin sees it (see format/artifact_signing.h). Empty: no check.
+  std::string verify_key{};
 };
 
 // Buffers on the devices: [device][array].

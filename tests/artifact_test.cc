@@ -8,6 +8,7 @@
 #include "compile/pipeline.h"
 #include "compile/thunk_lowering.h"
 #include "format/artifact_reader.h"
+#include "format/artifact_signing.h"
 #include "format/artifact_writer.h"
 #include "format/content_hash.h"
 #include "format/verifier.h"
@@ -203,6 +204,104 @@ TEST(Artifact, SignatureOfATupleResult) {
   ASSERT_EQ(sig.outputs.size(), 6u);
   EXPECT_EQ(sig.outputs[3].shape.ToString(false), "s32[3,7]");  // argmax
   EXPECT_EQ(sig.outputs[3].shards[0].offsets, (std::vector<int64_t>{0, 0}));
+}
+
+}  // namespace
+}  // namespace pjit
+
+namespace pjit {
+namespace {
+
+using ::testing::HasSubstr;
+
+// The mlp compiled for a data=2 x model=2 mesh, as artifact bytes, signed with `key` (a PEM
+// file under testdata/signing) unless empty.
+std::string MlpArtifact(const std::string& key) {
+  CompileOptions options;
+  options.input = "mlp.hlo";
+  options.mesh = "data=2,model=2";
+  options.in_shardings = {"0=data,_", "1=_,model", "2=model"};
+  auto compiled = CompileText(*ReadFileToString(testing::TestdataPath("mlp.hlo")), options);
+  EXPECT_TRUE(compiled.ok());
+  auto plan = LowerToThunks(*compiled->device);
+  EXPECT_TRUE(plan.ok());
+  ArtifactContents c;
+  c.producer = {"pjit-compile", "test", {"--mesh=data=2,model=2"}, "mlp.hlo", 42};
+  c.mesh = compiled->mesh;
+  c.program = compiled->global.get();
+  c.signature = ShardedSignature(*compiled->global, c.mesh);
+  c.device_programs.push_back({{0, 1, 2, 3}, compiled->device.get()});
+  c.thunks = *plan;
+  if (!key.empty()) c.signing_key = testing::TestdataPath("signing/" + key);
+  auto bytes = SerializeArtifact(c);
+  EXPECT_TRUE(bytes.ok()) << bytes.status().message();
+  return bytes.ok() ? *bytes : "";
+}
+
+TEST(ArtifactSigning, OnlyTheSignersKeyVerifies) {
+  auto signed_reader = ArtifactReader::FromBytes(MlpArtifact("key.pem"), "s.pjit");
+  ASSERT_TRUE(signed_reader.ok()) << signed_reader.status().message();
+  EXPECT_TRUE(VerifyArtifact(**signed_reader, testing::TestdataPath("signing/key.pub.pem")).ok());
+  EXPECT_TRUE(VerifyArtifact(**signed_reader, testing::TestdataPath("signing/key.pem")).ok());  // its public half
+  Status other = VerifyArtifact(**signed_reader, testing::TestdataPath("signing/other.pub.pem"));
+  EXPECT_THAT(other.message(), HasSubstr("s.pjit: signed by key "));
+  Status not_a_key = VerifyArtifact(**signed_reader, testing::TestdataPath("mlp.hlo"));
+  EXPECT_THAT(not_a_key.message(), HasSubstr("mlp.hlo: not a PEM public or private key"));
+  auto unsigned_reader = ArtifactReader::FromBytes(MlpArtifact(""), "u.pjit");
+  ASSERT_TRUE(unsigned_reader.ok());
+  EXPECT_THAT(VerifyArtifact(**unsigned_reader, testing::TestdataPath("signing/key.pub.pem")).message(),
+              HasSubstr("u.pjit: not signed (compile it with pjit-compile --sign)"));
+  // Signing needs the private key.
+  auto signed_with_public = SignArtifact((*signed_reader)->signed_content(), testing::TestdataPath("signing/key.pub.pem"));
+  EXPECT_THAT(signed_with_public.status().message(), HasSubstr("key.pub.pem: not a PEM private key"));
+}
+
+// A change to any byte the signature covers fails verification: a constant in the blob area
+// (its XXH3 unchecked, as a forger would have recomputed it) and the producer (which no
+// content hash covers); and the digest moves with every part of the content.
+TEST(ArtifactSigning, EveryPartOfTheContentIsCovered) {
+  std::string bytes = MlpArtifact("key.pem");
+  auto reader = ArtifactReader::FromBytes(bytes, "s.pjit");
+  ASSERT_TRUE(reader.ok());
+  ASSERT_FALSE((*reader)->blobs().empty());
+  std::string blob_tampered = bytes;
+  blob_tampered[bytes.size() - (*reader)->blob_bytes(0).size() + 1] ^= 1;
+  ArtifactReaderOptions unchecked;
+  unchecked.check_hashes = false;
+  auto forged = ArtifactReader::FromBytes(blob_tampered, "f.pjit", unchecked);
+  ASSERT_TRUE(forged.ok()) << forged.status().message();
+  EXPECT_THAT(VerifyArtifact(**forged, testing::TestdataPath("signing/key.pub.pem")).message(),
+              HasSubstr("f.pjit: the signature does not match the content"));
+  std::string producer_tampered = bytes;
+  size_t at = producer_tampered.find("--mesh=data=2,model=2");
+  ASSERT_NE(at, std::string::npos);
+  producer_tampered[at + 7] = 'D';
+  auto renamed = ArtifactReader::FromBytes(producer_tampered, "p.pjit");
+  ASSERT_TRUE(renamed.ok()) << renamed.status().message();
+  EXPECT_THAT(VerifyArtifact(**renamed, testing::TestdataPath("signing/key.pub.pem")).message(),
+              HasSubstr("the signature does not match"));
+
+  const SignedContent content = (*reader)->signed_content();
+  const std::string digest = SigningDigest(content);
+  std::vector<std::string> copies;
+  for (size_t s = 0; s < content.sections.size(); ++s) {
+    SignedContent changed = content;
+    copies.emplace_back(content.sections[s].second);
+    copies.back()[copies.back().size() / 2] ^= 1;
+    changed.sections[s].second = copies.back();
+    EXPECT_NE(SigningDigest(changed), digest) << "section " << s;
+  }
+  SignedContent version = content;
+  version.format_minor += 1;
+  EXPECT_NE(SigningDigest(version), digest);
+  Producer other_source = *content.producer;
+  other_source.source_hash += 1;
+  SignedContent source = content;
+  source.producer = &other_source;
+  EXPECT_NE(SigningDigest(source), digest);
+  SignedContent shorter = content;
+  shorter.blob_area.remove_suffix(1);
+  EXPECT_NE(SigningDigest(shorter), digest);
 }
 
 }  // namespace

@@ -59,7 +59,8 @@ TEST_F(CliTest, InspectJsonOfAnArtifact) {
   ASSERT_EQ(Tool("pjit-compile " + testing::TestdataPath("mlp.hlo") + " -o " + pjit).exit_code, 0);
   Result j = Tool("pjit-inspect --json " + pjit);
   ASSERT_EQ(j.exit_code, 0) << j.output;
-  EXPECT_THAT(j.output, HasSubstr(R"("format":"1.1")"));
+  EXPECT_THAT(j.output, HasSubstr(R"("format":"1.2")"));
+  EXPECT_THAT(j.output, HasSubstr(R"("key_signature":null)"));
   EXPECT_THAT(j.output, HasSubstr(R"("mesh":{"axes":[{"name":"x","size":1}],"device_ids":[0]})"));
   EXPECT_THAT(j.output, HasSubstr(R"j({"index":1,"name":"Arg_1.2","shape":"f32[32,64]","partition_spec":"P()","sharding":"{replicated}","shard_shape":"f32[32,64]"})j"));
   EXPECT_THAT(j.output, HasSubstr(R"({"name":"program","bytes":)"));

@@ -405,6 +405,33 @@ TEST_F(HostileInputTest, SmallerOnes) {
   EXPECT_TRUE(testing::AllClose(*got, *want, 2e-5, 2e-5));
 }
 
+// Content hashes are XXH3, which a forger recomputes; a signature is checked before the
+// plugin sees the artifact, and a changed producer line (covered by no hash) fails it.
+TEST_F(HostileInputTest, SignedArtifactsRunOnlyUnderTheirKey) {
+  std::string pjit = (dir_ / "signed.pjit").string(), keys = testing::TestdataPath("signing/");
+  Result c = Tool("pjit-compile " + testing::TestdataPath("mlp.hlo") + " --sign " + keys + "key.pem -o " + pjit);
+  ASSERT_EQ(c.exit_code, 0) << c.output;
+  EXPECT_THAT(Tool("pjit-inspect " + pjit).output, HasSubstr("signed: ed25519 key "));
+  const std::string run = "pjit-run " + pjit + " -i @random -i @random -i @random -o ";
+  Result good = Tool(run + (dir_ / "good").string() + " --verify " + keys + "key.pub.pem");
+  EXPECT_EQ(good.exit_code, 0) << good.output;
+  Result other = Tool(run + (dir_ / "other").string() + " --verify " + keys + "other.pub.pem");
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_THAT(other.output, HasSubstr("signed.pjit: signed by key "));
+  EXPECT_FALSE(fs::exists(dir_ / "other"));
+  std::string bytes = *ReadFileToString(pjit);
+  size_t at = bytes.find("--cpu=x86-64");
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 6] = 'X';
+  std::string forged = Write("forged.pjit", bytes);
+  Result tampered = Tool("pjit-run " + forged + " -i @random -i @random -i @random -o " + (dir_ / "forged").string() + " --verify " + keys + "key.pub.pem");
+  EXPECT_EQ(tampered.exit_code, 1);
+  EXPECT_THAT(tampered.output, HasSubstr("forged.pjit: the signature does not match the content"));
+  Result unsigned_run = Tool("pjit-run " + artifact_ + " -i @random -i @random -i @random -o " + (dir_ / "u").string() + " --verify " + keys + "key.pub.pem");
+  EXPECT_EQ(unsigned_run.exit_code, 1);
+  EXPECT_THAT(unsigned_run.output, HasSubstr("not signed"));
+}
+
 TEST_F(HostileInputTest, ExtractToStandardOutput) {
   Result file = Tool("pjit-inspect --extract x86_64 -o " + (dir_ / "bin.so").string() + " " + artifact_);
   ASSERT_EQ(file.exit_code, 0) << file.output;
